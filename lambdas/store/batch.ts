@@ -1,0 +1,87 @@
+import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/** DynamoDB's own limits per request. */
+const WRITE_BATCH = 25;
+const GET_BATCH = 100;
+const MAX_ROUNDS = 10;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Full-jitter exponential backoff, as the AWS architecture blog recommends for contended retries. */
+export const backoff = (attempt: number, baseMs = 25, capMs = 2_000) =>
+  sleep(Math.random() * Math.min(capMs, baseMs * 2 ** attempt));
+
+export type Item = Record<string, unknown>;
+
+/**
+ * Puts items with BatchWriteItem, 25 per request, retrying UnprocessedItems with backoff until all are
+ * written (or throwing, so the message is redelivered and nothing is lost). Returns the request count.
+ */
+export async function batchPut(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  items: Item[],
+  concurrency = 4,
+): Promise<number> {
+  let requests = 0;
+  const chunks: Item[][] = [];
+  for (let i = 0; i < items.length; i += WRITE_BATCH) chunks.push(items.slice(i, i + WRITE_BATCH));
+  const writeChunk = async (chunk: Item[]) => {
+    let pending = chunk.map((Item) => ({ PutRequest: { Item } }));
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= MAX_ROUNDS) throw new Error(`BatchWriteItem left ${pending.length} items unprocessed after ${round} rounds`);
+      if (round > 0) await backoff(round);
+      requests++;
+      const out = await dynamo.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+      pending = (out.UnprocessedItems?.[tableName] ?? []) as typeof pending;
+    }
+  };
+  await runWithConcurrency(chunks, concurrency, writeChunk);
+  return requests;
+}
+
+/** Reads items by key with BatchGetItem, 100 keys per request, retrying UnprocessedKeys. */
+export async function batchGet(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  itemKeys: { pk: string; sk: string }[],
+  projection?: { expression: string; names: Record<string, string> },
+): Promise<{ items: Item[]; requests: number }> {
+  const items: Item[] = [];
+  let requests = 0;
+  for (let i = 0; i < itemKeys.length; i += GET_BATCH) {
+    let pending: Record<string, unknown>[] = itemKeys.slice(i, i + GET_BATCH);
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= MAX_ROUNDS) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${round} rounds`);
+      if (round > 0) await backoff(round);
+      requests++;
+      const out = await dynamo.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [tableName]: {
+              Keys: pending,
+              ConsistentRead: true,
+              ...(projection
+                ? { ProjectionExpression: projection.expression, ExpressionAttributeNames: projection.names }
+                : {}),
+            },
+          },
+        }),
+      );
+      items.push(...((out.Responses?.[tableName] ?? []) as Item[]));
+      pending = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
+    }
+  }
+  return { items, requests };
+}
+
+/** Runs `fn` over `inputs` with at most `limit` in flight; the first failure rejects. */
+export async function runWithConcurrency<T>(inputs: T[], limit: number, fn: (input: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < inputs.length) {
+      const input = inputs[next++] as T;
+      await fn(input);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
+}

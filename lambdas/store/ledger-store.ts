@@ -1,0 +1,239 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Cancellation, LedgerLine } from '../domain/types';
+import { backoff, batchGet, batchPut, runWithConcurrency, type Item } from './batch';
+import { keys } from './keys';
+import {
+  decodeLedger,
+  encodeLedger,
+  mergeCancellation,
+  mergeLine,
+  type LedgerState,
+  type MergeOutcome,
+} from './ledger-state';
+
+/** Customer attributes a billing export can carry (customer records, or name/owner on invoice lines). */
+export interface CustomerAttributes {
+  name?: string;
+  ownerEmail?: string;
+  plan?: string;
+  segment?: string;
+  createdAt?: string;
+}
+
+export type LedgerChange =
+  | { kind: 'line'; line: LedgerLine; at: number; source: ChangeSource }
+  | { kind: 'cancellation'; cancellation: Cancellation; at: number; source: ChangeSource }
+  | {
+      kind: 'attributes';
+      attributes: CustomerAttributes;
+      at: number;
+      source: ChangeSource;
+      /** Name/owner carried on an invoice line: not a row of its own, so not counted. */
+      incidental?: boolean;
+    };
+
+/** Where a change came from, stored on ledger items for audits. */
+export interface ChangeSource {
+  key: string;
+  line: number;
+}
+
+export interface ApplyResult {
+  ingested: number;
+  unchanged: number;
+  /** DynamoDB write requests made (BatchWriteItem + UpdateItem), for the benchmarks. */
+  writeRequests: number;
+  /** Ledger/cancellation items written. */
+  ledgerItemsWritten: number;
+  profilesWritten: number;
+}
+
+const MAX_PROFILE_ATTEMPTS = 8;
+const ATTRIBUTE_FIELDS = ['name', 'ownerEmail', 'plan', 'segment', 'createdAt'] as const;
+
+interface ProfileSnapshot {
+  ledger: LedgerState;
+  version: number;
+  attributes: CustomerAttributes;
+  attributesAt: number;
+}
+
+function readProfile(item: Item | undefined): ProfileSnapshot {
+  const attributes: CustomerAttributes = {};
+  for (const field of ATTRIBUTE_FIELDS) {
+    const value = item?.[field];
+    if (typeof value === 'string') attributes[field] = value;
+  }
+  return {
+    ledger: decodeLedger(item?.ledger as string | undefined),
+    version: typeof item?.lv === 'number' ? item.lv : 0,
+    attributes,
+    attributesAt: typeof item?.attrAt === 'number' ? item.attrAt : 0,
+  };
+}
+
+/** Applies one customer's changes to its profile snapshot; returns per-change outcomes. */
+function mergeChanges(profile: ProfileSnapshot, changes: LedgerChange[]): { outcomes: MergeOutcome[]; dirty: boolean } {
+  let dirty = false;
+  const outcomes = changes.map((change): MergeOutcome => {
+    let outcome: MergeOutcome;
+    if (change.kind === 'line') outcome = mergeLine(profile.ledger, change.line, change.at);
+    else if (change.kind === 'cancellation') outcome = mergeCancellation(profile.ledger, change.cancellation, change.at);
+    else outcome = mergeAttributes(profile, change.attributes, change.at);
+    if (outcome !== 'unchanged') dirty = true;
+    return outcome;
+  });
+  return { outcomes, dirty };
+}
+
+/** A customer record (or the name/owner on an invoice line) newer than the stored ones overrides the fields it carries. */
+function mergeAttributes(profile: ProfileSnapshot, incoming: CustomerAttributes, at: number): MergeOutcome {
+  if (at < profile.attributesAt) return 'unchanged';
+  let changed = false;
+  for (const field of ATTRIBUTE_FIELDS) {
+    const value = incoming[field];
+    if (value !== undefined && profile.attributes[field] !== value) {
+      profile.attributes[field] = value;
+      changed = true;
+    }
+  }
+  if (changed) profile.attributesAt = Math.max(profile.attributesAt, at);
+  return changed ? 'ingested' : 'unchanged';
+}
+
+function ledgerItem(customerId: string, change: LedgerChange): Item | undefined {
+  const audit = { srcKey: change.source.key, srcLine: change.source.line, srcAt: change.at, customerId };
+  if (change.kind === 'line') {
+    const { invoiceId, lineId } = change.line;
+    return { ...keys.line(customerId, invoiceId, lineId), type: 'line', ...change.line, ...audit };
+  }
+  if (change.kind === 'cancellation') {
+    return { ...keys.cancellation(customerId, change.cancellation.subscriptionId), type: 'cancellation', ...change.cancellation, ...audit };
+  }
+  return undefined;
+}
+
+/**
+ * Folds billing changes into ledger items and customer profiles, idempotently:
+ * one profile read per customer, ledger items written only for versions that actually changed, one
+ * conditional profile update per customer (re-read and re-merged if another writer got there first).
+ */
+export async function applyLedgerChanges(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  byCustomer: Map<string, LedgerChange[]>,
+): Promise<ApplyResult> {
+  const result: ApplyResult = { ingested: 0, unchanged: 0, writeRequests: 0, ledgerItemsWritten: 0, profilesWritten: 0 };
+  const customerIds = [...byCustomer.keys()];
+  const { items } = await batchGet(
+    dynamo,
+    tableName,
+    customerIds.map((id) => keys.profile(id)),
+  );
+  const profiles = new Map<string, Item>();
+  for (const item of items) profiles.set((item.pk as string).slice(keys.customerPk('').length), item);
+
+  // Ledger items first: if the profile update fails, redelivery finds the lines still "changed" and
+  // writes them again (puts are idempotent); the other order could lose ledger items.
+  const toWrite: Item[] = [];
+  const merged = new Map<string, { profile: ProfileSnapshot; outcomes: MergeOutcome[]; dirty: boolean }>();
+  for (const [customerId, changes] of byCustomer) {
+    const profile = readProfile(profiles.get(customerId));
+    const { outcomes, dirty } = mergeChanges(profile, changes);
+    merged.set(customerId, { profile, outcomes, dirty });
+    changes.forEach((change, i) => {
+      if (outcomes[i] !== 'ingested') return;
+      const item = ledgerItem(customerId, change);
+      if (item) toWrite.push(item);
+    });
+  }
+  result.writeRequests += await batchPut(dynamo, tableName, dedupeByKey(toWrite));
+  result.ledgerItemsWritten += toWrite.length;
+
+  await runWithConcurrency([...merged.keys()], 8, async (customerId) => {
+    let state = merged.get(customerId)!;
+    const changes = byCustomer.get(customerId)!;
+    for (let attempt = 0; ; attempt++) {
+      if (!state.dirty) break;
+      try {
+        result.writeRequests++;
+        await writeProfile(dynamo, tableName, customerId, state.profile);
+        result.profilesWritten++;
+        break;
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException) || attempt + 1 >= MAX_PROFILE_ATTEMPTS) throw err;
+        await backoff(attempt);
+        const fresh = await dynamo.send(new GetCommand({ TableName: tableName, Key: keys.profile(customerId), ConsistentRead: true }));
+        const profile = readProfile(fresh.Item);
+        state = { profile, ...mergeChanges(profile, changes) };
+      }
+    }
+    state.outcomes.forEach((outcome, i) => {
+      const change = changes[i]!;
+      if (change.kind !== 'attributes' || !change.incidental) result[outcome === 'ingested' ? 'ingested' : 'unchanged']++;
+    });
+  });
+  return result;
+}
+
+function dedupeByKey(items: Item[]): Item[] {
+  // BatchWriteItem rejects two puts of the same key in one request; the last version wins.
+  const byKey = new Map<string, Item>();
+  for (const item of items) byKey.set(`${item.pk as string}\u0000${item.sk as string}`, item);
+  return [...byKey.values()];
+}
+
+async function writeProfile(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  customerId: string,
+  profile: ProfileSnapshot,
+): Promise<void> {
+  const names: Record<string, string> = { '#lv': 'lv', '#ledger': 'ledger' };
+  const values: Record<string, unknown> = {
+    ':old': profile.version,
+    ':new': profile.version + 1,
+    ':ledger': encodeLedger(profile.ledger),
+    ':cid': customerId,
+    ':type': 'profile',
+    ':attrAt': profile.attributesAt,
+    ':gpk': keys.ownerIndex(profile.attributes.ownerEmail),
+    ':gsk': keys.customerPk(customerId),
+  };
+  const sets = [
+    '#lv = :new',
+    '#ledger = :ledger',
+    'customerId = :cid',
+    '#type = :type',
+    'attrAt = :attrAt',
+    'gsi1pk = :gpk',
+    'gsi1sk = :gsk',
+  ];
+  names['#type'] = 'type';
+  for (const field of ATTRIBUTE_FIELDS) {
+    const value = profile.attributes[field];
+    if (value === undefined) continue;
+    names[`#${field}`] = field;
+    values[`:${field}`] = value;
+    sets.push(`#${field} = :${field}`);
+  }
+  // The usage path updates other attributes of the same item under its own version (`uv`), so this
+  // update touches only the ledger part and never replaces the whole item.
+  await dynamo.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: keys.profile(customerId),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: profile.version === 0 ? 'attribute_not_exists(#lv)' : '#lv = :old',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: profile.version === 0 ? omit(values, ':old') : values,
+    }),
+  );
+}
+
+function omit<T extends Record<string, unknown>>(obj: T, key: string): T {
+  const copy = { ...obj };
+  delete copy[key];
+  return copy;
+}
