@@ -1,4 +1,90 @@
-// Placeholder so the CDK stack can be bundled while the real handler is written; replaced before release.
-export const handler = async (): Promise<never> => {
-  throw new Error('ingest-usage handler not implemented yet');
+import middy from '@middy/core';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, usageRequestSchema } from '../formats/usage-event';
+import { ingestUsageEvents } from '../store/usage-store';
+import { dynamo } from '../shared/aws-clients';
+import { createLogger, createMetrics } from '../shared/observability';
+import { runtimeFromEnv } from '../shared/runtime';
+
+/** `POST /events` behind API Gateway (REST, proxy integration). The API key is checked by API Gateway. */
+
+export interface IngestUsageDeps {
+  dynamo: DynamoDBDocumentClient;
+  tableName: string;
+  now?: () => Date;
+  logger?: Logger;
+  metrics?: Metrics;
+}
+
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+const SERVICE = 'ingest-usage';
+
+function respond(statusCode: number, body: unknown): APIGatewayProxyResult {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+export function createIngestUsageHandler(deps: IngestUsageDeps): ApiHandler {
+  const logger = deps.logger ?? createLogger(SERVICE);
+  const metrics = deps.metrics ?? createMetrics(SERVICE);
+
+  const ingest = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    if (event.body === null || event.body === undefined || event.body.length === 0) {
+      return respond(400, { message: 'request body is empty: send {"events": [...]}' });
+    }
+    const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+    if (bytes.length > MAX_REQUEST_BYTES) {
+      return respond(413, { message: `request body is ${bytes.length} bytes; the limit is ${MAX_REQUEST_BYTES}` });
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(bytes.toString('utf8'));
+    } catch (err) {
+      return respond(400, { message: `malformed JSON: ${(err as Error).message}` });
+    }
+    const envelope = usageRequestSchema.safeParse(parsed);
+    if (!envelope.success) {
+      return respond(400, { message: 'body must be a JSON object with an "events" array' });
+    }
+    const events = envelope.data.events;
+    if (events.length > MAX_EVENTS_PER_REQUEST) {
+      return respond(413, {
+        message: `request holds ${events.length} events; the limit is ${MAX_EVENTS_PER_REQUEST} per request`,
+      });
+    }
+    if (events.length === 0) return respond(400, { message: 'no events: "events" is empty' });
+
+    const result = await ingestUsageEvents(events, { dynamo: deps.dynamo, tableName: deps.tableName, now: deps.now });
+    metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
+    metrics.addMetric('EventsDuplicate', MetricUnit.Count, result.duplicates);
+    metrics.addMetric('EventsRejected', MetricUnit.Count, result.rejected.length);
+    logger.info('usage batch ingested', {
+      events: events.length,
+      accepted: result.accepted,
+      duplicates: result.duplicates,
+      rejected: result.rejected.length,
+      firstRejections: result.rejected.slice(0, 5),
+    });
+    if (result.accepted + result.duplicates === 0) {
+      return respond(400, { message: 'no valid event in the request', rejected: result.rejected });
+    }
+    return respond(202, result);
+  };
+
+  return middy(ingest).use(injectLambdaContext(logger)).use(logMetrics(metrics)) as unknown as ApiHandler;
+}
+
+let lazy: ApiHandler | undefined;
+
+export const handler: ApiHandler = (event, context) => {
+  if (!lazy) {
+    const runtime = runtimeFromEnv();
+    lazy = createIngestUsageHandler({ dynamo: dynamo(), tableName: runtime.tableName });
+  }
+  return lazy(event, context);
 };

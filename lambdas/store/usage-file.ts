@@ -1,0 +1,101 @@
+import { createGunzip } from 'node:zlib';
+import { createInterface } from 'node:readline';
+import { PassThrough, type Readable } from 'node:stream';
+import { MAX_EVENTS_PER_REQUEST } from '../formats/usage-event';
+import { ingestUsageEvents, type UsageStoreDeps } from './usage-store';
+
+/**
+ * JSONL files of usage events (S3 prefix `events/`, and the bulk loader): read as a stream, one JSON
+ * object per line, optionally gzip (detected by the magic bytes, whatever the key says).
+ */
+
+export interface FileRejection {
+  /** 1-based line number in the (decompressed) file. */
+  line: number;
+  reason: string;
+}
+
+export interface UsageFileResult {
+  accepted: number;
+  duplicates: number;
+  rejected: FileRejection[];
+  lines: number;
+}
+
+/** The stream's bytes, gunzipped when they start with the gzip magic number. */
+export async function decompressIfGzip(stream: Readable): Promise<Readable> {
+  const iterator = stream[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const out = new PassThrough();
+  if (first.done) {
+    out.end();
+    return out;
+  }
+  const head = Buffer.from(first.value as Buffer);
+  const isGzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  void (async () => {
+    out.write(head);
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      if (!out.write(next.value)) await new Promise((r) => out.once('drain', r));
+    }
+    out.end();
+  })().catch((err: unknown) => out.destroy(err as Error));
+  return isGzip ? out.pipe(createGunzip()) : out;
+}
+
+export interface JsonLine {
+  line: number;
+  value?: unknown;
+  error?: string;
+  /** The raw text, for size checks. */
+  text: string;
+}
+
+/** Yields each non-blank line parsed as JSON (or with the parse error), with its line number. */
+export async function* readJsonLines(stream: Readable): AsyncGenerator<JsonLine> {
+  const rl = createInterface({ input: await decompressIfGzip(stream), crlfDelay: Infinity });
+  let line = 0;
+  for await (const raw of rl) {
+    line++;
+    const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+    if (text.trim() === '') continue;
+    try {
+      yield { line, value: JSON.parse(text), text };
+    } catch (err) {
+      yield { line, error: `malformed JSON: ${(err as Error).message}`, text };
+    }
+  }
+}
+
+/** Ingests a JSONL event file straight into the table, in batches of up to 1000 events. */
+export async function ingestUsageFile(stream: Readable, key: string, deps: UsageStoreDeps): Promise<UsageFileResult> {
+  const result: UsageFileResult = { accepted: 0, duplicates: 0, rejected: [], lines: 0 };
+  let batch: unknown[] = [];
+  let batchLines: number[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const r = await ingestUsageEvents(batch, deps);
+    result.accepted += r.accepted;
+    result.duplicates += r.duplicates;
+    for (const rej of r.rejected) result.rejected.push({ line: batchLines[rej.index]!, reason: rej.reason });
+    batch = [];
+    batchLines = [];
+  };
+  try {
+    for await (const l of readJsonLines(stream)) {
+      result.lines = l.line;
+      if (l.error !== undefined) {
+        result.rejected.push({ line: l.line, reason: l.error });
+        continue;
+      }
+      batch.push(l.value);
+      batchLines.push(l.line);
+      if (batch.length >= MAX_EVENTS_PER_REQUEST) await flush();
+    }
+    await flush();
+  } catch (err) {
+    throw new Error(`cannot read usage events from ${key}: ${(err as Error).message}`, { cause: err });
+  }
+  result.rejected.sort((a, b) => a.line - b.line);
+  return result;
+}

@@ -1,0 +1,277 @@
+import { createHash } from 'node:crypto';
+import type { Day, DayActivity } from '../domain/types';
+import type { UsageEvent } from '../formats/usage-event';
+import { PROFILE_ACTIVITY_DAYS } from './keys';
+
+/**
+ * The pure half of usage ingest: de-duplication, grouping and the arithmetic of the DAY# rollups and
+ * the profile's usage part. The store turns these plans into DynamoDB updates; tests replay them in
+ * memory to check that any order, split or repetition of events gives the same rollups.
+ */
+
+/**
+ * Per customer-day bounds that keep a DAY# item under DynamoDB's 400 KB item limit:
+ * 30,000 ids × 8 B = 240 KB, users ≤ 96 KB, 100 features × ≤ 140 B ≈ 14 KB.
+ */
+export const MAX_EVENT_IDS_PER_DAY = 30_000;
+export const MAX_FEATURES_PER_DAY = 100;
+export const MAX_USERS_PER_DAY = 10_000;
+export const MAX_USER_BYTES_PER_DAY = 96 * 1024;
+
+export interface IndexedEvent {
+  /** Position in the caller's input, for per-event results. */
+  index: number;
+  event: UsageEvent;
+}
+
+export interface Rejection {
+  index: number;
+  reason: string;
+}
+
+/** 8-byte SHA-256 prefix of an event id, hex encoded (the form kept in memory; stored as binary). */
+export function eventIdHash(eventId: string): string {
+  return createHash('sha256').update(eventId, 'utf8').digest().subarray(0, 8).toString('hex');
+}
+
+/** Keeps the first occurrence of each (customerId, eventId); the indexes of later ones are duplicates. */
+export function dedupeBatch(events: IndexedEvent[]): { unique: IndexedEvent[]; duplicates: number[] } {
+  const seen = new Set<string>();
+  const unique: IndexedEvent[] = [];
+  const duplicates: number[] = [];
+  for (const e of events) {
+    const key = JSON.stringify([e.event.customerId, e.event.eventId]);
+    if (seen.has(key)) duplicates.push(e.index);
+    else {
+      seen.add(key);
+      unique.push(e);
+    }
+  }
+  return { unique, duplicates };
+}
+
+/** customerId → day → events, both levels in first-seen order. */
+export function groupByCustomerDay(events: IndexedEvent[]): Map<string, Map<Day, IndexedEvent[]>> {
+  const out = new Map<string, Map<Day, IndexedEvent[]>>();
+  for (const e of events) {
+    let days = out.get(e.event.customerId);
+    if (!days) out.set(e.event.customerId, (days = new Map()));
+    let list = days.get(e.event.day);
+    if (!list) days.set(e.event.day, (list = []));
+    list.push(e);
+  }
+  return out;
+}
+
+/** What a DAY# item holds, as read (version 0 and empty when the item does not exist). */
+export interface DayState {
+  version: number;
+  events: number;
+  features: Record<string, number>;
+  users: Set<string>;
+  usersCapped: boolean;
+  ids: Set<string>;
+}
+
+export function emptyDayState(): DayState {
+  return { version: 0, events: 0, features: {}, users: new Set(), usersCapped: false, ids: new Set() };
+}
+
+/** The increments one batch adds to one DAY# item. */
+export interface DayDelta {
+  events: number;
+  features: Record<string, number>;
+  users: string[];
+  /** True when this batch is the one that hits the user cap (the flag is then set on the item). */
+  capUsers: boolean;
+  ids: string[];
+}
+
+export interface DayPlan {
+  delta: DayDelta;
+  accepted: number[];
+  duplicates: number[];
+  rejected: Rejection[];
+  /** The day's totals once the delta is applied. */
+  totals: DayActivity;
+  /** Features this batch used on this day (for first-seen days). */
+  featuresUsed: string[];
+}
+
+/** Decides, event by event, what a batch adds to one customer-day. */
+export function planDay(state: DayState, customerId: string, day: Day, events: IndexedEvent[]): DayPlan {
+  const delta: DayDelta = { events: 0, features: {}, users: [], capUsers: false, ids: [] };
+  const accepted: number[] = [];
+  const duplicates: number[] = [];
+  const rejected: Rejection[] = [];
+  const newIds = new Set<string>();
+  const newUsers = new Set<string>();
+  let distinctFeatures = Object.keys(state.features).length;
+  let userCount = state.users.size;
+  let userBytes = 0;
+  for (const u of state.users) userBytes += Buffer.byteLength(u, 'utf8');
+  let capped = state.usersCapped;
+
+  for (const { index, event } of events) {
+    const id = eventIdHash(event.eventId);
+    if (state.ids.has(id) || newIds.has(id)) {
+      duplicates.push(index);
+      continue;
+    }
+    if (state.ids.size + newIds.size >= MAX_EVENT_IDS_PER_DAY) {
+      rejected.push({
+        index,
+        reason: `eventId: customer ${JSON.stringify(customerId)} reached the limit of ${MAX_EVENT_IDS_PER_DAY} distinct events on ${day}; send larger counts per event instead`,
+      });
+      continue;
+    }
+    const isNewFeature = state.features[event.feature] === undefined && delta.features[event.feature] === undefined;
+    if (isNewFeature && distinctFeatures >= MAX_FEATURES_PER_DAY) {
+      rejected.push({
+        index,
+        reason: `feature: customer ${JSON.stringify(customerId)} reached the limit of ${MAX_FEATURES_PER_DAY} distinct features on ${day}`,
+      });
+      continue;
+    }
+    if (isNewFeature) distinctFeatures++;
+    newIds.add(id);
+    accepted.push(index);
+    delta.ids.push(id);
+    delta.events += event.count;
+    delta.features[event.feature] = (delta.features[event.feature] ?? 0) + event.count;
+    const user = event.userId;
+    if (user !== undefined && !capped && !state.users.has(user) && !newUsers.has(user)) {
+      const bytes = Buffer.byteLength(user, 'utf8');
+      if (userCount >= MAX_USERS_PER_DAY || userBytes + bytes > MAX_USER_BYTES_PER_DAY) {
+        capped = true;
+        delta.capUsers = true;
+      } else {
+        newUsers.add(user);
+        delta.users.push(user);
+        userCount++;
+        userBytes += bytes;
+      }
+    }
+  }
+
+  const features = { ...state.features };
+  for (const [f, c] of Object.entries(delta.features)) features[f] = (features[f] ?? 0) + c;
+  return {
+    delta,
+    accepted,
+    duplicates,
+    rejected,
+    totals: { events: state.events + delta.events, features },
+    featuresUsed: Object.keys(delta.features),
+  };
+}
+
+/** Applies a delta the way the DynamoDB update does (ADD n, ADD f:*, ADD users, ADD ids, v + 1). */
+export function applyDayDelta(state: DayState, delta: DayDelta): DayState {
+  const features = { ...state.features };
+  for (const [f, c] of Object.entries(delta.features)) features[f] = (features[f] ?? 0) + c;
+  return {
+    version: state.version + 1,
+    events: state.events + delta.events,
+    features,
+    users: new Set([...state.users, ...delta.users]),
+    usersCapped: state.usersCapped || delta.capUsers,
+    ids: new Set([...state.ids, ...delta.ids]),
+  };
+}
+
+/** The profile's usage part (`a:<day>`, `fe`, `le`, `ff:<feature>`, `uv`). */
+export interface ProfileUsageState {
+  version: number;
+  activity: Record<Day, DayActivity>;
+  firstEventDay?: Day;
+  lastEventDay?: Day;
+  featureFirstSeen: Record<string, Day>;
+}
+
+export function emptyProfileUsage(): ProfileUsageState {
+  return { version: 0, activity: {}, featureFirstSeen: {} };
+}
+
+export interface ProfileUsagePlan {
+  /** `a:<day>` values to write (full day totals). */
+  set: Record<Day, DayActivity>;
+  /** `a:<day>` attributes to remove (fell out of the window). */
+  remove: Day[];
+  firstEventDay?: Day;
+  lastEventDay?: Day;
+  /** `ff:<feature>` values to write (new features, or an earlier first day from a backfill). */
+  featureFirstSeen: Record<string, Day>;
+}
+
+export interface TouchedDay {
+  totals: DayActivity;
+  featuresUsed: string[];
+}
+
+export function addDays(day: Day, n: number): Day {
+  const t = Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10)));
+  return new Date(t + n * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** First day kept in a profile whose latest event day is `lastEventDay`. */
+export function activityWindowStart(lastEventDay: Day): Day {
+  return addDays(lastEventDay, -(PROFILE_ACTIVITY_DAYS - 1));
+}
+
+/** What a batch changes in the profile's usage part, given the new totals of the days it touched. */
+export function planProfile(state: ProfileUsageState, touched: Map<Day, TouchedDay>): ProfileUsagePlan {
+  const days = [...touched.keys()].sort();
+  const plan: ProfileUsagePlan = { set: {}, remove: [], featureFirstSeen: {} };
+  if (days.length === 0) return plan;
+  const minDay = days[0]!;
+  const maxDay = days[days.length - 1]!;
+  if (state.firstEventDay === undefined || minDay < state.firstEventDay) plan.firstEventDay = minDay;
+  if (state.lastEventDay === undefined || maxDay > state.lastEventDay) plan.lastEventDay = maxDay;
+  const last = plan.lastEventDay ?? state.lastEventDay!;
+  const windowStart = activityWindowStart(last);
+  for (const day of days) {
+    const t = touched.get(day)!;
+    if (day >= windowStart) plan.set[day] = t.totals;
+    for (const f of t.featuresUsed) {
+      const known = plan.featureFirstSeen[f] ?? state.featureFirstSeen[f];
+      if (known === undefined || day < known) plan.featureFirstSeen[f] = day;
+    }
+  }
+  plan.remove = Object.keys(state.activity)
+    .filter((d) => d < windowStart)
+    .sort();
+  return plan;
+}
+
+export function applyProfilePlan(state: ProfileUsageState, plan: ProfileUsagePlan): ProfileUsageState {
+  const activity = { ...state.activity, ...plan.set };
+  for (const d of plan.remove) delete activity[d];
+  return {
+    version: state.version + 1,
+    activity,
+    firstEventDay: plan.firstEventDay ?? state.firstEventDay,
+    lastEventDay: plan.lastEventDay ?? state.lastEventDay,
+    featureFirstSeen: { ...state.featureFirstSeen, ...plan.featureFirstSeen },
+  };
+}
+
+/** Compact JSON kept in `a:<day>`: `{"n": events, "f": {feature: count}}`. */
+export function encodeDayActivity(a: DayActivity): string {
+  return JSON.stringify({ n: a.events, f: a.features });
+}
+
+export function decodeDayActivity(value: unknown): DayActivity | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(value) as { n?: unknown; f?: unknown };
+    if (typeof parsed.n !== 'number') return undefined;
+    const features: Record<string, number> = {};
+    if (parsed.f && typeof parsed.f === 'object') {
+      for (const [k, v] of Object.entries(parsed.f)) if (typeof v === 'number') features[k] = v;
+    }
+    return { events: parsed.n, features };
+  } catch {
+    return undefined;
+  }
+}

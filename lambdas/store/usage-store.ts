@@ -1,0 +1,336 @@
+import { BatchGetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Day, DayActivity } from '../domain/types';
+import { validateUsageEvent } from '../formats/usage-event';
+import { ACTIVITY_ATTR_PREFIX, FEATURE_FIRST_SEEN_PREFIX, keys } from './keys';
+import {
+  dedupeBatch,
+  emptyDayState,
+  encodeDayActivity,
+  decodeDayActivity,
+  groupByCustomerDay,
+  planDay,
+  planProfile,
+  type DayDelta,
+  type DayPlan,
+  type DayState,
+  type IndexedEvent,
+  type ProfileUsagePlan,
+  type ProfileUsageState,
+  type Rejection,
+  type TouchedDay,
+} from './usage-rollup';
+
+/**
+ * Usage rollups in DynamoDB (docs/data-model.md, "Usage ingest"): per customer, one read
+ * (BatchGetItem of the DAY# items touched + the profile) and one TransactWriteItems carrying an
+ * update per DAY# item and one of the profile's usage part, all conditional on the versions read.
+ */
+
+export interface UsageStoreDeps {
+  dynamo: DynamoDBDocumentClient;
+  tableName: string;
+  now?: () => Date;
+  /** Customers written in parallel. */
+  concurrency?: number;
+  /** Attempts per customer when concurrent writers conflict. */
+  maxAttempts?: number;
+}
+
+export interface UsageIngestResult {
+  accepted: number;
+  duplicates: number;
+  rejected: Rejection[];
+}
+
+const DAY_ATTR_FEATURE_PREFIX = 'f:';
+/** Days per transaction: 40 DAY# updates + 1 profile update stays well inside 100 actions and 4 KB expressions. */
+const DAYS_PER_TRANSACTION = 40;
+const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_MAX_ATTEMPTS = 25;
+
+export async function ingestUsageEvents(events: unknown[], deps: UsageStoreDeps): Promise<UsageIngestResult> {
+  const now = (deps.now ?? (() => new Date()))();
+  const rejected: Rejection[] = [];
+  const valid: IndexedEvent[] = [];
+  events.forEach((raw, index) => {
+    const v = validateUsageEvent(raw, now);
+    if (v.ok) valid.push({ index, event: v.event });
+    else rejected.push({ index, reason: v.reason });
+  });
+  const { unique, duplicates: batchDuplicates } = dedupeBatch(valid);
+  const groups = [...groupByCustomerDay(unique)];
+
+  let accepted = 0;
+  let duplicates = batchDuplicates.length;
+  await mapLimit(groups, deps.concurrency ?? DEFAULT_CONCURRENCY, async ([customerId, days]) => {
+    const dayList = [...days.keys()].sort();
+    for (let i = 0; i < dayList.length; i += DAYS_PER_TRANSACTION) {
+      const chunk = new Map(dayList.slice(i, i + DAYS_PER_TRANSACTION).map((d) => [d, days.get(d)!]));
+      const plans = await writeCustomerDays(deps, customerId, chunk);
+      for (const p of plans) {
+        accepted += p.accepted.length;
+        duplicates += p.duplicates.length;
+        rejected.push(...p.rejected);
+      }
+    }
+  });
+  rejected.sort((a, b) => a.index - b.index);
+  return { accepted, duplicates, rejected };
+}
+
+async function writeCustomerDays(
+  deps: UsageStoreDeps,
+  customerId: string,
+  days: Map<Day, IndexedEvent[]>,
+): Promise<DayPlan[]> {
+  const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  for (let attempt = 1; ; attempt++) {
+    const { dayStates, profile } = await readCustomer(deps, customerId, [...days.keys()]);
+    const plans = new Map<Day, DayPlan>();
+    for (const [day, events] of days) plans.set(day, planDay(dayStates.get(day)!, customerId, day, events));
+    const writes = [...plans].filter(([, p]) => p.delta.ids.length > 0);
+    if (writes.length === 0) return [...plans.values()];
+
+    const touched = new Map<Day, TouchedDay>(
+      writes.map(([day, p]) => [day, { totals: p.totals, featuresUsed: p.featuresUsed }]),
+    );
+    const transactItems = [
+      ...writes.map(([day, p]) => ({ Update: dayUpdate(deps.tableName, customerId, day, dayStates.get(day)!, p.delta) })),
+      { Update: profileUpdate(deps.tableName, customerId, profile, planProfile(profile, touched)) },
+    ];
+    try {
+      await deps.dynamo.send(new TransactWriteCommand({ TransactItems: transactItems }));
+      return [...plans.values()];
+    } catch (err) {
+      if (!isWriteConflict(err) || attempt >= maxAttempts) throw err;
+      // Full jitter: concurrent writers of one customer spread out instead of colliding again.
+      await sleep(Math.random() * Math.min(1000, 10 * 2 ** attempt));
+    }
+  }
+}
+
+function dayUpdate(tableName: string, customerId: string, day: Day, state: DayState, delta: DayDelta) {
+  const names: Record<string, string> = { '#n': 'n', '#ids': 'ids', '#v': 'v' };
+  const values: Record<string, unknown> = {
+    ':n': delta.events,
+    ':ids': new Set(delta.ids.map((h) => Buffer.from(h, 'hex'))),
+    ':v1': state.version + 1,
+  };
+  const adds = ['#n :n', '#ids :ids'];
+  const sets = ['#v = :v1'];
+  Object.entries(delta.features).forEach(([feature, count], i) => {
+    names[`#f${i}`] = `${DAY_ATTR_FEATURE_PREFIX}${feature}`;
+    values[`:f${i}`] = count;
+    adds.push(`#f${i} :f${i}`);
+  });
+  if (delta.users.length > 0) {
+    names['#u'] = 'users';
+    values[':u'] = new Set(delta.users);
+    adds.push('#u :u');
+  }
+  if (delta.capUsers) {
+    names['#uc'] = 'usersCapped';
+    values[':uc'] = true;
+    sets.push('#uc = :uc');
+  }
+  let condition = 'attribute_not_exists(#v)';
+  if (state.version > 0) {
+    condition = '#v = :v0';
+    values[':v0'] = state.version;
+  }
+  return {
+    TableName: tableName,
+    Key: keys.day(customerId, day),
+    UpdateExpression: `ADD ${adds.join(', ')} SET ${sets.join(', ')}`,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** Updates only the usage part of the profile: the billing side owns the other attributes. */
+function profileUpdate(tableName: string, customerId: string, state: ProfileUsageState, plan: ProfileUsagePlan) {
+  const names: Record<string, string> = { '#uv': 'uv' };
+  const values: Record<string, unknown> = { ':uv1': state.version + 1 };
+  const sets = ['#uv = :uv1'];
+  Object.entries(plan.set).forEach(([day, activity], i) => {
+    names[`#a${i}`] = `${ACTIVITY_ATTR_PREFIX}${day}`;
+    values[`:a${i}`] = encodeDayActivity(activity);
+    sets.push(`#a${i} = :a${i}`);
+  });
+  if (plan.firstEventDay !== undefined) {
+    names['#fe'] = 'fe';
+    values[':fe'] = plan.firstEventDay;
+    sets.push('#fe = :fe');
+  }
+  if (plan.lastEventDay !== undefined) {
+    names['#le'] = 'le';
+    values[':le'] = plan.lastEventDay;
+    sets.push('#le = :le');
+  }
+  Object.entries(plan.featureFirstSeen).forEach(([feature, day], i) => {
+    names[`#ff${i}`] = `${FEATURE_FIRST_SEEN_PREFIX}${feature}`;
+    values[`:ff${i}`] = day;
+    sets.push(`#ff${i} = :ff${i}`);
+  });
+  const removes = plan.remove.map((day, i) => {
+    names[`#r${i}`] = `${ACTIVITY_ATTR_PREFIX}${day}`;
+    return `#r${i}`;
+  });
+  let condition = 'attribute_not_exists(#uv)';
+  if (state.version > 0) {
+    condition = '#uv = :uv0';
+    values[':uv0'] = state.version;
+  }
+  return {
+    TableName: tableName,
+    Key: keys.profile(customerId),
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+function isWriteConflict(err: unknown): boolean {
+  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
+  if (e?.name === 'TransactionConflictException') return true;
+  if (e?.name !== 'TransactionCanceledException') return false;
+  const retryable = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict']);
+  return (e.CancellationReasons ?? []).every((r) => r.Code === undefined || retryable.has(r.Code));
+}
+
+async function readCustomer(
+  deps: UsageStoreDeps,
+  customerId: string,
+  days: Day[],
+): Promise<{ dayStates: Map<Day, DayState>; profile: ProfileUsageState }> {
+  const profileKey = keys.profile(customerId);
+  const items = await batchGetAll(deps, [...days.map((d) => keys.day(customerId, d)), profileKey]);
+  const dayStates = new Map<Day, DayState>(days.map((d) => [d, emptyDayState()]));
+  let profile: ProfileUsageState = { version: 0, activity: {}, featureFirstSeen: {} };
+  for (const item of items) {
+    const sk = item.sk as string;
+    if (sk === profileKey.sk) profile = readProfileUsageState(item);
+    else if (sk.startsWith(keys.daySkPrefix)) dayStates.set(sk.slice(keys.daySkPrefix.length), decodeDayState(item));
+  }
+  return { dayStates, profile };
+}
+
+async function batchGetAll(deps: UsageStoreDeps, keyList: Record<string, string>[]): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  let pending: Record<string, unknown>[] = keyList;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt > 0) await sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt));
+    if (attempt > 12) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
+    const res = await deps.dynamo.send(
+      new BatchGetCommand({ RequestItems: { [deps.tableName]: { Keys: pending, ConsistentRead: true } } }),
+    );
+    out.push(...(res.Responses?.[deps.tableName] ?? []));
+    pending = res.UnprocessedKeys?.[deps.tableName]?.Keys ?? [];
+  }
+  return out;
+}
+
+function decodeDayState(item: Record<string, unknown>): DayState {
+  const ids = new Set<string>();
+  for (const b of (item.ids as Set<Uint8Array> | undefined) ?? []) ids.add(Buffer.from(b).toString('hex'));
+  return {
+    version: typeof item.v === 'number' ? item.v : 0,
+    ...decodeDayTotals(item),
+    users: new Set((item.users as Set<string> | undefined) ?? []),
+    usersCapped: item.usersCapped === true,
+    ids,
+  };
+}
+
+function decodeDayTotals(item: Record<string, unknown>): DayActivity {
+  const features: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(DAY_ATTR_FEATURE_PREFIX) && typeof value === 'number') {
+      features[name.slice(DAY_ATTR_FEATURE_PREFIX.length)] = value;
+    }
+  }
+  return { events: typeof item.n === 'number' ? item.n : 0, features };
+}
+
+function readProfileUsageState(item: Record<string, unknown>): ProfileUsageState {
+  const decoded = decodeUsageProfile(item);
+  return {
+    version: typeof item.uv === 'number' ? item.uv : 0,
+    activity: decoded.activity,
+    firstEventDay: decoded.firstEventDay,
+    lastEventDay: typeof item.le === 'string' ? item.le : undefined,
+    featureFirstSeen: decoded.featureFirstSeen,
+  };
+}
+
+export interface DecodedUsageProfile {
+  activity: Record<Day, DayActivity>;
+  firstEventDay?: Day;
+  featureFirstSeen: Record<string, Day>;
+}
+
+/** Reads the usage part of a profile item (as returned by the document client). */
+export function decodeUsageProfile(item: Record<string, unknown>): DecodedUsageProfile {
+  const activity: Record<Day, DayActivity> = {};
+  const featureFirstSeen: Record<string, Day> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(ACTIVITY_ATTR_PREFIX)) {
+      const a = decodeDayActivity(value);
+      if (a) activity[name.slice(ACTIVITY_ATTR_PREFIX.length)] = a;
+    } else if (name.startsWith(FEATURE_FIRST_SEEN_PREFIX) && typeof value === 'string') {
+      featureFirstSeen[name.slice(FEATURE_FIRST_SEEN_PREFIX.length)] = value;
+    }
+  }
+  const out: DecodedUsageProfile = { activity, featureFirstSeen };
+  if (typeof item.fe === 'string') out.firstEventDay = item.fe;
+  return out;
+}
+
+/**
+ * Daily activity of one customer for the days `[fromDay, toDay]` (inclusive) from its DAY# items,
+ * for snapshots whose window is older than the profile's. Each item is read whole (its `ids` set
+ * included), so this costs up to ~60 read units per busy day: use it only for back-dated runs.
+ */
+export async function readActivityDays(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  customerId: string,
+  fromDay: Day,
+  toDay: Day,
+): Promise<Record<Day, DayActivity>> {
+  const out: Record<Day, DayActivity> = {};
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const res = await dynamo.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': keys.customerPk(customerId),
+          ':from': keys.day(customerId, fromDay).sk,
+          ':to': keys.day(customerId, toDay).sk,
+        },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of res.Items ?? []) {
+      out[(item.sk as string).slice(keys.daySkPrefix.length)] = decodeDayTotals(item);
+    }
+    startKey = res.LastEvaluatedKey;
+  } while (startKey);
+  return out;
+}
+
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(workers);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,132 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, validateUsageEvent } from '../lambdas/formats/usage-event';
+import { readJsonLines } from '../lambdas/store/usage-file';
+
+export { ingestUsageFile, type UsageFileResult } from '../lambdas/store/usage-file';
+
+/**
+ * Bulk load of JSONL usage-event files through the HTTP API (what `churnwatch local run --events`
+ * does): streamed, validated with the same schema, posted in batches of ≤ 1000 events and < 1 MB.
+ */
+
+export interface BulkRejection {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+export interface BulkLoadResult {
+  files: number;
+  events: number;
+  requests: number;
+  accepted: number;
+  duplicates: number;
+  rejected: BulkRejection[];
+}
+
+export interface BulkLoadOptions {
+  /** Base URL of the usage API (`startUsageApi().url`). */
+  url: string;
+  apiKey: string;
+  /** Requests in flight. */
+  concurrency?: number;
+  now?: () => Date;
+}
+
+const EVENT_FILE = /\.(jsonl|ndjson|json)(\.gz)?$/i;
+const ENVELOPE_BYTES = '{"events":[]}'.length;
+
+/** A file, or the event files (`.jsonl`, `.ndjson`, `.json`, optionally `.gz`) under a folder, sorted. */
+export async function expandEventPaths(path: string): Promise<string[]> {
+  const s = await stat(path);
+  if (!s.isDirectory()) return [path];
+  const entries = await readdir(path, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile() && EVENT_FILE.test(e.name))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+export async function bulkLoadUsageEvents(paths: string[], options: BulkLoadOptions): Promise<BulkLoadResult> {
+  const result: BulkLoadResult = { files: 0, events: 0, requests: 0, accepted: 0, duplicates: 0, rejected: [] };
+  const now = options.now ?? (() => new Date());
+  const inFlight = new Set<Promise<void>>();
+  const limit = options.concurrency ?? 4;
+
+  const post = async (texts: string[], origins: { file: string; line: number }[]) => {
+    const body = `{"events":[${texts.join(',')}]}`;
+    result.requests++;
+    const res = await fetch(`${options.url}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': options.apiKey },
+      body,
+    });
+    const payload = (await res.json().catch(() => ({}))) as {
+      accepted?: number;
+      duplicates?: number;
+      rejected?: { index: number; reason: string }[];
+      message?: string;
+    };
+    if (res.status !== 202 && res.status !== 400) {
+      throw new Error(`usage API answered ${res.status}: ${payload.message ?? 'no message'}`);
+    }
+    if (res.status === 400 && !payload.rejected) throw new Error(`usage API answered 400: ${payload.message}`);
+    result.accepted += payload.accepted ?? 0;
+    result.duplicates += payload.duplicates ?? 0;
+    for (const r of payload.rejected ?? []) result.rejected.push({ ...origins[r.index]!, reason: r.reason });
+  };
+
+  let failure: Error | undefined;
+  const schedule = async (texts: string[], origins: { file: string; line: number }[]) => {
+    while (inFlight.size >= limit) await Promise.race(inFlight);
+    if (failure) throw failure;
+    const p: Promise<void> = post(texts, origins)
+      .catch((err: unknown) => {
+        failure ??= err as Error;
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+
+  for (const path of (await Promise.all(paths.map(expandEventPaths))).flat()) {
+    result.files++;
+    let texts: string[] = [];
+    let origins: { file: string; line: number }[] = [];
+    let bytes = ENVELOPE_BYTES;
+    for await (const l of readJsonLines(createReadStream(path))) {
+      result.events++;
+      if (l.error !== undefined) {
+        result.rejected.push({ file: path, line: l.line, reason: l.error });
+        continue;
+      }
+      const v = validateUsageEvent(l.value, now());
+      if (!v.ok) {
+        result.rejected.push({ file: path, line: l.line, reason: v.reason });
+        continue;
+      }
+      // Re-serialised compactly: the server sees exactly the validated object.
+      const text = JSON.stringify(l.value);
+      const size = Buffer.byteLength(text) + 1;
+      if (ENVELOPE_BYTES + size >= MAX_REQUEST_BYTES) {
+        result.rejected.push({ file: path, line: l.line, reason: 'event: larger than the 1 MB request limit' });
+        continue;
+      }
+      if (texts.length >= MAX_EVENTS_PER_REQUEST || bytes + size >= MAX_REQUEST_BYTES) {
+        await schedule(texts, origins);
+        texts = [];
+        origins = [];
+        bytes = ENVELOPE_BYTES;
+      }
+      texts.push(text);
+      origins.push({ file: path, line: l.line });
+      bytes += size;
+    }
+    if (texts.length > 0) await schedule(texts, origins);
+  }
+  await Promise.all(inFlight);
+  if (failure) throw failure;
+  result.rejected.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
+  return result;
+}
