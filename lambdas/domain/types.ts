@@ -163,4 +163,12 @@ export interface Snapshot {
   atRisk: AtRiskCustomer[];
   // Beyond SPEC §5: the 12 monthly points behind the trend chart, oldest first.
   trend: { month: string; logoChurnRate: number | null; ndr: number | null; mrrStart: number; mrrEnd: number }[];
+  /** Beyond SPEC §5: what the engine had to leave out, so a config change that orphans lines is visible. */
+  diagnostics?: SnapshotDiagnostics;
+}
+
+export interface SnapshotDiagnostics {
+  customers: number;
+  /** Recurring lines not counted because their currency has no FX rate, by currency. */
+  linesWithoutFxRate: Record<string, number>;
 }

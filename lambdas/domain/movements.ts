@@ -1,0 +1,79 @@
+/** Net MRR movements of one customer over one period (SPEC §3.2), and their totals. */
+
+export type MovementKind = 'new' | 'reactivation' | 'churned' | 'expansion' | 'contraction' | 'newChurned' | 'none';
+
+export interface Movement {
+  kind: MovementKind;
+  /** MRR moved (≥ 0); 0 for `newChurned` and `none`. */
+  amount: number;
+}
+
+/**
+ * Classifies a customer's period from its open and close MRR (both already clamped: inactive = 0).
+ * `activeBefore`: active on some day before the period; `activeDuring`: active on some day within it.
+ */
+export function classifyMovement(open: number, close: number, activeBefore: boolean, activeDuring: boolean): Movement {
+  if (open > 0) {
+    if (close === 0) return { kind: 'churned', amount: open };
+    if (close > open) return { kind: 'expansion', amount: close - open };
+    if (close < open) return { kind: 'contraction', amount: open - close };
+    return { kind: 'none', amount: 0 };
+  }
+  if (close > 0) return activeBefore ? { kind: 'reactivation', amount: close } : { kind: 'new', amount: close };
+  if (activeDuring && !activeBefore) return { kind: 'newChurned', amount: 0 };
+  return { kind: 'none', amount: 0 };
+}
+
+export interface MovementTotals {
+  customers: { start: number; new: number; reactivated: number; churned: number; newChurned: number; end: number };
+  mrr: { start: number; new: number; expansion: number; contraction: number; churned: number; reactivation: number; end: number };
+}
+
+export function emptyTotals(): MovementTotals {
+  return {
+    customers: { start: 0, new: 0, reactivated: 0, churned: 0, newChurned: 0, end: 0 },
+    mrr: { start: 0, new: 0, expansion: 0, contraction: 0, churned: 0, reactivation: 0, end: 0 },
+  };
+}
+
+export function addMovement(totals: MovementTotals, open: number, close: number, movement: Movement): void {
+  const { customers, mrr } = totals;
+  if (open > 0) {
+    customers.start++;
+    mrr.start += open;
+  }
+  if (close > 0) {
+    customers.end++;
+    mrr.end += close;
+  }
+  switch (movement.kind) {
+    case 'new':
+      customers.new++;
+      mrr.new += movement.amount;
+      break;
+    case 'reactivation':
+      customers.reactivated++;
+      mrr.reactivation += movement.amount;
+      break;
+    case 'churned':
+      customers.churned++;
+      mrr.churned += movement.amount;
+      break;
+    case 'expansion':
+      mrr.expansion += movement.amount;
+      break;
+    case 'contraction':
+      mrr.contraction += movement.amount;
+      break;
+    case 'newChurned':
+      customers.newChurned++;
+      break;
+    case 'none':
+      break;
+  }
+}
+
+/** `end − (start + new + expansion + reactivation − contraction − churned)`: 0 up to float rounding. */
+export function identityGap(m: MovementTotals['mrr']): number {
+  return m.end - (m.start + m.new + m.expansion + m.reactivation - m.contraction - m.churned);
+}

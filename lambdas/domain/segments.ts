@@ -1,0 +1,67 @@
+/** Segments (SPEC §3.4): the period's movements restricted to customers that started it (open > 0). */
+import { ratio } from './rates';
+import type { EngineSettings, Lifecycle, Segment, Tier } from './types';
+
+export function tierOf(mrr: number, settings: Pick<EngineSettings, 'tierA' | 'tierB'>): Tier {
+  if (mrr >= settings.tierA) return 'A';
+  if (mrr >= settings.tierB) return 'B';
+  return 'C';
+}
+
+/** Stage by days from the first active day to the first day of the period. */
+export function lifecycleOf(daysSinceFirstActive: number): Lifecycle {
+  if (daysSinceFirstActive <= 30) return 'onboarding';
+  if (daysSinceFirstActive <= 180) return 'adoption';
+  return 'mature';
+}
+
+/** Running sums of one segment; `finish` turns them into the Segment with its rates. */
+export class SegmentAccumulator {
+  customersStart = 0;
+  churned = 0;
+  mrrStart = 0;
+  expansion = 0;
+  contraction = 0;
+  churnedMrr = 0;
+
+  /** Adds a customer with open > 0 and its close (0 when it churned). */
+  add(open: number, close: number): void {
+    this.customersStart++;
+    this.mrrStart += open;
+    if (close === 0) {
+      this.churned++;
+      this.churnedMrr += open;
+    } else if (close > open) this.expansion += close - open;
+    else if (close < open) this.contraction += open - close;
+  }
+
+  finish(): Segment {
+    return {
+      customersStart: this.customersStart,
+      churned: this.churned,
+      logoChurnRate: ratio(this.churned, this.customersStart),
+      mrrStart: this.mrrStart,
+      expansion: this.expansion,
+      contraction: this.contraction,
+      churnedMrr: this.churnedMrr,
+      ndr: ratio(this.mrrStart + this.expansion - this.contraction - this.churnedMrr, this.mrrStart),
+    };
+  }
+}
+
+/** Segments keyed by name, built in first-seen order and returned with sorted keys. */
+export class SegmentTable<K extends string> {
+  private readonly byKey = new Map<K, SegmentAccumulator>();
+
+  add(key: K, open: number, close: number): void {
+    let acc = this.byKey.get(key);
+    if (!acc) this.byKey.set(key, (acc = new SegmentAccumulator()));
+    acc.add(open, close);
+  }
+
+  finish(): Partial<Record<K, Segment>> {
+    const out: Partial<Record<K, Segment>> = {};
+    for (const key of [...this.byKey.keys()].sort()) out[key] = this.byKey.get(key)!.finish();
+    return out;
+  }
+}

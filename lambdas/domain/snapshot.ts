@@ -1,0 +1,272 @@
+/**
+ * The snapshot (SPEC §3, §5): one pass over the customers computes each one's facts (a few numbers
+ * plus its MRR step function), then the facts are aggregated in customer-id order so that the float
+ * sums, and hence the JSON, do not depend on the order customers arrive in.
+ */
+import { activityWindowDays, activityWindows, frequencyOf, ACTIVITY_DAYS } from './activity';
+import { buildCohorts } from './cohorts';
+import { addMonthsClamped, dayNum, dayFromNum, monthEndNum, monthIndexOfNum, monthKey, monthStartNum } from './dates';
+import { addMovement, classifyMovement, emptyTotals, type Movement } from './movements';
+import { buildCustomerMrr, dominantPlan, type MrrSeries } from './mrr';
+import { annualizedFromMonth, compoundChurn, periodRates, ratio } from './rates';
+import { riskReasons, riskScore, RECENT_DAYS } from './risk';
+import { lifecycleOf, SegmentTable, tierOf } from './segments';
+import type {
+  AtRiskCustomer,
+  Cancellation,
+  CustomerTimeline,
+  Day,
+  EngineSettings,
+  Lifecycle,
+  Snapshot,
+  Tier,
+} from './types';
+
+/** Months in the annualised churn and the trend, ending with the period's month. */
+export const TREND_MONTHS = 12;
+
+/** The days a snapshot for `asOf` looks at, as day numbers. */
+export interface SnapshotCalendar {
+  asOf: number;
+  periodMonth: number;
+  periodStart: number;
+  /** open(c) = MRR on this day (the day before the period). */
+  openDay: number;
+  /** close(c) = MRR on this day: min(asOf, last day of the month), which is asOf. */
+  closeDay: number;
+  /** asOf − 12 months, for ndr12m / grr12m. */
+  d0: number;
+  /** MRR sampling days of the trend: the day before its first month, then each month's close day. */
+  trendDays: number[];
+  trendMonths: number[];
+  windowDays: string[];
+  windowStart: number;
+}
+
+export function snapshotCalendar(asOfDay: Day): SnapshotCalendar {
+  const asOf = dayNum(asOfDay);
+  const periodMonth = monthIndexOfNum(asOf);
+  const periodStart = monthStartNum(periodMonth);
+  const closeDay = Math.min(asOf, monthEndNum(periodMonth));
+  const trendMonths: number[] = [];
+  for (let m = periodMonth - TREND_MONTHS + 1; m <= periodMonth; m++) trendMonths.push(m);
+  const trendDays = [monthStartNum(trendMonths[0]!) - 1, ...trendMonths.map((m) => (m === periodMonth ? closeDay : monthEndNum(m)))];
+  return {
+    asOf,
+    periodMonth,
+    periodStart,
+    openDay: periodStart - 1,
+    closeDay,
+    d0: dayNum(addMonthsClamped(asOfDay, -12)),
+    trendDays,
+    trendMonths,
+    windowDays: activityWindowDays(asOf),
+    windowStart: asOf - ACTIVITY_DAYS + 1,
+  };
+}
+
+/** What the aggregation needs to know about one customer. */
+export interface CustomerFacts {
+  customerId: string;
+  open: number;
+  close: number;
+  movement: Movement;
+  firstActiveDay: number | undefined;
+  series: MrrSeries;
+  /** Plan carrying most of the open MRR (customers with open > 0 only). */
+  openPlan: string | undefined;
+  /** MRR on each of calendar.trendDays. */
+  trend: Float64Array;
+  mrrAtD0: number;
+  /** Cancellation reason, for customers that logo-churned in the period. */
+  churnReason: string | undefined;
+  atRisk: AtRiskCustomer | undefined;
+  linesWithoutFxRate: Map<string, number>;
+}
+
+export function customerFacts(
+  customer: CustomerTimeline,
+  settings: EngineSettings,
+  cal: SnapshotCalendar,
+  rateCache: Map<string, number | undefined> = new Map(),
+): CustomerFacts {
+  const built = buildCustomerMrr(customer.lines, customer.cancellations, settings, rateCache);
+  const { series } = built;
+  const open = series.at(cal.openDay);
+  const close = series.at(cal.closeDay);
+  const firstActiveDay = series.firstActiveDay();
+  const activeBefore = firstActiveDay !== undefined && firstActiveDay < cal.periodStart;
+  const activeDuring = open > 0 || close > 0 || series.activeWithin(cal.periodStart, cal.closeDay);
+  const movement = classifyMovement(open, close, activeBefore, activeDuring);
+
+  const trend = new Float64Array(cal.trendDays.length);
+  for (let i = 0; i < trend.length; i++) trend[i] = series.at(cal.trendDays[i]!);
+
+  const openPlan = open > 0 ? (dominantPlan(built.contributions, cal.openDay, customer.plan) ?? 'unknown') : undefined;
+  const churnReason = movement.kind === 'churned' ? churnReasonOf(built.cancellations, cal.closeDay) : undefined;
+
+  let atRisk: AtRiskCustomer | undefined;
+  if (series.at(cal.asOf) > 0 && firstActiveDay !== undefined) {
+    const mrrNow = series.at(cal.asOf);
+    const mrrPrevious = series.at(cal.asOf - RECENT_DAYS);
+    const windows = activityWindows(customer.activity ?? {}, cal.windowDays);
+    const reasons = riskReasons({
+      customer,
+      lines: built.lines,
+      asOf: cal.asOf,
+      windows,
+      windowStart: cal.windowStart,
+      firstActiveDay,
+      mrrNow,
+      mrrThirtyDaysAgo: mrrPrevious,
+      settings,
+      currency: settings.reportingCurrency,
+    });
+    if (reasons.length) {
+      atRisk = {
+        customerId: customer.customerId,
+        name: customer.name ?? null,
+        owner: customer.ownerEmail ?? null,
+        mrr: mrrNow,
+        riskScore: riskScore(reasons),
+        frequency: frequencyOf(windows.activeDaysCurrent),
+        reasons,
+        tier: tierOf(mrrNow, settings),
+        mrrPrevious,
+        plan: dominantPlan(built.contributions, cal.asOf, customer.plan) ?? customer.plan ?? null,
+        activity: windows.counts,
+        activeDaysCurrent: windows.activeDaysCurrent,
+        activeDaysPrevious: windows.activeDaysPrevious,
+      };
+    }
+  }
+
+  return {
+    customerId: customer.customerId,
+    open,
+    close,
+    movement,
+    firstActiveDay,
+    series,
+    openPlan,
+    trend,
+    mrrAtD0: series.at(cal.d0),
+    churnReason,
+    atRisk,
+    linesWithoutFxRate: built.skippedByCurrency,
+  };
+}
+
+/** Reason of the latest cancellation effective by `day` (trimmed), 'unknown' when there is none. */
+export function churnReasonOf(cancellations: readonly Cancellation[], day: number): string {
+  let latest: Cancellation | undefined;
+  let latestDay = -Infinity;
+  for (const c of cancellations) {
+    const d = dayNum(c.effectiveAt);
+    // Ties on the day go to the later subscription id; cancellations arrive ordered by it.
+    if (d <= day && d >= latestDay) {
+      latest = c;
+      latestDay = d;
+    }
+  }
+  const reason = latest?.reason?.trim();
+  return reason ? reason : 'unknown';
+}
+
+export function computeSnapshot(customers: Iterable<CustomerTimeline>, settings: EngineSettings, asOf: Day): Snapshot {
+  const cal = snapshotCalendar(asOf);
+  const rateCache = new Map<string, number | undefined>();
+  const facts: CustomerFacts[] = [];
+  for (const customer of customers) facts.push(customerFacts(customer, settings, cal, rateCache));
+  facts.sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
+  return aggregate(facts, settings, cal, asOf);
+}
+
+export function aggregate(facts: readonly CustomerFacts[], settings: EngineSettings, cal: SnapshotCalendar, asOf: Day): Snapshot {
+  const totals = emptyTotals();
+  const byPlan = new SegmentTable<string>();
+  const byTier = new SegmentTable<Tier>();
+  const byLifecycle = new SegmentTable<Lifecycle>();
+  const churnReasons: Record<string, { customers: number; mrr: number }> = {};
+  const months = cal.trendMonths.map(() => ({ customersStart: 0, churned: 0, mrrStart: 0, retained: 0, mrrEnd: 0 }));
+  let d0Mrr = 0;
+  let d0Retained = 0;
+  let d0Floor = 0;
+  const atRisk: AtRiskCustomer[] = [];
+  const linesWithoutFxRate: Record<string, number> = {};
+
+  for (const f of facts) {
+    addMovement(totals, f.open, f.close, f.movement);
+    if (f.open > 0) {
+      byPlan.add(f.openPlan ?? 'unknown', f.open, f.close);
+      byTier.add(tierOf(f.open, settings), f.open, f.close);
+      byLifecycle.add(lifecycleOf(cal.periodStart - f.firstActiveDay!), f.open, f.close);
+    }
+    if (f.churnReason !== undefined) {
+      const r = (churnReasons[f.churnReason] ??= { customers: 0, mrr: 0 });
+      r.customers++;
+      r.mrr += f.open;
+    }
+    for (let i = 0; i < months.length; i++) {
+      const open = f.trend[i]!;
+      const close = f.trend[i + 1]!;
+      const m = months[i]!;
+      m.mrrEnd += close;
+      if (open > 0) {
+        m.customersStart++;
+        m.mrrStart += open;
+        m.retained += close;
+        if (close === 0) m.churned++;
+      }
+    }
+    if (f.mrrAtD0 > 0) {
+      d0Mrr += f.mrrAtD0;
+      d0Retained += f.close;
+      d0Floor += Math.min(f.close, f.mrrAtD0);
+    }
+    if (f.atRisk) atRisk.push(f.atRisk);
+    for (const [currency, n] of f.linesWithoutFxRate) linesWithoutFxRate[currency] = (linesWithoutFxRate[currency] ?? 0) + n;
+  }
+
+  const rates = periodRates(totals);
+  const trend = months.map((m, i) => ({
+    month: monthKey(cal.trendMonths[i]!),
+    logoChurnRate: ratio(m.churned, m.customersStart),
+    ndr: ratio(m.retained, m.mrrStart),
+    mrrStart: m.mrrStart,
+    mrrEnd: m.mrrEnd,
+  }));
+
+  atRisk.sort(
+    (a, b) =>
+      b.riskScore - a.riskScore || b.mrr - a.mrr || (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0),
+  );
+
+  const cohortMembers = [];
+  for (const f of facts) {
+    if (f.firstActiveDay !== undefined && f.firstActiveDay <= cal.closeDay) {
+      cohortMembers.push({ cohortMonth: monthIndexOfNum(f.firstActiveDay), series: f.series });
+    }
+  }
+
+  return {
+    asOf,
+    period: { start: dayFromNum(cal.periodStart), end: dayFromNum(cal.closeDay) },
+    currency: settings.reportingCurrency,
+    customers: totals.customers,
+    mrr: totals.mrr,
+    ...rates,
+    ndr12m: ratio(d0Retained, d0Mrr),
+    grr12m: ratio(d0Floor, d0Mrr),
+    annualizedLogoChurn: compoundChurn(trend.map((t) => t.logoChurnRate)),
+    annualizedFromMonth: annualizedFromMonth(rates.logoChurnRate),
+    byPlan: byPlan.finish() as Record<string, NonNullable<Snapshot['byPlan'][string]>>,
+    byTier: byTier.finish(),
+    byLifecycle: byLifecycle.finish(),
+    cohorts: buildCohorts(cohortMembers, cal.periodMonth, cal.closeDay),
+    churnReasons,
+    atRisk,
+    trend,
+    diagnostics: { customers: facts.length, linesWithoutFxRate },
+  };
+}
