@@ -1,0 +1,151 @@
+import { RowError } from './errors';
+
+/**
+ * Field validators shared by every reader. They are hand-written rather than zod schemas because
+ * they run once per field of millions of rows; `schemas.ts` keeps the zod description of the
+ * resulting records, and the tests check every record produced against it.
+ * Each throws a RowError whose reason names the field and the problem.
+ */
+
+export const MAX_ID = 256;
+export const MAX_NAME = 512;
+export const MAX_TEXT = 2000;
+
+const quote = (v: string): string => JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
+
+/** Trimmed string or undefined (empty = absent). Numbers and booleans are accepted as their text (JSONL). */
+export function optionalText(value: unknown, field: string, maxLength: number): string | undefined {
+  let s: string;
+  if (typeof value === 'string') s = value.trim();
+  else if (value === undefined || value === null) return undefined;
+  else if (typeof value === 'number' || typeof value === 'boolean') s = String(value);
+  else throw new RowError(`${field}: expected text, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+  if (s === '') return undefined;
+  if (s.length > maxLength) throw new RowError(`${field} is ${s.length} characters long (at most ${maxLength})`);
+  return s;
+}
+
+export function requiredText(value: unknown, field: string, maxLength: number): string {
+  const s = optionalText(value, field, maxLength);
+  if (s === undefined) throw new RowError(`${field} is missing`);
+  return s;
+}
+
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+
+/** A decimal in major units: a JSON number or a plain decimal string ("99.00", "-12.5"). */
+export function amountValue(value: unknown, field: string): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new RowError(`${field}: ${value} is not a finite number`);
+    return value;
+  }
+  const s = optionalText(value, field, 64);
+  if (s === undefined) throw new RowError(`${field} is missing`);
+  if (!DECIMAL.test(s)) throw new RowError(`${field}: ${quote(s)} is not a number`);
+  return Number(s);
+}
+
+export function optionalPositiveNumber(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
+  const n = amountValue(value, field);
+  if (!(n > 0)) throw new RowError(`${field}: ${quote(String(value).trim())} is not a positive number`);
+  return n;
+}
+
+const ISO_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+
+/** ISO 4217 code, upper case, which must be convertible to the reporting currency. */
+export function currencyValue(value: unknown, field: string, reporting: string, fxRates: Record<string, number>): string {
+  const raw = requiredText(value, field, 16);
+  const code = raw.toUpperCase();
+  if (!ISO_CURRENCIES.has(code)) throw new RowError(`${field} ${quote(raw)} is not an ISO 4217 code`);
+  if (code !== reporting && fxRates[code] === undefined) {
+    throw new RowError(`${field} ${quote(code)} has no FX rate to ${reporting} (add it to fxRates)`);
+  }
+  return code;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
+function realDate(y: number, m: number, d: number): boolean {
+  if (m < 1 || m > 12 || d < 1) return false;
+  return d <= (m === 2 && isLeap(y) ? 29 : (DAYS_IN_MONTH[m - 1] as number));
+}
+
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
+const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+const PLAIN_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+// Date, then a time, then an optional zone: "2026-02-01T10:00:00Z", "2026-02-01T10:00+02:00".
+const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+// Stripe Dashboard exports: "2026-02-01 10:00" or "2026-02-01 10:00:00", UTC.
+const SPACED_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/;
+const UNIX_SECONDS = /^\d{9,11}$/;
+
+export interface DateOptions {
+  /** Also accept Stripe's `YYYY-MM-DD HH:MM[:SS]` (UTC) and unix seconds. */
+  stripe: boolean;
+}
+
+/** Parses one date field to its UTC day, `YYYY-MM-DD`. Throws a RowError naming the field. */
+function parseDay(s: string, field: string, opts: DateOptions): string {
+  let m = PLAIN_DAY.exec(s);
+  if (m) {
+    if (!realDate(+m[1]!, +m[2]!, +m[3]!)) throw new RowError(`${field}: ${quote(s)} is not a real date`);
+    return s;
+  }
+  m = ISO_TIMESTAMP.exec(s) ?? (opts.stripe ? SPACED_TIMESTAMP.exec(s) : null);
+  if (m) {
+    const [y, mo, d, h, mi, sec] = [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, m[6] === undefined ? 0 : +m[6]];
+    if (!realDate(y, mo, d) || h > 23 || mi > 59 || sec > 59) {
+      throw new RowError(`${field}: ${quote(s)} is not a real date`);
+    }
+    const zone = m[7];
+    if (zone === undefined || zone.toUpperCase() === 'Z') return `${m[1]}-${m[2]}-${m[3]}`;
+    const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${pad2(h)}:${pad2(mi)}:${pad2(sec)}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`);
+    if (Number.isNaN(ms)) throw new RowError(`${field}: ${quote(s)} is not a real date`);
+    return dayOf(ms);
+  }
+  if (opts.stripe && UNIX_SECONDS.test(s)) return dayOf(Number(s) * 1000);
+  const accepted = opts.stripe
+    ? 'YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS], an ISO-8601 timestamp or unix seconds'
+    : 'YYYY-MM-DD or an ISO-8601 timestamp';
+  throw new RowError(`${field}: ${quote(s)} is not a date (expected ${accepted})`);
+}
+
+/**
+ * Date parser with a small cache: exports repeat the same few period boundaries on millions of
+ * rows, so most lookups hit. The cache is cleared when full to keep memory bounded.
+ */
+export class DayParser {
+  private readonly cache = new Map<string, string>();
+  constructor(private readonly opts: DateOptions) {}
+
+  optional(value: unknown, field: string): string | undefined {
+    if (typeof value === 'number' && this.opts.stripe) value = String(value);
+    const s = optionalText(value, field, 64);
+    if (s === undefined) return undefined;
+    const hit = this.cache.get(s);
+    if (hit !== undefined) return hit;
+    const day = parseDay(s, field, this.opts);
+    if (this.cache.size >= 4096) this.cache.clear();
+    this.cache.set(s, day);
+    return day;
+  }
+
+  required(value: unknown, field: string): string {
+    const day = this.optional(value, field);
+    if (day === undefined) throw new RowError(`${field} is missing`);
+    return day;
+  }
+}
+
+// Deliberately loose: one "@", no spaces. SES rejects what is not deliverable; this catches columns mixed up.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function optionalEmail(value: unknown, field: string): string | undefined {
+  const s = optionalText(value, field, MAX_NAME);
+  if (s !== undefined && !EMAIL.test(s)) throw new RowError(`${field}: ${quote(s)} is not an email address`);
+  return s;
+}

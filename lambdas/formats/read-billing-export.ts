@@ -1,0 +1,53 @@
+import { buffers, gunzip, isZlibError, peek, type ByteSource } from './byte-stream';
+import { readCsv } from './csv-reader';
+import { detectFileKind, firstSignificantByte, looksBinary, sniffFormat } from './detect';
+import { UnreadableFileError } from './errors';
+import { readJsonl } from './jsonl-reader';
+import type { ReadOptions, ReadResult } from './read-result';
+
+/**
+ * Streams a billing export (CSV or JSONL, gzip or not) row by row; memory stays bounded however large
+ * the file. Bad rows come out as `{ ok: false }` with their line and reason; a file that cannot be read
+ * at all throws UnreadableFileError, possibly after yielding the rows before the damage (truncated gzip).
+ */
+export async function* readBillingExport(body: ByteSource, key: string, opts: ReadOptions): AsyncGenerator<ReadResult> {
+  const raw = await peek(buffers(body));
+  if (!raw.head) throw new UnreadableFileError('The file is empty (0 bytes)');
+  const kind = detectFileKind(key, raw.head);
+
+  let text: { head: Buffer | undefined; all: AsyncIterable<Buffer> };
+  try {
+    text = kind.gzip ? await peek(gunzip(raw.all)) : raw;
+  } catch (err) {
+    if (!isZlibError(err)) throw err;
+    throw new UnreadableFileError(`Not a valid gzip file: ${(err as Error).message}`, undefined, { cause: err });
+  }
+  if (!text.head) throw new UnreadableFileError('The file is empty once decompressed');
+  if (looksBinary(text.head)) {
+    throw new UnreadableFileError('Not a text file: expected CSV or JSON Lines (a spreadsheet must be saved as CSV)');
+  }
+  const format = kind.format ?? sniffFormat(text.head);
+  if (format === 'jsonl' && kind.format === 'jsonl') {
+    const first = firstSignificantByte(text.head);
+    if (first !== undefined && first !== 0x7b) {
+      throw new UnreadableFileError(`Named ${key} but does not start with a JSON object: not JSON Lines`, 1);
+    }
+  }
+
+  let lastLine = 0;
+  try {
+    const rows = format === 'csv' ? readCsv(text.all, opts) : readJsonl(text.all, opts);
+    for await (const row of rows) {
+      lastLine = row.line;
+      yield row;
+    }
+  } catch (err) {
+    if (!isZlibError(err)) throw err;
+    throw new UnreadableFileError(
+      `The gzip data is damaged or truncated after line ${lastLine}: ${(err as Error).message}. ` +
+        `Rows up to line ${lastLine} were read; upload the complete file again.`,
+      lastLine + 1,
+      { cause: err },
+    );
+  }
+}

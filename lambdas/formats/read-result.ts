@@ -1,0 +1,15 @@
+import type { BillingRecord } from './records';
+
+export type ReadResult =
+  | { ok: true; line: number; record: BillingRecord }
+  | { ok: false; line: number; reason: string; raw: string };
+
+export interface ReadOptions {
+  reportingCurrency: string;
+  fxRates: Record<string, number>;
+}
+
+/** Quarantine keeps enough of a bad row to recognise it, not a 1 MB field. */
+export const MAX_RAW = 2048;
+
+export const clipRaw = (raw: string): string => (raw.length > MAX_RAW ? `${raw.slice(0, MAX_RAW)}…` : raw);

@@ -1,0 +1,189 @@
+import { LINE_STATUSES, type Cancellation, type LedgerLine, type LineStatus } from '../domain/types';
+import { RowError } from './errors';
+import {
+  DayParser,
+  MAX_ID,
+  MAX_NAME,
+  MAX_TEXT,
+  amountValue,
+  currencyValue,
+  optionalEmail,
+  optionalPositiveNumber,
+  optionalText,
+  requiredText,
+} from './fields';
+
+export type BillingRecord =
+  | { kind: 'invoice_line'; customerId: string; line: LedgerLine; customerName?: string; ownerEmail?: string }
+  | { kind: 'cancellation'; customerId: string; cancellation: Cancellation }
+  | {
+      kind: 'customer';
+      customerId: string;
+      attributes: { name?: string; ownerEmail?: string; plan?: string; segment?: string; createdAt?: string };
+    };
+
+export type RecordKind = BillingRecord['kind'];
+
+/** Canonical field names (SPEC §1.1), plus the Stripe subscription columns the preset needs. */
+export type Field =
+  | 'invoice_id'
+  | 'line_id'
+  | 'customer_id'
+  | 'subscription_id'
+  | 'plan'
+  | 'amount'
+  | 'currency'
+  | 'period_start'
+  | 'period_end'
+  | 'status'
+  | 'quantity'
+  | 'issued_at'
+  | 'customer_name'
+  | 'owner_email'
+  | 'effective_at'
+  | 'canceled_at'
+  | 'reason'
+  | 'feedback'
+  | 'name'
+  | 'segment'
+  | 'created_at'
+  | 'ended_at';
+
+/** One input row, whatever its format: the value of a field, or undefined when absent. */
+export interface RowSource {
+  get(field: Field): unknown;
+}
+
+/** Per-file state the builders share. */
+export class BuildContext {
+  readonly days: DayParser;
+  /** Lines seen per invoice id in this file, for the `#n` line_id default. Holds only invoice ids. */
+  private readonly lineOrdinals = new Map<string, number>();
+
+  constructor(
+    readonly reportingCurrency: string,
+    readonly fxRates: Record<string, number>,
+    stripeDates: boolean,
+  ) {
+    this.days = new DayParser({ stripe: stripeDates });
+  }
+
+  nextLineId(invoiceId: string): string {
+    const n = (this.lineOrdinals.get(invoiceId) ?? 0) + 1;
+    this.lineOrdinals.set(invoiceId, n);
+    return `#${n}`;
+  }
+}
+
+const STATUSES: ReadonlySet<string> = new Set(LINE_STATUSES);
+
+function statusValue(value: unknown): LineStatus {
+  const s = requiredText(value, 'status', 64).toLowerCase();
+  if (!STATUSES.has(s)) throw new RowError(`status: ${JSON.stringify(s)} is not one of ${LINE_STATUSES.join('|')}`);
+  return s as LineStatus;
+}
+
+export function buildInvoiceLine(src: RowSource, ctx: BuildContext): BillingRecord {
+  const invoiceId = requiredText(src.get('invoice_id'), 'invoice_id', MAX_ID);
+  const customerId = requiredText(src.get('customer_id'), 'customer_id', MAX_ID);
+  const amount = amountValue(src.get('amount'), 'amount');
+  const currency = currencyValue(src.get('currency'), 'currency', ctx.reportingCurrency, ctx.fxRates);
+  let periodStart = ctx.days.optional(src.get('period_start'), 'period_start');
+  let periodEnd = ctx.days.optional(src.get('period_end'), 'period_end');
+  if (periodStart === undefined && periodEnd !== undefined) {
+    throw new RowError('period_start is missing while period_end is set (give both, or neither for a one-time charge)');
+  }
+  if (periodEnd === undefined && periodStart !== undefined) {
+    throw new RowError('period_end is missing while period_start is set (give both, or neither for a one-time charge)');
+  }
+  if (periodStart !== undefined && periodEnd !== undefined) {
+    if (periodEnd < periodStart) throw new RowError(`period_end ${periodEnd} is before period_start ${periodStart}`);
+    if (periodEnd === periodStart) periodStart = periodEnd = undefined;
+  }
+  const status = statusValue(src.get('status'));
+  const lineIdGiven = optionalText(src.get('line_id'), 'line_id', MAX_ID);
+  const subscriptionId = optionalText(src.get('subscription_id'), 'subscription_id', MAX_ID);
+  const plan = optionalText(src.get('plan'), 'plan', MAX_ID);
+  const quantity = optionalPositiveNumber(src.get('quantity'), 'quantity');
+  const issuedAt = ctx.days.optional(src.get('issued_at'), 'issued_at');
+  const customerName = optionalText(src.get('customer_name'), 'customer_name', MAX_NAME);
+  const ownerEmail = optionalEmail(src.get('owner_email'), 'owner_email');
+
+  // Only a valid line takes an ordinal, so a quarantined row does not shift the ids of the lines after it
+  // relative to the same file with that row removed.
+  const line: LedgerLine = { invoiceId, lineId: lineIdGiven ?? ctx.nextLineId(invoiceId), amount, currency, status };
+  if (subscriptionId !== undefined) line.subscriptionId = subscriptionId;
+  if (plan !== undefined) line.plan = plan;
+  if (periodStart !== undefined) line.periodStart = periodStart;
+  if (periodEnd !== undefined) line.periodEnd = periodEnd;
+  if (quantity !== undefined) line.quantity = quantity;
+  if (issuedAt !== undefined) line.issuedAt = issuedAt;
+  const record: BillingRecord = { kind: 'invoice_line', customerId, line };
+  if (customerName !== undefined) record.customerName = customerName;
+  if (ownerEmail !== undefined) record.ownerEmail = ownerEmail;
+  return record;
+}
+
+export function buildCancellation(src: RowSource, ctx: BuildContext, effectiveField: Field = 'effective_at'): BillingRecord {
+  const customerId = requiredText(src.get('customer_id'), 'customer_id', MAX_ID);
+  const subscriptionId = requiredText(src.get('subscription_id'), 'subscription_id', MAX_ID);
+  const effectiveAt = ctx.days.required(src.get(effectiveField), effectiveField);
+  const canceledAt = ctx.days.optional(src.get('canceled_at'), 'canceled_at');
+  const reason = optionalText(src.get('reason'), 'reason', MAX_TEXT);
+  const feedback = optionalText(src.get('feedback'), 'feedback', MAX_TEXT);
+  const cancellation: Cancellation = { subscriptionId, effectiveAt };
+  if (canceledAt !== undefined) cancellation.canceledAt = canceledAt;
+  if (reason !== undefined) cancellation.reason = reason;
+  if (feedback !== undefined) cancellation.feedback = feedback;
+  return { kind: 'cancellation', customerId, cancellation };
+}
+
+export function buildCustomer(src: RowSource, ctx: BuildContext): BillingRecord {
+  const customerId = requiredText(src.get('customer_id'), 'customer_id', MAX_ID);
+  const attributes: Extract<BillingRecord, { kind: 'customer' }>['attributes'] = {};
+  const name = optionalText(src.get('name'), 'name', MAX_NAME);
+  const ownerEmail = optionalEmail(src.get('owner_email'), 'owner_email');
+  const plan = optionalText(src.get('plan'), 'plan', MAX_ID);
+  const segment = optionalText(src.get('segment'), 'segment', MAX_ID);
+  const createdAt = ctx.days.optional(src.get('created_at'), 'created_at');
+  if (name !== undefined) attributes.name = name;
+  if (ownerEmail !== undefined) attributes.ownerEmail = ownerEmail;
+  if (plan !== undefined) attributes.plan = plan;
+  if (segment !== undefined) attributes.segment = segment;
+  if (createdAt !== undefined) attributes.createdAt = createdAt;
+  return { kind: 'customer', customerId, attributes };
+}
+
+/**
+ * Stripe subscriptions export: a `canceled` subscription becomes a cancellation effective on the day
+ * it ended (Ended At, else Canceled At). Any other status (active, trialing, past_due, a cancellation
+ * scheduled for period end, …) becomes a customer record carrying the customer's name: it changes no
+ * MRR, keeps every row accounted for as ingested, and names customers that have no customer export.
+ */
+export function buildStripeSubscription(src: RowSource, ctx: BuildContext): BillingRecord {
+  const status = requiredText(src.get('status'), 'Status', 64).toLowerCase();
+  if (status !== 'canceled') {
+    const customerId = requiredText(src.get('customer_id'), 'customer_id', MAX_ID);
+    const name = optionalText(src.get('customer_name'), 'Customer Name', MAX_NAME);
+    const ownerEmail = optionalEmail(src.get('owner_email'), 'owner_email');
+    const attributes: Extract<BillingRecord, { kind: 'customer' }>['attributes'] = {};
+    if (name !== undefined) attributes.name = name;
+    if (ownerEmail !== undefined) attributes.ownerEmail = ownerEmail;
+    return { kind: 'customer', customerId, attributes };
+  }
+  const ended = src.get('ended_at');
+  const hasEnded = optionalText(ended, 'Ended At (UTC)', 64) !== undefined;
+  if (!hasEnded && optionalText(src.get('canceled_at'), 'Canceled At (UTC)', 64) === undefined) {
+    throw new RowError('status is canceled but Ended At (UTC) and Canceled At (UTC) are both empty');
+  }
+  return buildCancellation(src, ctx, hasEnded ? 'ended_at' : 'canceled_at');
+}
+
+export const BUILDERS = {
+  invoice_line: buildInvoiceLine,
+  cancellation: buildCancellation,
+  customer: buildCustomer,
+  stripe_subscription: buildStripeSubscription,
+} as const;
+
+export type BuilderName = keyof typeof BUILDERS;
