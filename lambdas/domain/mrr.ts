@@ -203,17 +203,20 @@ function sweep(contributions: readonly MrrContribution[]): MrrSeries {
 
 /**
  * The plan carrying most of the MRR on day `d` (line plan, else the customer's plan, else
- * 'unknown'); ties go to the alphabetically first plan. Undefined when nothing runs on `d`.
+ * `unknown`); ties go to the alphabetically first plan. Undefined when nothing runs on `d`.
+ * With `unknown` null, lines without any plan are left out (for showing a CSM a real plan name).
  */
 export function dominantPlan(
   contributions: readonly MrrContribution[],
   d: number,
   customerPlan: string | undefined,
+  unknown: string | null = 'unknown',
 ): string | undefined {
   let byPlan: Map<string, number> | undefined;
   for (const c of contributions) {
     if (c.start <= d && d < c.end) {
-      const plan = c.line.plan || customerPlan || 'unknown';
+      const plan = c.line.plan || customerPlan || unknown;
+      if (plan === null) continue;
       byPlan ??= new Map();
       byPlan.set(plan, (byPlan.get(plan) ?? 0) + c.mrr);
     }

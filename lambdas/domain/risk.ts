@@ -102,7 +102,7 @@ export function riskReasons(input: RiskInput): RiskReason[] {
   if (input.mrrNow > 0 && input.mrrNow < input.mrrThirtyDaysAgo - MRR_EPSILON) {
     add(
       'contraction',
-      `MRR ${formatMoney(input.mrrThirtyDaysAgo, input.currency)} → ${formatMoney(input.mrrNow, input.currency)} in ${RECENT_DAYS} days`,
+      `MRR ${moneyFormat.format(input.mrrThirtyDaysAgo)} → ${formatMoney(input.mrrNow, input.currency)} in ${RECENT_DAYS} days`,
     );
   }
 

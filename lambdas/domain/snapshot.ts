@@ -133,7 +133,7 @@ export function customerFacts(
         reasons,
         tier: tierOf(mrrNow, settings),
         mrrPrevious,
-        plan: dominantPlan(built.contributions, cal.asOf, customer.plan) ?? customer.plan ?? null,
+        plan: dominantPlan(built.contributions, cal.asOf, customer.plan, null) ?? customer.plan ?? null,
         activity: windows.counts,
         activeDaysCurrent: windows.activeDaysCurrent,
         activeDaysPrevious: windows.activeDaysPrevious,
