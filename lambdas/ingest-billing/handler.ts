@@ -1,4 +1,100 @@
-// Placeholder so the CDK stack can be bundled while the real handler is written; replaced before release.
-export const handler = async (): Promise<never> => {
-  throw new Error('ingest-billing handler not implemented yet');
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { dynamo, s3Client } from '../shared/aws-clients';
+import type { Config } from '../shared/config';
+import { createLogger, createMetrics } from '../shared/observability';
+import { runtimeFromEnv } from '../shared/runtime';
+import { ingestBillingFile, type FileReport } from './ingest-file';
+import { parseObjectCreated, type ObjectCreated } from './s3-notification';
+
+export interface BillingIngestDeps {
+  dynamo: DynamoDBDocumentClient;
+  s3: S3Client;
+  tableName: string;
+  config: Config;
+  /** Usage-event files under `events/` go through the usage path (SPEC §2 bulk load). */
+  ingestEventsFile?: (object: ObjectCreated) => Promise<unknown>;
+  chunkRows?: number;
+}
+
+export const BILLING_PREFIX = 'exports/';
+export const EVENTS_PREFIX = 'events/';
+
+/**
+ * SQS → S3 object-created notifications → billing exports folded into DynamoDB. Each SQS message is
+ * processed on its own (Powertools partial batch responses), so one poisoned file does not hold back
+ * the others and a failed one is redelivered; re-processing is idempotent.
+ */
+export function makeBillingIngestHandler(deps: BillingIngestDeps) {
+  const logger = createLogger('ingest-billing');
+  const metrics = createMetrics('ingest-billing');
+  const processor = new BatchProcessor(EventType.SQS);
+
+  const ingestObject = async (object: ObjectCreated): Promise<FileReport | undefined> => {
+    if (object.key.startsWith(EVENTS_PREFIX)) {
+      if (!deps.ingestEventsFile) throw new Error(`no usage-event ingester configured for ${object.key}`);
+      const result = await deps.ingestEventsFile(object);
+      logger.info('usage events file ingested', { key: object.key, result });
+      return undefined;
+    }
+    if (!object.key.startsWith(BILLING_PREFIX)) {
+      logger.warn('ignoring object outside exports/ and events/', { key: object.key });
+      return undefined;
+    }
+    const report = await ingestBillingFile(
+      {
+        dynamo: deps.dynamo,
+        s3: deps.s3,
+        tableName: deps.tableName,
+        readOptions: { reportingCurrency: deps.config.reportingCurrency, fxRates: deps.config.fxRates },
+        chunkRows: deps.chunkRows,
+      },
+      object,
+    );
+    metrics.addMetric('RowsIngested', MetricUnit.Count, report.ingested);
+    metrics.addMetric('RowsUnchanged', MetricUnit.Count, report.unchanged);
+    metrics.addMetric('QuarantinedRows', MetricUnit.Count, report.quarantined);
+    if (report.status === 'failed') {
+      metrics.addMetric('FilesFailed', MetricUnit.Count, 1);
+      logger.error('billing export could not be read; moved to failed/', { ...report });
+    } else {
+      logger.info('billing export ingested', { ...report });
+    }
+    return report;
+  };
+
+  const recordHandler = async (record: SQSRecord) => {
+    const reports = [];
+    for (const object of parseObjectCreated(record.body)) reports.push(await ingestObject(object));
+    return reports;
+  };
+
+  const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+    processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+
+  return middy(handler)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+}
+
+let cached: ReturnType<typeof makeBillingIngestHandler> | undefined;
+
+/** The Lambda entry point: dependencies from the environment, built on first use. */
+export const handler = (event: SQSEvent, context: Context) => {
+  if (!cached) {
+    const runtime = runtimeFromEnv();
+    cached = makeBillingIngestHandler({
+      dynamo: dynamo(),
+      s3: s3Client(),
+      tableName: runtime.tableName,
+      config: runtime.config,
+    });
+  }
+  return cached(event, context);
 };
