@@ -8,5 +8,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // One DynamoDB Local for the whole run; each test file creates its own table (docs/local-stack.md).
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });

@@ -55,6 +55,8 @@ export interface EmbeddedStack {
   sentMail(): Promise<SentMail[]>;
   clearMail(): Promise<void>;
   stop(): Promise<void>;
+  /** What stop() must release: the java child this stack started (if any) and s3rver's directory. */
+  resources: { dynamodbPid: number | undefined; s3Directory: string };
 }
 
 const clientSettings = {
@@ -155,6 +157,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       sentMail: () => (ses ? ses.sentMail() : Promise.reject(new Error('stack started without SES'))),
       clearMail: () => (ses ? ses.clearMail() : Promise.resolve()),
       stop: stopAll,
+      resources: { dynamodbPid: dynamoLocal?.pid, s3Directory: s3.directory },
     };
   } catch (err) {
     await stopAll().catch(() => undefined);
