@@ -33,31 +33,38 @@ export function createIngestUsageHandler(deps: IngestUsageDeps): ApiHandler {
   const logger = deps.logger ?? createLogger(SERVICE);
   const metrics = deps.metrics ?? createMetrics(SERVICE);
 
+  const refuse = (statusCode: number, body: { message: string; rejected?: unknown }) => {
+    // Every invocation publishes at least one metric, so refusals show up on the dashboard too.
+    metrics.addMetric('RequestsRefused', MetricUnit.Count, 1);
+    logger.info('usage request refused', { statusCode, message: body.message });
+    return respond(statusCode, body);
+  };
+
   const ingest = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     if (event.body === null || event.body === undefined || event.body.length === 0) {
-      return respond(400, { message: 'request body is empty: send {"events": [...]}' });
+      return refuse(400, { message: 'request body is empty: send {"events": [...]}' });
     }
     const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
     if (bytes.length > MAX_REQUEST_BYTES) {
-      return respond(413, { message: `request body is ${bytes.length} bytes; the limit is ${MAX_REQUEST_BYTES}` });
+      return refuse(413, { message: `request body is ${bytes.length} bytes; the limit is ${MAX_REQUEST_BYTES}` });
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(bytes.toString('utf8'));
     } catch (err) {
-      return respond(400, { message: `malformed JSON: ${(err as Error).message}` });
+      return refuse(400, { message: `malformed JSON: ${(err as Error).message}` });
     }
     const envelope = usageRequestSchema.safeParse(parsed);
     if (!envelope.success) {
-      return respond(400, { message: 'body must be a JSON object with an "events" array' });
+      return refuse(400, { message: 'body must be a JSON object with an "events" array' });
     }
     const events = envelope.data.events;
     if (events.length > MAX_EVENTS_PER_REQUEST) {
-      return respond(413, {
+      return refuse(413, {
         message: `request holds ${events.length} events; the limit is ${MAX_EVENTS_PER_REQUEST} per request`,
       });
     }
-    if (events.length === 0) return respond(400, { message: 'no events: "events" is empty' });
+    if (events.length === 0) return refuse(400, { message: 'no events: "events" is empty' });
 
     const result = await ingestUsageEvents(events, { dynamo: deps.dynamo, tableName: deps.tableName, now: deps.now });
     metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
@@ -71,7 +78,7 @@ export function createIngestUsageHandler(deps: IngestUsageDeps): ApiHandler {
       firstRejections: result.rejected.slice(0, 5),
     });
     if (result.accepted + result.duplicates === 0) {
-      return respond(400, { message: 'no valid event in the request', rejected: result.rejected });
+      return refuse(400, { message: 'no valid event in the request', rejected: result.rejected });
     }
     return respond(202, result);
   };
