@@ -10,6 +10,7 @@ import { dynamo, s3Client } from '../shared/aws-clients';
 import type { Config } from '../shared/config';
 import { createLogger, createMetrics } from '../shared/observability';
 import { runtimeFromEnv } from '../shared/runtime';
+import { ingestEventsFile } from './ingest-events-file';
 import { ingestBillingFile, type FileReport } from './ingest-file';
 import { parseObjectCreated, type ObjectCreated } from './s3-notification';
 
@@ -18,7 +19,7 @@ export interface BillingIngestDeps {
   s3: S3Client;
   tableName: string;
   config: Config;
-  /** Usage-event files under `events/` go through the usage path (SPEC §2 bulk load). */
+  /** Usage-event files under `events/` go through the usage path (SPEC §2 bulk load); overridable in tests. */
   ingestEventsFile?: (object: ObjectCreated) => Promise<unknown>;
   chunkRows?: number;
 }
@@ -38,8 +39,9 @@ export function makeBillingIngestHandler(deps: BillingIngestDeps) {
 
   const ingestObject = async (object: ObjectCreated): Promise<FileReport | undefined> => {
     if (object.key.startsWith(EVENTS_PREFIX)) {
-      if (!deps.ingestEventsFile) throw new Error(`no usage-event ingester configured for ${object.key}`);
-      const result = await deps.ingestEventsFile(object);
+      const result = deps.ingestEventsFile
+        ? await deps.ingestEventsFile(object)
+        : await ingestEventsFile({ dynamo: deps.dynamo, s3: deps.s3, tableName: deps.tableName }, object);
       logger.info('usage events file ingested', { key: object.key, result });
       return undefined;
     }

@@ -340,4 +340,19 @@ describe('billing ingest on the embedded stack', () => {
     // The retry found the first chunk already folded in.
     expect(file).toMatchObject({ rows: 20, unchanged: 5, ingested: 15 });
   });
+
+  it('rolls up usage-event JSONL files dropped under events/, quarantining bad events', async () => {
+    const c = uniq('usage');
+    const events = [
+      { eventId: 'e1', customerId: c, feature: 'reports', timestamp: '2026-11-01T10:00:00Z' },
+      { eventId: 'e2', customerId: c, feature: 'export', timestamp: '2026-11-01T11:00:00Z', count: 3 },
+      { eventId: 'e3', customerId: c, feature: 'reports', timestamp: 'yesterday' },
+    ];
+    const key = `events/${uniq('usage')}.jsonl.gz`;
+    await drop(key, gzipSync(events.map((e) => JSON.stringify(e)).join('\n')));
+    const day = (await customerItems(c)).find((i) => i.sk === 'DAY#2026-11-01');
+    expect(day).toMatchObject({ n: 4, 'f:reports': 1, 'f:export': 3 });
+    const errors = (await readText(`quarantine/${key}.errors.jsonl`))!.trim().split('\n').map((l) => JSON.parse(l) as { line: number });
+    expect(errors.map((e) => e.line)).toEqual([3]);
+  });
 });
