@@ -5,7 +5,8 @@ import type { BuilderName, Field } from './records';
 export interface CsvLayout {
   preset: 'canonical' | 'stripe_invoice_line_items' | 'stripe_subscriptions' | 'stripe_customers';
   builder: BuilderName;
-  columns: Partial<Record<Field, number>>;
+  /** Column index per field; several indices = fall back row by row to the next non-empty column. */
+  columns: Partial<Record<Field, number | number[]>>;
   /** Stripe exports write `YYYY-MM-DD HH:MM:SS` (UTC) timestamps. */
   stripeDates: boolean;
 }
@@ -80,11 +81,11 @@ function pick(index: Map<string, number>, fields: readonly string[]): Partial<Re
   return columns;
 }
 
-function pickStripe(index: Map<string, number>, map: Partial<Record<Field, string[]>>): Partial<Record<Field, number>> {
-  const columns: Partial<Record<Field, number>> = {};
+function pickStripe(index: Map<string, number>, map: Partial<Record<Field, string[]>>): Partial<Record<Field, number | number[]>> {
+  const columns: Partial<Record<Field, number | number[]>> = {};
   for (const [field, candidates] of Object.entries(map) as [Field, string[]][]) {
-    const name = candidates.find((c) => index.has(c));
-    if (name !== undefined) columns[field] = index.get(name)!;
+    const present = candidates.filter((c) => index.has(c)).map((c) => index.get(c)!);
+    if (present.length > 0) columns[field] = present.length === 1 ? present[0]! : present;
   }
   return columns;
 }

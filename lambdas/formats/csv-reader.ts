@@ -65,10 +65,16 @@ class LineTracker {
 
 class CsvRow implements RowSource {
   row: string[] = [];
-  constructor(private readonly columns: Partial<Record<Field, number>>) {}
+  constructor(private readonly columns: Partial<Record<Field, number | number[]>>) {}
   get(field: Field): unknown {
     const i = this.columns[field];
-    return i === undefined ? undefined : this.row[i];
+    if (typeof i === 'number') return this.row[i];
+    if (i === undefined) return undefined;
+    for (const j of i) {
+      const v = this.row[j];
+      if (v !== undefined && v.trim() !== '') return v;
+    }
+    return undefined;
   }
 }
 
