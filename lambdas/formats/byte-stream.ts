@@ -12,16 +12,32 @@ export async function* buffers(source: ByteSource): AsyncGenerator<Buffer> {
 }
 
 /**
- * Reads the first non-empty chunk without losing it: returns it, and an iterable that yields it again
- * followed by the rest. `head` is undefined when the source is empty.
+ * Reads the first `minBytes` (or all, if shorter) without losing them, whatever the chunking: returns
+ * them as `head`, and an iterable that yields them again followed by the rest. `head` is undefined
+ * when the source is empty.
  */
-export async function peek(source: AsyncIterable<Buffer>): Promise<{ head: Buffer | undefined; all: AsyncIterable<Buffer> }> {
+export async function peek(
+  source: AsyncIterable<Buffer>,
+  minBytes = 4096,
+): Promise<{ head: Buffer | undefined; all: AsyncIterable<Buffer> }> {
   const it = source[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) return { head: undefined, all: (async function* () {})() };
-  const head = first.value;
+  const parts: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  while (size < minBytes) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    parts.push(r.value);
+    size += r.value.length;
+  }
+  if (size === 0) return { head: undefined, all: (async function* () {})() };
+  const head = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   async function* all(): AsyncGenerator<Buffer> {
     yield head;
+    if (done) return;
     for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
   }
   return { head, all: all() };
