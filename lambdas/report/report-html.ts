@@ -1,0 +1,248 @@
+/**
+ * The snapshot as one self-contained HTML page: inline CSS and inline SVG only, no script, no external
+ * font, stylesheet or image, so it opens offline, from S3 or an email attachment, and prints. All text
+ * that came from the data goes through escapeHtml.
+ */
+import type { AtRiskCustomer, Segment, Snapshot } from '../domain/types';
+import { escapeHtml } from './escape';
+import { formatCount, formatMoney, formatMoneyChange, formatMonth, formatRate, NULL_MARK, plural } from './format';
+import { REPORT_CSS } from './report-css';
+import { lineChartSvg, PALETTE, sparklineSvg, waterfallSvg } from './svg-charts';
+
+export interface ReportOptions {
+  title?: string;
+  /** ISO timestamp shown in the footer; omitted when not given so the output is reproducible. */
+  generatedAt?: string;
+}
+
+export function renderReportHtml(snapshot: Snapshot, opts: ReportOptions = {}): string {
+  const title = opts.title ?? `Churnwatch report — ${formatMonth(snapshot.period.start)}`;
+  const body = [
+    header(snapshot, title),
+    headlineCards(snapshot),
+    movementsSection(snapshot),
+    atRiskSection(snapshot),
+    trendSection(snapshot),
+    cohortSection(snapshot),
+    segmentsSection(snapshot),
+    churnReasonsSection(snapshot),
+    footer(opts.generatedAt),
+  ].join('\n');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${REPORT_CSS}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+function header(s: Snapshot, title: string): string {
+  return `<header class="page-head">
+<p class="eyebrow">Churnwatch</p>
+<h1>${escapeHtml(title)}</h1>
+<p class="sub">Period ${escapeHtml(s.period.start)} to ${escapeHtml(s.period.end)} · as of ${escapeHtml(s.asOf)} · amounts in ${escapeHtml(s.currency)}</p>
+</header>`;
+}
+
+function card(label: string, value: string, note: string, tone: 'good' | 'bad' | 'plain' = 'plain'): string {
+  return `<div class="card"><div class="card-label">${escapeHtml(label)}</div><div class="card-value ${tone}">${escapeHtml(value)}</div><div class="card-note">${escapeHtml(note)}</div></div>`;
+}
+
+function headlineCards(s: Snapshot): string {
+  const c = s.currency;
+  const netNew = s.mrr.end - s.mrr.start;
+  const tone = (v: number | null, goodWhenAbove: number, higherIsGood: boolean) =>
+    v == null ? 'plain' : (v >= goodWhenAbove) === higherIsGood ? 'good' : 'bad';
+  const cards = [
+    card('MRR at start', formatMoney(s.mrr.start, c), `${plural(s.customers.start, 'paying customer')}`),
+    card('MRR at end', formatMoney(s.mrr.end, c), `${plural(s.customers.end, 'paying customer')}`),
+    card('Net new MRR', formatMoneyChange(netNew, c), `new ${formatMoney(s.mrr.new, c)} · churned ${formatMoney(s.mrr.churned, c)}`, netNew >= 0 ? 'good' : 'bad'),
+    card(
+      'Logo churn',
+      formatRate(s.logoChurnRate),
+      `${formatCount(s.customers.churned)} of ${formatCount(s.customers.start)} customers` +
+        (s.customers.newChurned ? ` (+${formatCount(s.customers.newChurned)} new & gone)` : ''),
+      s.logoChurnRate == null ? 'plain' : s.logoChurnRate > 0 ? 'bad' : 'good',
+    ),
+    card('NDR (month)', formatRate(s.ndr), `net MRR churn ${formatRate(s.netMrrChurnRate)}`, tone(s.ndr, 1, true)),
+    card('GRR (month)', formatRate(s.grr), `gross MRR churn ${formatRate(s.grossMrrChurnRate)}`),
+    card('NDR (12 months)', formatRate(s.ndr12m), 'MRR now of customers paying a year ago', tone(s.ndr12m, 1, true)),
+    card('GRR (12 months)', formatRate(s.grr12m), 'without expansion'),
+    card('Annualised logo churn', formatRate(s.annualizedLogoChurn), `from this month alone ${formatRate(s.annualizedFromMonth)}`),
+  ];
+  return `<section class="cards" aria-label="Headline figures">${cards.join('')}</section>`;
+}
+
+function movementsSection(s: Snapshot): string {
+  const c = s.currency;
+  const m = s.mrr;
+  const svg = waterfallSvg(
+    [
+      { label: 'Start', value: m.start, kind: 'total', display: formatMoney(m.start, c) },
+      { label: 'New', value: m.new, kind: 'up', display: formatMoneyChange(m.new, c) },
+      { label: 'Expansion', value: m.expansion, kind: 'up', display: formatMoneyChange(m.expansion, c) },
+      { label: 'Reactivation', value: m.reactivation, kind: 'up', display: formatMoneyChange(m.reactivation, c) },
+      { label: 'Contraction', value: m.contraction, kind: 'down', display: formatMoneyChange(-m.contraction, c) },
+      { label: 'Churned', value: m.churned, kind: 'down', display: formatMoneyChange(-m.churned, c) },
+      { label: 'End', value: m.end, kind: 'total', display: formatMoney(m.end, c) },
+    ],
+    'MRR movements over the period',
+  );
+  const cu = s.customers;
+  const rows: [string, number][] = [
+    ['At start', cu.start],
+    ['New', cu.new],
+    ['Reactivated', cu.reactivated],
+    ['Churned', cu.churned],
+    ['Started and churned within the month', cu.newChurned],
+    ['At end', cu.end],
+  ];
+  return `<section>
+<h2>MRR movements</h2>
+<div class="split">
+<figure class="chart">${svg}</figure>
+<table class="compact"><caption>Customers</caption><tbody>${rows
+    .map(([label, n]) => `<tr><th scope="row">${escapeHtml(label)}</th><td class="num">${formatCount(n)}</td></tr>`)
+    .join('')}</tbody></table>
+</div>
+</section>`;
+}
+
+function trendSection(s: Snapshot): string {
+  const trend = s.trend ?? [];
+  if (!trend.length) return '';
+  const labels = trend.map((t) => formatMonth(t.month));
+  const churn = lineChartSvg(
+    trend.map((t, i) => ({ label: labels[i]!, value: t.logoChurnRate })),
+    { title: 'Monthly logo churn rate, last 12 months', format: (v) => formatRate(v), color: PALETTE.down },
+  );
+  const ndr = lineChartSvg(
+    trend.map((t, i) => ({ label: labels[i]!, value: t.ndr })),
+    { title: 'Monthly net dollar retention, last 12 months', format: (v) => formatRate(v), color: PALETTE.accent, reference: 1 },
+  );
+  return `<section>
+<h2>Twelve-month trend</h2>
+<div class="pair">
+<figure class="chart"><figcaption>Logo churn per month</figcaption>${churn}</figure>
+<figure class="chart"><figcaption>NDR per month <span class="muted">(dashed: 100%)</span></figcaption>${ndr}</figure>
+</div>
+<p class="note">Months without customers at their start have no rate and show as a gap.</p>
+</section>`;
+}
+
+/** Background for a retention share: pale to deep blue; dark cells get white text. */
+export function heatColor(share: number): { background: string; color: string } {
+  const t = Math.max(0, Math.min(1, share));
+  const from = [239, 244, 252];
+  const to = [30, 64, 175];
+  const mix = from.map((f, i) => Math.round(f + (to[i]! - f) * t));
+  return { background: `rgb(${mix.join(',')})`, color: t > 0.55 ? '#ffffff' : PALETTE.ink };
+}
+
+function cohortSection(s: Snapshot): string {
+  if (!s.cohorts.length) return `<section><h2>Cohort retention</h2><p class="empty">No cohorts yet.</p></section>`;
+  const width = Math.max(0, ...s.cohorts.map((c) => c.retention.length));
+  const head = Array.from({ length: width }, (_, i) => `<th scope="col" class="num">+${i + 1}</th>`).join('');
+  const rows = s.cohorts
+    .map((c) => {
+      const cells = Array.from({ length: width }, (_, i) => {
+        const share = c.retention[i];
+        if (share == null) return `<td class="heat-empty"></td>`;
+        const { background, color } = heatColor(share);
+        return `<td class="heat" style="background:${background};color:${color}">${escapeHtml(formatRate(share))}</td>`;
+      }).join('');
+      return `<tr><th scope="row">${escapeHtml(formatMonth(c.cohort))}</th><td class="num">${formatCount(c.size)}</td>${cells}</tr>`;
+    })
+    .join('');
+  return `<section>
+<h2>Cohort retention</h2>
+<p class="note">Share of each cohort (by month of first activity) still paying at the end of each following month.</p>
+<div class="scroll"><table class="heatmap" style="width:auto"><thead><tr><th scope="col">Cohort</th><th scope="col" class="num">Size</th>${head}</tr></thead><tbody>${rows}</tbody></table></div>
+</section>`;
+}
+
+function segmentTable(caption: string, segments: Record<string, Segment | undefined>, currency: string, order?: string[]): string {
+  const keys = order ? order.filter((k) => segments[k]) : Object.keys(segments).sort((a, b) => (segments[b]!.mrrStart - segments[a]!.mrrStart) || a.localeCompare(b));
+  if (!keys.length) return `<h3>${escapeHtml(caption)}</h3><p class="empty">No data.</p>`;
+  const rows = keys
+    .map((k) => {
+      const g = segments[k]!;
+      return `<tr><th scope="row">${escapeHtml(k)}</th><td class="num">${formatCount(g.customersStart)}</td><td class="num">${formatCount(g.churned)}</td><td class="num">${formatRate(g.logoChurnRate)}</td><td class="num">${formatMoney(g.mrrStart, currency)}</td><td class="num pos">${formatMoney(g.expansion, currency)}</td><td class="num neg">${formatMoney(g.contraction, currency)}</td><td class="num neg">${formatMoney(g.churnedMrr, currency)}</td><td class="num">${formatRate(g.ndr)}</td></tr>`;
+    })
+    .join('');
+  return `<h3>${escapeHtml(caption)}</h3>
+<div class="scroll"><table class="data"><thead><tr><th scope="col"></th><th scope="col" class="num">Customers at start</th><th scope="col" class="num">Churned</th><th scope="col" class="num">Logo churn</th><th scope="col" class="num">MRR at start</th><th scope="col" class="num">Expansion</th><th scope="col" class="num">Contraction</th><th scope="col" class="num">Churned MRR</th><th scope="col" class="num">NDR</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+function segmentsSection(s: Snapshot): string {
+  return `<section>
+<h2>Segments</h2>
+${segmentTable('By plan', s.byPlan, s.currency)}
+${segmentTable('By tier (open MRR)', s.byTier, s.currency, ['A', 'B', 'C'])}
+${segmentTable('By lifecycle stage', s.byLifecycle, s.currency, ['onboarding', 'adoption', 'mature'])}
+</section>`;
+}
+
+function churnReasonsSection(s: Snapshot): string {
+  const entries = Object.entries(s.churnReasons).sort(([a, x], [b, y]) => y.mrr - x.mrr || y.customers - x.customers || a.localeCompare(b));
+  if (!entries.length) return `<section><h2>Churn reasons</h2><p class="empty">No customer churned this period.</p></section>`;
+  const total = entries.reduce((sum, [, r]) => sum + r.mrr, 0);
+  const rows = entries
+    .map(([reason, r]) => {
+      const share = total > 0 ? r.mrr / total : 0;
+      return `<tr><th scope="row">${escapeHtml(reason)}</th><td class="num">${formatCount(r.customers)}</td><td class="num">${formatMoney(r.mrr, s.currency)}</td><td class="bar-cell"><span class="bar" style="width:${Math.round(share * 100)}%"></span></td></tr>`;
+    })
+    .join('');
+  return `<section>
+<h2>Churn reasons</h2>
+<table class="data narrow"><thead><tr><th scope="col">Reason</th><th scope="col" class="num">Customers</th><th scope="col" class="num">Churned MRR</th><th scope="col">Share of churned MRR</th></tr></thead><tbody>${rows}</tbody></table>
+</section>`;
+}
+
+function riskClass(score: number): string {
+  return score >= 60 ? 'risk-high' : score >= 30 ? 'risk-mid' : 'risk-low';
+}
+
+function atRiskRow(c: AtRiskCustomer, currency: string): string {
+  const delta = c.mrr - c.mrrPrevious;
+  const change =
+    Math.abs(delta) < 0.005
+      ? `<span class="muted">unchanged</span>`
+      : `<span class="${delta < 0 ? 'neg' : 'pos'}">${escapeHtml(formatMoneyChange(delta, currency))}</span> <span class="muted">from ${escapeHtml(formatMoney(c.mrrPrevious, currency))}</span>`;
+  const reasons = c.reasons.map((r) => `<li><span class="code">${escapeHtml(r.code)}</span> ${escapeHtml(r.detail)}</li>`).join('');
+  const name = c.name ? `<strong>${escapeHtml(c.name)}</strong><br><span class="muted id">${escapeHtml(c.customerId)}</span>` : `<strong>${escapeHtml(c.customerId)}</strong>`;
+  const activity = c.activity?.length
+    ? sparklineSvg(c.activity, `Daily events over the last ${c.activity.length} days`)
+    : NULL_MARK;
+  return `<tr>
+<td>${name}<div class="tags"><span class="tag">Tier ${escapeHtml(c.tier)}</span>${c.plan ? `<span class="tag">${escapeHtml(c.plan)}</span>` : ''}</div><div class="owner">${c.owner ? `Owner ${escapeHtml(c.owner)}` : '<span class="muted">No owner</span>'}</div></td>
+<td class="num"><span class="score ${riskClass(c.riskScore)}">${formatCount(c.riskScore)}</span></td>
+<td class="num">${escapeHtml(formatMoney(c.mrr, currency))}<br><small>${change}</small></td>
+<td><ul class="reasons">${reasons}</ul></td>
+<td class="spark">${activity}<small class="muted">${escapeHtml(c.frequency)} · active days ${formatCount(c.activeDaysPrevious)} → ${formatCount(c.activeDaysCurrent)}</small></td>
+</tr>`;
+}
+
+function atRiskSection(s: Snapshot): string {
+  if (!s.atRisk.length) return `<section><h2>At-risk customers</h2><p class="empty">No customer shows a risk signal.</p></section>`;
+  const mrrAtRisk = s.atRisk.reduce((sum, c) => sum + c.mrr, 0);
+  return `<section>
+<h2>At-risk customers <span class="count">${formatCount(s.atRisk.length)}</span></h2>
+<p class="note">${escapeHtml(formatMoney(mrrAtRisk, s.currency))} MRR at risk. Score 0–100, higher is worse; the reasons add up to it. Activity: events per day over the last 56 days, the last 28 in darker blue.</p>
+<div class="scroll"><table class="data at-risk"><thead><tr><th scope="col">Customer</th><th scope="col" class="num">Risk</th><th scope="col" class="num">MRR</th><th scope="col">Why</th><th scope="col">Activity (56 days)</th></tr></thead>
+<tbody>${s.atRisk.map((c) => atRiskRow(c, s.currency)).join('')}</tbody></table></div>
+</section>`;
+}
+
+function footer(generatedAt?: string): string {
+  return `<footer>Generated by Churnwatch${generatedAt ? ` at ${escapeHtml(generatedAt)}` : ''}. Figures follow the Churnwatch specification: MRR from invoice lines, rates as fractions of the period's opening MRR or customers.</footer>`;
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { heatColor, renderReportHtml } from '../../../lambdas/report/report-html';
+import { HOSTILE_NAME, HOSTILE_TEXT, sampleSnapshot } from './fixtures';
+
+const count = (html: string, re: RegExp) => (html.match(re) ?? []).length;
+
+/** The value shown on the headline card with this label. */
+function cardValue(html: string, label: string): string {
+  const m = new RegExp(`<div class="card-label">${label.replace(/[()]/g, '\\$&')}</div><div class="card-value[^"]*">([^<]*)</div>`).exec(html);
+  if (!m) throw new Error(`no card ${label}`);
+  return m[1]!;
+}
+
+describe('renderReportHtml', () => {
+  const snapshot = sampleSnapshot();
+  const html = renderReportHtml(snapshot, { generatedAt: '2026-11-25T06:00:00Z' });
+
+  it('is a complete page that needs nothing from the network and runs no script', () => {
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).toContain('<style>');
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/\bsrc=/i);
+    expect(html).not.toMatch(/href="?https?:/i);
+    expect(html).not.toMatch(/<link|@import|url\(/i);
+    expect(html).not.toMatch(/\son[a-z]+=/i); // no inline event handlers either
+  });
+
+  it('draws an SVG for the waterfall, both trend charts and each at-risk sparkline', () => {
+    expect(count(html, /<svg /g)).toBe(3 + snapshot.atRisk.length);
+    expect(html).toContain('aria-label="MRR movements over the period"');
+    expect(html).toContain('aria-label="Monthly logo churn rate, last 12 months"');
+    expect(html).toContain('aria-label="Monthly net dollar retention, last 12 months"');
+  });
+
+  it('breaks trend lines at null months instead of joining across them', () => {
+    // The fixture has one null month in the middle: each of the two charts gets two line pieces.
+    expect(count(html, /<polyline /g)).toBe(4);
+    // 11 non-null months per chart, each drawn as a point.
+    expect(count(html, /<circle /g)).toBe(22);
+    const allNull = renderReportHtml(sampleSnapshot({ trend: sampleSnapshot().trend.map((t) => ({ ...t, ndr: null, logoChurnRate: null })) }));
+    expect(count(allNull, /<polyline /g)).toBe(0);
+  });
+
+  it('shows headline figures formatted with the currency and as percentages', () => {
+    expect(cardValue(html, 'MRR at start')).toBe('$48,250');
+    expect(cardValue(html, 'MRR at end')).toBe('$51,030');
+    expect(cardValue(html, 'Net new MRR')).toBe('+$2,780');
+    expect(cardValue(html, 'Logo churn')).toBe('3.52%');
+    expect(cardValue(html, 'NDR (12 months)')).toBe('106.4%');
+    const eur = renderReportHtml(sampleSnapshot({ currency: 'EUR' }));
+    expect(cardValue(eur, 'MRR at start')).toBe('€48,250');
+  });
+
+  it('renders null rates as an em dash', () => {
+    const empty = renderReportHtml(
+      sampleSnapshot({ logoChurnRate: null, ndr: null, grr: null, ndr12m: null, grr12m: null, annualizedFromMonth: null, netMrrChurnRate: null }),
+    );
+    for (const label of ['Logo churn', 'NDR (month)', 'GRR (month)', 'NDR (12 months)', 'GRR (12 months)']) {
+      expect(cardValue(empty, label)).toBe('—');
+    }
+    expect(empty).toContain('net MRR churn —');
+    expect(empty).not.toContain('NaN');
+    expect(empty).not.toContain('null');
+    // The plan segment with no customers at start has null rates too.
+    expect(html).toMatch(/Legacy[^]*?<td class="num">—<\/td>/);
+  });
+
+  it('colours one heat-map cell per cohort month and leaves the rest empty', () => {
+    const filled = snapshot.cohorts.reduce((n, c) => n + c.retention.length, 0);
+    const width = Math.max(...snapshot.cohorts.map((c) => c.retention.length));
+    expect(count(html, /<td class="heat" /g)).toBe(filled);
+    expect(count(html, /<td class="heat-empty">/g)).toBe(snapshot.cohorts.length * width - filled);
+    expect(html).toContain(`style="background:${heatColor(1).background};color:#ffffff">100.0%</td>`);
+  });
+
+  it('makes heat-map colours darker as retention grows', () => {
+    const darkness = (share: number) => heatColor(share).background.match(/\d+/g)!.map(Number).reduce((a, b) => a + b, 0);
+    expect(darkness(0)).toBeGreaterThan(darkness(0.5));
+    expect(darkness(0.5)).toBeGreaterThan(darkness(1));
+  });
+
+  it('escapes every piece of untrusted text', () => {
+    expect(html).not.toContain(HOSTILE_NAME);
+    expect(html).not.toContain('<b>');
+    expect(html).toContain('&lt;b&gt;Bold&lt;/b&gt; &amp; Co');
+    expect(html).toContain('&quot;quotes&quot; &lt;script&gt;alert(1)&lt;/script&gt;');
+    // Plan segment names and churn reasons are data too.
+    expect(html).toContain('Legacy &quot;quotes&quot; &lt;script&gt;');
+    // The fixture carries it in a plan tag, a reason detail, a plan segment and a churn reason.
+    expect(count(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/g)).toBe(4);
+    expect(html).not.toContain(HOSTILE_TEXT);
+    const owner = renderReportHtml(sampleSnapshot({ atRisk: [{ ...snapshot.atRisk[0]!, owner: '"><img src=x>' }] }));
+    expect(owner).toContain('&quot;&gt;&lt;img src=x&gt;');
+    expect(owner).not.toContain('<img');
+  });
+
+  it('lists each at-risk customer with its reasons, score and MRR change', () => {
+    for (const c of snapshot.atRisk) {
+      expect(html).toContain(c.customerId);
+      for (const r of c.reasons) expect(html).toContain(r.code);
+    }
+    expect(html).toContain('active days 18 → 5 in 28 days');
+    expect(html).toContain('−$150');
+    expect(html).toContain('+$400');
+  });
+
+  it('says so when there is nothing at risk, no churn and no cohort', () => {
+    const quiet = renderReportHtml(sampleSnapshot({ atRisk: [], churnReasons: {}, cohorts: [] }));
+    expect(quiet).toContain('No customer shows a risk signal.');
+    expect(quiet).toContain('No customer churned this period.');
+    expect(quiet).toContain('No cohorts yet.');
+    expect(count(quiet, /<svg /g)).toBe(3);
+  });
+
+  it('uses the given title and timestamp', () => {
+    const titled = renderReportHtml(snapshot, { title: 'Board <pack>', generatedAt: '2026-11-25T06:00:00Z' });
+    expect(titled).toContain('<title>Board &lt;pack&gt;</title>');
+    expect(titled).toContain('2026-11-25T06:00:00Z');
+    expect(renderReportHtml(snapshot)).toContain('<title>Churnwatch report — Nov 2026</title>');
+  });
+});
