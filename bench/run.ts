@@ -1,0 +1,33 @@
+/**
+ * `npm run bench [-- --quick] [-- --only <name>]`: runs the registered bench modules in sequence,
+ * prints their figures and merges them into bench/results.json.
+ */
+import { formatTable, parseArgs, recordResults, type BenchModule, type Figure } from './harness';
+import { snapshotEngineBench } from './snapshot-engine';
+
+/** Register a bench by adding it here. */
+const MODULES: BenchModule[] = [snapshotEngineBench];
+
+async function main(): Promise<void> {
+  const args = parseArgs();
+  const unknown = args.only.filter((n) => !MODULES.some((m) => m.name === n));
+  if (unknown.length) {
+    throw new Error(`unknown bench ${unknown.join(', ')}; available: ${MODULES.map((m) => m.name).join(', ')}`);
+  }
+  const selected = args.only.length ? MODULES.filter((m) => args.only.includes(m.name)) : MODULES;
+  const all: Figure[] = [];
+  for (const m of selected) {
+    process.stderr.write(`\n== ${m.name}${args.quick ? ' (quick)' : ''}\n`);
+    const started = Date.now();
+    const figures = await m.run({ quick: args.quick });
+    process.stderr.write(`   ${m.name} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    recordResults(figures); // after each module, so a later failure keeps earlier figures
+    all.push(...figures);
+  }
+  console.log(`\n${formatTable(all)}\n\nwritten to bench/results.json`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});
