@@ -58,7 +58,9 @@ export async function ingestUsageEvents(events: unknown[], deps: UsageStoreDeps)
     else rejected.push({ index, reason: v.reason });
   });
   const { unique, duplicates: batchDuplicates } = dedupeBatch(valid);
-  const groups = [...groupByCustomerDay(unique)];
+  // Concurrent requests usually carry the same customers in the same order; starting each at a
+  // random customer keeps them from contending for one customer's items at the same moment.
+  const groups = rotate([...groupByCustomerDay(unique)], Math.floor(Math.random() * unique.length));
 
   let accepted = 0;
   let duplicates = batchDuplicates.length;
@@ -321,6 +323,12 @@ export async function readActivityDays(
     startKey = res.LastEvaluatedKey;
   } while (startKey);
   return out;
+}
+
+function rotate<T>(items: T[], by: number): T[] {
+  if (items.length === 0) return items;
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
 }
 
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -1,0 +1,234 @@
+/**
+ * Usage ingest benchmark: events/s through the local API adapter and the ingest-usage handler into
+ * DynamoDB Local, and the DynamoDB writes it costs, against a naive write-per-event baseline.
+ *
+ * Every HTTP request the SDK sends to DynamoDB is counted by a middleware (retries included), and
+ * write requests ask for ReturnConsumedCapacity so write units are DynamoDB's own figures (DynamoDB
+ * Local computes them from item sizes the way the service does).
+ *
+ *   npx tsx bench/usage.ts [--quick]
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { startEmbeddedStack, type EmbeddedStack } from '../local/stack';
+import { startUsageApi } from '../local/usage-api';
+import { createIngestUsageHandler } from '../lambdas/ingest-usage/handler';
+import { keys } from '../lambdas/store/keys';
+import { eventIdHash } from '../lambdas/store/usage-rollup';
+import { validateUsageEvent } from '../lambdas/formats/usage-event';
+
+export interface BenchResult {
+  value: number;
+  unit: string;
+}
+
+const CUSTOMERS = 50;
+const FEATURES = ['dashboard', 'reports', 'export', 'alerts', 'api', 'sso'];
+const WRITE_OPS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+const IN_FLIGHT = 4;
+
+interface Counters {
+  requests: Record<string, number>;
+  writeUnits: number;
+  itemsWritten: number;
+}
+
+function newCounters(): Counters {
+  return { requests: {}, writeUnits: 0, itemsWritten: 0 };
+}
+
+/** Counts every DynamoDB HTTP request (after the retry middleware, so each attempt) and the write units. */
+function instrument(dynamo: DynamoDBDocumentClient, counters: () => Counters): void {
+  dynamo.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      const op = (request.headers?.['x-amz-target'] ?? 'unknown').split('.').pop()!;
+      const c = counters();
+      c.requests[op] = (c.requests[op] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'benchCountRequests' },
+  );
+  dynamo.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      const isWrite = 'TransactItems' in input || 'UpdateExpression' in input || 'Item' in input;
+      if (isWrite) input.ReturnConsumedCapacity = 'TOTAL';
+      const result = await next(args);
+      if (isWrite) {
+        const out = result.output as { ConsumedCapacity?: { CapacityUnits?: number }[] | { CapacityUnits?: number } };
+        const list = Array.isArray(out.ConsumedCapacity) ? out.ConsumedCapacity : [out.ConsumedCapacity];
+        const c = counters();
+        for (const cc of list) c.writeUnits += cc?.CapacityUnits ?? 0;
+        c.itemsWritten += Array.isArray(input.TransactItems) ? input.TransactItems.length : 1;
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'benchConsumedCapacity' },
+  );
+}
+
+function makeEvents(n: number, seed: string) {
+  const today = new Date();
+  const days = [0, 1].map((d) => new Date(today.getTime() - d * 86_400_000).toISOString().slice(0, 10));
+  return Array.from({ length: n }, (_, i) => ({
+    eventId: `${seed}-${i}-${randomUUID()}`,
+    customerId: `bench-customer-${i % CUSTOMERS}`,
+    feature: FEATURES[(i * 7) % FEATURES.length]!,
+    timestamp: `${days[i % days.length]}T${String(i % 24).padStart(2, '0')}:00:00Z`,
+    userId: `user-${(i * 13) % 40}`,
+  }));
+}
+
+async function throughApi(stack: EmbeddedStack, total: number, batchSize: number, counters: Counters) {
+  const handler = createIngestUsageHandler({
+    dynamo: stack.clients.dynamo,
+    tableName: stack.tableName,
+    logger: new Logger({ logLevel: 'SILENT' }),
+    metrics: new Metrics({ namespace: 'Bench', serviceName: 'usage-bench' }),
+  });
+  const api = await startUsageApi({ handler, apiKeys: ['bench'] });
+  const events = makeEvents(total, `b${batchSize}`);
+  const bodies: string[] = [];
+  for (let i = 0; i < events.length; i += batchSize) bodies.push(JSON.stringify({ events: events.slice(i, i + batchSize) }));
+  Object.assign(counters, newCounters());
+  let accepted = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const res = await fetch(`${api.url}/events`, { method: 'POST', headers: { 'x-api-key': 'bench' }, body });
+        const json = (await res.json()) as { accepted?: number; message?: string };
+        if (res.status !== 202) throw new Error(`usage API answered ${res.status}: ${json.message}`);
+        accepted += json.accepted ?? 0;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await api.stop();
+  if (accepted !== total) throw new Error(`expected ${total} accepted events, got ${accepted}`);
+  return { seconds, eventsPerSec: total / seconds, ...summarise(counters, total) };
+}
+
+/** The baseline: one conditional UpdateItem per event (idempotent by its id, no profile kept). */
+async function naive(stack: EmbeddedStack, total: number, counters: Counters) {
+  const events = makeEvents(total, 'naive');
+  Object.assign(counters, newCounters());
+  const now = new Date();
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < events.length) {
+        const v = validateUsageEvent(events[next++], now);
+        if (!v.ok) throw new Error(v.reason);
+        const e = v.event;
+        await stack.clients.dynamo.send(
+          new UpdateCommand({
+            TableName: stack.tableName,
+            Key: { ...keys.day(e.customerId, e.day), sk: `NAIVE#${e.day}` },
+            UpdateExpression: 'ADD n :n, #f :n, ids :id',
+            ConditionExpression: 'NOT contains(ids, :h)',
+            ExpressionAttributeNames: { '#f': `f:${e.feature}` },
+            ExpressionAttributeValues: {
+              ':n': e.count,
+              ':id': new Set([Buffer.from(eventIdHash(e.eventId), 'hex')]),
+              ':h': Buffer.from(eventIdHash(e.eventId), 'hex'),
+            },
+          }),
+        );
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, eventsPerSec: total / seconds, ...summarise(counters, total) };
+}
+
+function summarise(c: Counters, events: number) {
+  const per1000 = (n: number) => (n / events) * 1000;
+  const writes = Object.entries(c.requests)
+    .filter(([op]) => WRITE_OPS.has(op))
+    .reduce((n, [, k]) => n + k, 0);
+  const reads = Object.entries(c.requests)
+    .filter(([op]) => !WRITE_OPS.has(op))
+    .reduce((n, [, k]) => n + k, 0);
+  return {
+    writesPer1000: per1000(writes),
+    readsPer1000: per1000(reads),
+    itemsWrittenPer1000: per1000(c.itemsWritten),
+    writeUnitsPer1000: per1000(c.writeUnits),
+    requests: { ...c.requests },
+  };
+}
+
+export const usageBench = {
+  name: 'usage',
+  async run(opts: { quick: boolean }): Promise<Record<string, BenchResult>> {
+    const prev = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    const stack = await startEmbeddedStack({ ses: false, namePrefix: 'churnwatch-bench' });
+    try {
+      let counters = newCounters();
+      instrument(stack.clients.dynamo, () => counters);
+      const big = await throughApi(stack, opts.quick ? 5_000 : 20_000, 1000, (counters = newCounters()));
+      const small = await throughApi(stack, opts.quick ? 2_000 : 5_000, 100, (counters = newCounters()));
+      const base = await naive(stack, opts.quick ? 1_000 : 3_000, (counters = newCounters()));
+
+      const rows = [
+        ['API, batches of 1000', big],
+        ['API, batches of 100', small],
+        ['naive UpdateItem per event', base],
+      ] as const;
+      console.log(`\nusage ingest (${CUSTOMERS} customers, DynamoDB Local, ${IN_FLIGHT} requests in flight)`);
+      console.table(
+        Object.fromEntries(
+          rows.map(([label, r]) => [
+            label,
+            {
+              'events/s': Math.round(r.eventsPerSec),
+              'write req /1000 ev': round(r.writesPer1000),
+              'read req /1000 ev': round(r.readsPer1000),
+              'items written /1000 ev': round(r.itemsWrittenPer1000),
+              'WCU /1000 ev': round(r.writeUnitsPer1000),
+            },
+          ]),
+        ),
+      );
+      return {
+        'usage.eventsPerSec': { value: round(big.eventsPerSec), unit: 'events/s (API, batches of 1000, 50 customers)' },
+        'usage.writesPer1000Events': { value: round(big.writesPer1000), unit: 'DynamoDB write requests per 1000 events (batches of 1000)' },
+        'usage.eventsPerSecBatch100': { value: round(small.eventsPerSec), unit: 'events/s (API, batches of 100)' },
+        'usage.writesPer1000EventsBatch100': { value: round(small.writesPer1000), unit: 'DynamoDB write requests per 1000 events (batches of 100)' },
+        'usage.itemsWrittenPer1000Events': { value: round(big.itemsWrittenPer1000), unit: 'items written per 1000 events (batches of 1000)' },
+        'usage.writeUnitsPer1000Events': { value: round(big.writeUnitsPer1000), unit: 'WCU per 1000 events (batches of 1000)' },
+        'usage.naiveWritesPer1000Events': { value: round(base.writesPer1000), unit: 'write requests per 1000 events, one UpdateItem per event' },
+        'usage.naiveWriteUnitsPer1000Events': { value: round(base.writeUnitsPer1000), unit: 'WCU per 1000 events, one UpdateItem per event' },
+      };
+    } finally {
+      await stack.stop();
+      if (prev === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+      else process.env.POWERTOOLS_METRICS_DISABLED = prev;
+    }
+  },
+};
+
+export default usageBench;
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const results = await usageBench.run({ quick: process.argv.includes('--quick') });
+  console.table(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r])));
+  const file = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
+  const existing = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, BenchResult>;
+  await writeFile(file, `${JSON.stringify({ ...existing, ...results }, null, 2)}\n`);
+}
