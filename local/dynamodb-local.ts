@@ -43,7 +43,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   for (let attempt = 0; attempt < attempts; attempt++) {
     const port = await freePort();
     try {
-      return await launch(port, options.readyTimeoutMs ?? 30_000);
+      return await launch(port, options.readyTimeoutMs ?? 90_000);
     } catch (err) {
       lastError = err;
     }

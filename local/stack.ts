@@ -93,11 +93,19 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
   };
 
   try {
-    const [dynamoLocal, s3, ses] = await Promise.all([
+    // allSettled, not all: when one emulator fails, the others must be up (and tracked) before stopAll runs
+    const started = await Promise.allSettled([
       options.dynamodbEndpoint ? Promise.resolve(undefined) : track(startDynamoDbLocal(), stops),
       track(startS3Emulator({ buckets: [] }), stops),
       options.ses === false ? Promise.resolve(undefined) : track(startSesEmulator(), stops),
-    ]);
+    ] as const);
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [dynamoLocal, s3, ses] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+      DynamoDbLocal | undefined,
+      S3Emulator,
+      SesEmulator | undefined,
+    ];
     const dynamodbEndpoint = options.dynamodbEndpoint ?? (dynamoLocal as DynamoDbLocal).endpoint;
 
     const dynamoBase = new DynamoDBClient({ ...clientSettings, endpoint: dynamodbEndpoint, maxAttempts: 8 });

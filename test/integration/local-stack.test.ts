@@ -332,7 +332,8 @@ describe('stack lifecycle', () => {
     // and a stack starts again after that
     const again = await startEmbeddedStack({ ses: false });
     await again.stop();
-  });
+    // three JVM starts: generous on a loaded 2-core machine (this is not a timing assertion)
+  }, 240_000);
 
   it('provides the env a handler needs', () => {
     const { env, endpoints, tableName, bucketName } = local.stack;
