@@ -1,0 +1,85 @@
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { TABLE_INDEX_BY_OWNER } from '../lambdas/store/keys';
+import { TTL_ATTRIBUTE } from '../lambdas/store/table';
+import { acknowledge } from './nag';
+
+/** S3 prefixes of the data bucket (SPEC §1, §2, DESIGN.md). */
+export const PREFIX = {
+  exports: 'exports/',
+  events: 'events/',
+  quarantine: 'quarantine/',
+  failed: 'failed/',
+  reports: 'reports/',
+} as const;
+
+export interface StorageProps {
+  removalPolicy: RemovalPolicy;
+  /** Deletion protection on the table (on for the prod stage). */
+  deletionProtection: boolean;
+}
+
+/** The single DynamoDB table (docs/data-model.md) and the data bucket with its access-log bucket. */
+export class Storage extends Construct {
+  readonly table: Table;
+  readonly bucket: Bucket;
+  readonly accessLogBucket: Bucket;
+
+  constructor(scope: Construct, id: string, props: StorageProps) {
+    super(scope, id);
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      deletionProtection: props.deletionProtection,
+      removalPolicy: props.removalPolicy,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: TABLE_INDEX_BY_OWNER,
+      partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
+      sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+
+    this.accessLogBucket = new Bucket(this, 'AccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: BucketEncryption.S3_MANAGED,
+      // S3 server access logging delivers with the bucket-owner-enforced setting and a bucket policy.
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
+      removalPolicy: props.removalPolicy,
+    });
+    acknowledge(this.accessLogBucket, 'AwsSolutions-S1', 'This is the server access log bucket of the data bucket; logging it into itself would loop.');
+
+    this.bucket = new Bucket(this, 'Data', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: BucketEncryption.S3_MANAGED,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'data/',
+      removalPolicy: props.removalPolicy,
+      lifecycleRules: [
+        {
+          id: 'exports-to-cheaper-storage',
+          prefix: PREFIX.exports,
+          transitions: [
+            { storageClass: StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) },
+            { storageClass: StorageClass.GLACIER, transitionAfter: Duration.days(180) },
+          ],
+        },
+        // Versioning protects against overwrites; old versions are not kept forever. quarantine/ and
+        // failed/ current objects have no expiration: they are the audit trail of rejected input.
+        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ],
+    });
+  }
+}

@@ -1,0 +1,148 @@
+import { Duration } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  EndpointType,
+  JsonSchemaType,
+  JsonSchemaVersion,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  Period,
+  RestApi,
+  type IApiKey,
+  type JsonSchema,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { DeployOptions } from './context';
+import { ChurnwatchFunction, type ChurnwatchFunctionProps } from './function';
+import { grantTable } from './grants';
+import { acknowledge } from './nag';
+
+export const MAX_EVENTS_PER_REQUEST = 1000;
+export const EVENT_FIELDS_REQUIRED = ['eventId', 'customerId', 'feature', 'timestamp'] as const;
+
+/**
+ * JSON schema (draft 4, what API Gateway models accept) of the SPEC §2 body. The gateway rejects
+ * bodies that are not `{"events": [1..1000 objects]}` before the function runs. Per-event fields
+ * are described but deliberately not `required` here: SPEC §2 keeps the valid events of a batch
+ * and reports the invalid ones by index (202 with `rejected`), which a whole-body gateway 400
+ * would break. The handler checks each event with zod.
+ */
+export const eventsBodySchema: JsonSchema = {
+  schema: JsonSchemaVersion.DRAFT4,
+  title: 'UsageEvents',
+  type: JsonSchemaType.OBJECT,
+  required: ['events'],
+  properties: {
+    events: {
+      type: JsonSchemaType.ARRAY,
+      minItems: 1,
+      maxItems: MAX_EVENTS_PER_REQUEST,
+      items: {
+        type: JsonSchemaType.OBJECT,
+        description: `Required per event (checked by the handler, reported per index): ${EVENT_FIELDS_REQUIRED.join(', ')}`,
+        properties: {
+          eventId: { type: JsonSchemaType.STRING },
+          customerId: { type: JsonSchemaType.STRING },
+          feature: { type: JsonSchemaType.STRING },
+          timestamp: { type: JsonSchemaType.STRING, description: 'ISO-8601' },
+          userId: { type: JsonSchemaType.STRING },
+          count: { type: JsonSchemaType.INTEGER, description: 'positive, default 1' },
+        },
+      },
+    },
+  },
+};
+
+export interface UsageApiProps {
+  table: Table;
+  api: DeployOptions['api'];
+  tracing: boolean;
+  logRetention: RetentionDays;
+  removalPolicy: RemovalPolicy;
+  fn: Omit<ChurnwatchFunctionProps, 'name' | 'memoryMb' | 'timeout'>;
+}
+
+/** REST API `POST /events` (API key, usage plan, request validation, access logs) → ingest-usage. */
+export class UsageApi extends Construct {
+  readonly api: RestApi;
+  readonly apiKey: IApiKey;
+  readonly function: ChurnwatchFunction;
+
+  constructor(scope: Construct, id: string, props: UsageApiProps) {
+    super(scope, id);
+    this.function = new ChurnwatchFunction(this, 'IngestUsage', {
+      ...props.fn,
+      name: 'ingest-usage',
+      memoryMb: 512,
+      timeout: Duration.seconds(10),
+    });
+    grantTable(this.function.role, props.table);
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.api = new RestApi(this, 'Api', {
+      description: 'Churnwatch usage events',
+      endpointTypes: [EndpointType.REGIONAL],
+      // API Gateway needs the account-level CloudWatch role to write stage logs.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: props.removalPolicy,
+      deployOptions: {
+        stageName: 'v1',
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: props.tracing,
+        throttlingRateLimit: props.api.rateLimit,
+        throttlingBurstLimit: props.api.burstLimit,
+      },
+    });
+
+    const validator = this.api.addRequestValidator('BodyValidator', {
+      requestValidatorName: 'events-body',
+      validateRequestBody: true,
+      // No request parameters are declared, so this checks nothing today; a missing x-api-key must
+      // stay API Gateway's 403 (SPEC §2), not a validator 400.
+      validateRequestParameters: true,
+    });
+    const model = this.api.addModel('EventsModel', {
+      contentType: 'application/json',
+      modelName: 'UsageEvents',
+      schema: eventsBodySchema,
+    });
+    const method = this.api.root.addResource('events').addMethod('POST', new LambdaIntegration(this.function.fn, { proxy: true }), {
+      apiKeyRequired: true,
+      requestValidator: validator,
+      requestModels: { 'application/json': model },
+    });
+
+    const plan = this.api.addUsagePlan('UsagePlan', {
+      description: 'Churnwatch usage events: per-key throttle and daily quota',
+      throttle: { rateLimit: props.api.rateLimit, burstLimit: props.api.burstLimit },
+      quota: { limit: props.api.quotaPerDay, period: Period.DAY },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+    this.apiKey = this.api.addApiKey('ApiKey', { description: 'Churnwatch product backend (x-api-key for POST /events)' });
+    plan.addApiKey(this.apiKey);
+
+    acknowledge(method, 'AwsSolutions-APIG4', 'SPEC §2 authenticates the product backend with an API key (x-api-key) bound to a usage plan; there is no end-user identity to authorize.');
+    acknowledge(method, 'AwsSolutions-COG4', 'Callers are backend services holding an API key (SPEC §2), not Cognito users.');
+    acknowledge(this.api, 'AwsSolutions-APIG3', 'WAF is an account-level cost and policy decision left to the operator; the API is protected by API keys, per-key throttling and a daily quota.');
+    acknowledge(
+      this.api,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'The account-level API Gateway logging role must use the AWS-managed push-to-CloudWatch policy; it is assumed only by apigateway.amazonaws.com.',
+    );
+    if (!props.tracing) {
+      acknowledge(this.api, 'Serverless-APIGWXrayEnabled', 'Tracing was turned off for this stage in cdk.json (churnwatch.tracing = false).');
+    }
+    acknowledge(this.function.fn, 'Serverless-LambdaDLQ', 'Invoked synchronously by API Gateway: the caller receives the error and retries; nothing is queued for a dead-letter target.');
+  }
+}

@@ -1,0 +1,360 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { onlyResource, resourcesOfType, synth, type Synthesized } from './synth';
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synth();
+});
+
+const fnByService = (service: string) =>
+  onlyResource(s.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service);
+const getAttArn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+
+describe('data bucket', () => {
+  const dataBucket = () => onlyResource(s.template, 'AWS::S3::Bucket', (p) => p.LoggingConfiguration !== undefined);
+
+  it('blocks public access, is encrypted with S3-managed keys and versioned', () => {
+    const { Properties: p } = dataBucket().resource;
+    expect(p.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    expect(p.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+  });
+
+  it('writes server access logs to the separate log bucket, which is itself private and encrypted', () => {
+    const { Properties: p } = dataBucket().resource;
+    const logBucketId = p.LoggingConfiguration.DestinationBucketName.Ref as string;
+    const logBucket = resourcesOfType(s.template, 'AWS::S3::Bucket')[logBucketId]!;
+    expect(logBucketId).not.toBe(dataBucket().id);
+    expect(logBucket.Properties?.PublicAccessBlockConfiguration).toMatchObject({ BlockPublicAcls: true, RestrictPublicBuckets: true });
+    expect(logBucket.Properties?.BucketEncryption).toBeDefined();
+  });
+
+  it('denies every request that is not over TLS, on both buckets', () => {
+    const policies = Object.values(resourcesOfType(s.template, 'AWS::S3::BucketPolicy'));
+    const enforced = policies.filter((policy) =>
+      (policy.Properties!.PolicyDocument as { Statement: any[] }).Statement.some(
+        (st) => st.Effect === 'Deny' && st.Condition?.Bool?.['aws:SecureTransport'] === 'false' && st.Action === 's3:*',
+      ),
+    );
+    expect(enforced.map((p) => (p.Properties!.Bucket as { Ref: string }).Ref).sort()).toEqual(
+      Object.keys(resourcesOfType(s.template, 'AWS::S3::Bucket')).sort(),
+    );
+  });
+
+  it('moves exports/ to IA after 30 days and Glacier after 180, expires noncurrent versions, never expires quarantine/ or failed/', () => {
+    const rules = dataBucket().resource.Properties.LifecycleConfiguration.Rules as any[];
+    const exportsRule = rules.find((r) => r.Prefix === 'exports/');
+    expect(exportsRule.Transitions).toEqual([
+      { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
+      { StorageClass: 'GLACIER', TransitionInDays: 180 },
+    ]);
+    expect(rules.some((r) => r.NoncurrentVersionExpiration?.NoncurrentDays > 0 && r.Prefix === undefined)).toBe(true);
+    for (const rule of rules) {
+      // A rule that expires current objects would have to be scoped away from quarantine/ and failed/.
+      if (rule.ExpirationInDays !== undefined || rule.ExpirationDate !== undefined) {
+        expect(['quarantine/', 'failed/', undefined]).not.toContain(rule.Prefix);
+      }
+    }
+  });
+
+  it('sends object-created events for exports/ and events/ (only) to the ingest queue', () => {
+    const { Properties: p } = onlyResource(s.template, 'Custom::S3BucketNotifications').resource;
+    const queue = onlyResource(s.template, 'AWS::SQS::Queue', (q) => q.RedrivePolicy !== undefined);
+    const configs = p.NotificationConfiguration.QueueConfigurations as any[];
+    expect(p.NotificationConfiguration.LambdaFunctionConfigurations).toBeUndefined();
+    expect(configs.map((c) => c.Filter.Key.FilterRules)).toHaveLength(2);
+    expect(configs.map((c) => c.Filter.Key.FilterRules).flat()).toEqual(
+      expect.arrayContaining([{ Name: 'prefix', Value: 'events/' }, { Name: 'prefix', Value: 'exports/' }]),
+    );
+    for (const c of configs) {
+      expect(c.Events).toEqual(['s3:ObjectCreated:*']);
+      expect(c.QueueArn).toEqual(getAttArn(queue.id));
+    }
+  });
+
+  it('is retained when the stack is deleted', () => {
+    expect(dataBucket().resource.DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe('ingest queue', () => {
+  const ingestQueue = () => onlyResource(s.template, 'AWS::SQS::Queue', (q) => q.RedrivePolicy !== undefined);
+
+  it('has a dead-letter queue after 5 receives, and every queue is encrypted and TLS-only', () => {
+    const { Properties: p } = ingestQueue().resource;
+    expect(p.RedrivePolicy.maxReceiveCount).toBe(5);
+    const dlqId = p.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0] as string;
+    expect(Object.keys(resourcesOfType(s.template, 'AWS::SQS::Queue'))).toContain(dlqId);
+    for (const [id, q] of Object.entries(resourcesOfType(s.template, 'AWS::SQS::Queue'))) {
+      expect(q.Properties?.SqsManagedSseEnabled ?? q.Properties?.KmsMasterKeyId, id).toBeTruthy();
+    }
+    const tlsOnly = Object.values(resourcesOfType(s.template, 'AWS::SQS::QueuePolicy')).flatMap((qp) =>
+      (qp.Properties!.PolicyDocument as { Statement: any[] }).Statement.filter(
+        (st) => st.Effect === 'Deny' && st.Condition?.Bool?.['aws:SecureTransport'] === 'false',
+      ).flatMap(() => (qp.Properties!.Queues as { Ref: string }[]).map((q) => q.Ref)),
+    );
+    expect(tlsOnly.sort()).toEqual(Object.keys(resourcesOfType(s.template, 'AWS::SQS::Queue')).sort());
+  });
+
+  it('keeps messages invisible for at least 6x the consuming function timeout', () => {
+    const queue = ingestQueue();
+    const mapping = onlyResource(s.template, 'AWS::Lambda::EventSourceMapping', (m) => m.EventSourceArn?.['Fn::GetAtt']?.[0] === queue.id);
+    const fnId = mapping.resource.Properties.FunctionName.Ref as string;
+    const timeout = resourcesOfType(s.template, 'AWS::Lambda::Function')[fnId]!.Properties!.Timeout as number;
+    expect(timeout).toBeGreaterThan(0);
+    expect(queue.resource.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+    // Message size: the SQS default (256 KB) applies unless set lower; S3 events need well under 64 KB.
+    expect(queue.resource.Properties.MaximumMessageSize ?? 262_144).toBeGreaterThanOrEqual(65_536);
+  });
+
+  it('feeds ingest-billing in batches of 5 with partial batch failure reporting', () => {
+    const mapping = onlyResource(s.template, 'AWS::Lambda::EventSourceMapping');
+    expect(mapping.resource.Properties).toMatchObject({ BatchSize: 5, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(mapping.resource.Properties.FunctionName).toEqual({ Ref: fnByService('ingest-billing').id });
+  });
+});
+
+describe('functions', () => {
+  const expected = {
+    'ingest-billing': { MemorySize: 1024, Timeout: 300 },
+    'ingest-usage': { MemorySize: 512, Timeout: 10 },
+    snapshot: { MemorySize: 2048, Timeout: 600 },
+    digest: { MemorySize: 512, Timeout: 300 },
+  };
+
+  it.each(Object.entries(expected))('%s: Node.js 22 on arm64 with its memory, timeout and environment', (service, sizing) => {
+    const { Properties: p } = fnByService(service).resource;
+    expect(p).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', ...sizing });
+    const env = p.Environment.Variables;
+    expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_METRICS_NAMESPACE: 'Churnwatch', LOG_LEVEL: 'INFO' });
+    expect(env.TABLE_NAME).toEqual({ Ref: onlyResource(s.template, 'AWS::DynamoDB::Table').id });
+    expect(env.BUCKET_NAME.Ref).toMatch(/^StorageData/);
+    expect(JSON.parse(env.CHURNWATCH_CONFIG).digest.schedule).toBe('cron(0 6 * * ? *)');
+  });
+
+  it.each(Object.keys(expected))('%s: logs to its own log group with a retention period', (service) => {
+    const logGroupId = fnByService(service).resource.Properties.LoggingConfig.LogGroup.Ref as string;
+    expect(resourcesOfType(s.template, 'AWS::Logs::LogGroup')[logGroupId]!.Properties!.RetentionInDays).toBe(30);
+  });
+
+  it.each(Object.keys(expected))('%s: is an ESM bundle built into the cloud assembly', (service) => {
+    const zip = fnByService(service).resource.Properties.Code.S3Key as string;
+    const entry = join(s.outdir, `asset.${zip.replace(/\.zip$/, '')}`, 'index.mjs');
+    expect(existsSync(entry)).toBe(true);
+    const code = readFileSync(entry, 'utf8');
+    expect(code).toMatch(/^import\{createRequire as __cwCreateRequire\}from'module';/);
+    expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
+    expect(code).not.toMatch(/\bmodule\.exports\s*=/);
+  });
+
+  it('hands the snapshot over to the digest by name, and lets it invoke only that function', () => {
+    const snapshot = fnByService('snapshot');
+    const digest = fnByService('digest');
+    expect(snapshot.resource.Properties.Environment.Variables.DIGEST_FUNCTION_NAME).toEqual({ Ref: digest.id });
+    const invokes = Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy')).flatMap((policy) =>
+      (policy.Properties!.PolicyDocument as { Statement: any[] }).Statement.filter((st) => [st.Action].flat().includes('lambda:InvokeFunction')).map((st) => ({
+        roles: policy.Properties!.Roles,
+        resource: st.Resource,
+      })),
+    );
+    expect(invokes).toEqual([{ roles: [snapshot.resource.Properties.Role['Fn::GetAtt'][0]].map((r) => ({ Ref: r })), resource: getAttArn(digest.id) }]);
+  });
+
+  it('gives the snapshot and the digest retries and an SQS on-failure destination for async invokes', () => {
+    for (const service of ['snapshot', 'digest']) {
+      const fn = fnByService(service);
+      const config = onlyResource(s.template, 'AWS::Lambda::EventInvokeConfig', (c) => c.FunctionName?.Ref === fn.id);
+      expect(config.resource.Properties.MaximumRetryAttempts).toBe(2);
+      const destination = config.resource.Properties.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0] as string;
+      expect(resourcesOfType(s.template, 'AWS::SQS::Queue')[destination]).toBeDefined();
+    }
+  });
+});
+
+describe('table', () => {
+  it('is on-demand with point-in-time recovery, retained and deletion-protected in prod', () => {
+    const { resource } = onlyResource(s.template, 'AWS::DynamoDB::Table');
+    expect(resource.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+    expect(resource.DeletionPolicy).toBe('Retain');
+    expect(resource.UpdateReplacePolicy).toBe('Retain');
+  });
+});
+
+describe('usage API', () => {
+  const postEvents = () => onlyResource(s.template, 'AWS::ApiGateway::Method', (m) => m.HttpMethod === 'POST');
+
+  it('is a regional REST API with POST /events as a Lambda proxy to ingest-usage', () => {
+    s.template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
+    s.template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'events' });
+    const { Properties: p } = postEvents().resource;
+    expect(p.Integration.Type).toBe('AWS_PROXY');
+    expect(JSON.stringify(p.Integration.Uri)).toContain(fnByService('ingest-usage').id);
+  });
+
+  it('requires an API key on POST /events', () => {
+    expect(postEvents().resource.Properties.ApiKeyRequired).toBe(true);
+  });
+
+  it('validates the body against the SPEC §2 model: an events array of 1..1000 objects', () => {
+    const { Properties: p } = postEvents().resource;
+    const validatorId = p.RequestValidatorId.Ref as string;
+    expect(resourcesOfType(s.template, 'AWS::ApiGateway::RequestValidator')[validatorId]!.Properties).toMatchObject({ ValidateRequestBody: true });
+    const modelId = p.RequestModels['application/json'].Ref as string;
+    const schema = resourcesOfType(s.template, 'AWS::ApiGateway::Model')[modelId]!.Properties!.Schema as any;
+    expect(schema.required).toEqual(['events']);
+    expect(schema.properties.events).toMatchObject({ type: 'array', minItems: 1, maxItems: 1000, items: { type: 'object' } });
+    expect(Object.keys(schema.properties.events.items.properties)).toEqual(
+      expect.arrayContaining(['eventId', 'customerId', 'feature', 'timestamp', 'userId', 'count']),
+    );
+  });
+
+  it('has a usage plan with the API key, throttle 100/200 and a daily quota of 1,000,000', () => {
+    const plan = onlyResource(s.template, 'AWS::ApiGateway::UsagePlan');
+    expect(plan.resource.Properties).toMatchObject({ Throttle: { RateLimit: 100, BurstLimit: 200 }, Quota: { Limit: 1_000_000, Period: 'DAY' } });
+    const key = onlyResource(s.template, 'AWS::ApiGateway::ApiKey');
+    s.template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', { KeyId: { Ref: key.id }, UsagePlanId: { Ref: plan.id }, KeyType: 'API_KEY' });
+  });
+
+  it('writes JSON access logs to a log group and throttles the stage', () => {
+    const { Properties: p } = onlyResource(s.template, 'AWS::ApiGateway::Stage').resource;
+    const logGroupId = p.AccessLogSetting.DestinationArn['Fn::GetAtt'][0] as string;
+    expect(resourcesOfType(s.template, 'AWS::Logs::LogGroup')[logGroupId]).toBeDefined();
+    expect(JSON.parse(p.AccessLogSetting.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    expect(p.MethodSettings[0]).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200, LoggingLevel: 'ERROR' });
+    expect(p.TracingEnabled).toBe(true);
+  });
+});
+
+describe('schedule', () => {
+  it('runs the snapshot daily at digest.schedule, with retries and a dead-letter queue', () => {
+    const rule = onlyResource(s.template, 'AWS::Events::Rule');
+    expect(rule.resource.Properties.ScheduleExpression).toBe('cron(0 6 * * ? *)');
+    const [target, ...others] = rule.resource.Properties.Targets as any[];
+    expect(others).toEqual([]);
+    expect(target.Arn).toEqual(getAttArn(fnByService('snapshot').id));
+    expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+    const dlq = target.DeadLetterConfig.Arn['Fn::GetAtt'][0] as string;
+    expect(resourcesOfType(s.template, 'AWS::SQS::Queue')[dlq]).toBeDefined();
+  });
+});
+
+describe('SES', () => {
+  it('lets only the digest send, and only as the configured sender address or its domain', () => {
+    const senders = Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy')).flatMap((policy) =>
+      (policy.Properties!.PolicyDocument as { Statement: any[] }).Statement.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('ses:'))).map((st) => ({ roles: policy.Properties!.Roles, st })),
+    );
+    expect(senders).toHaveLength(1);
+    const digestRole = fnByService('digest').resource.Properties.Role['Fn::GetAtt'][0];
+    expect(senders[0]!.roles).toEqual([{ Ref: digestRole }]);
+    expect([senders[0]!.st.Action].flat().sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+    const resources = JSON.stringify(senders[0]!.st.Resource);
+    expect(resources).toContain(':identity/churnwatch@example.com');
+    expect(resources).toContain(':identity/example.com');
+    expect(resources).not.toContain('*');
+  });
+});
+
+describe('IAM', () => {
+  const statements = () =>
+    Object.entries(resourcesOfType(s.template, 'AWS::IAM::Policy')).flatMap(([id, policy]) =>
+      (policy.Properties!.PolicyDocument as { Statement: any[] }).Statement.map((st) => ({ id, st })),
+    );
+
+  it('has no statement allowing every action', () => {
+    const all = [
+      ...statements(),
+      ...Object.entries(resourcesOfType(s.template, 'AWS::IAM::Role')).flatMap(([id, role]) =>
+        ((role.Properties!.Policies as { PolicyDocument: { Statement: any[] } }[] | undefined) ?? []).flatMap((p) => p.PolicyDocument.Statement.map((st) => ({ id, st }))),
+      ),
+    ];
+    expect(all.length).toBeGreaterThan(0);
+    for (const { id, st } of all) {
+      expect([st.Action].flat(), id).not.toContain('*');
+      for (const action of [st.Action].flat() as string[]) expect(action, id).not.toMatch(/^[a-z0-9-]+:\*$/);
+    }
+  });
+
+  it('uses no action wildcards in the function roles, and Resource "*" only for X-Ray', () => {
+    const fnPolicies = statements().filter(({ id }) => !id.startsWith('BucketNotificationsHandler') && !id.includes('NotificationsHandler'));
+    for (const { id, st } of fnPolicies) {
+      for (const action of [st.Action].flat() as string[]) expect(action, id).not.toContain('*');
+      if ([st.Resource].flat().includes('*')) expect([st.Action].flat().every((a: string) => a.startsWith('xray:')), id).toBe(true);
+    }
+  });
+
+  it('restricts S3 object access to the prefixes each function needs', () => {
+    const s3Grants = (service: string) => {
+      const role = fnByService(service).resource.Properties.Role['Fn::GetAtt'][0];
+      return statements()
+        .filter(({ id }) => (resourcesOfType(s.template, 'AWS::IAM::Policy')[id]!.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+        .filter(({ st }) => [st.Action].flat().some((a: string) => a.startsWith('s3:')))
+        .flatMap(({ st }) =>
+          [st.Action].flat().flatMap((a: string) => [st.Resource].flat().map((r: any) => `${a} ${r['Fn::Join'][1][1]}`)),
+        )
+        .sort();
+    };
+    expect(s3Grants('ingest-billing')).toEqual(
+      ['s3:DeleteObject /events/*', 's3:DeleteObject /exports/*', 's3:GetObject /events/*', 's3:GetObject /exports/*', 's3:PutObject /failed/*', 's3:PutObject /quarantine/*'],
+    );
+    expect(s3Grants('snapshot')).toEqual(['s3:PutObject /reports/*']);
+    expect(s3Grants('digest')).toEqual(['s3:GetObject /reports/*']);
+    expect(s3Grants('ingest-usage')).toEqual([]);
+  });
+});
+
+describe('monitoring', () => {
+  it('encrypts the ops topic with a rotating customer key and denies non-TLS publishing', () => {
+    const topic = onlyResource(s.template, 'AWS::SNS::Topic');
+    const keyId = topic.resource.Properties.KmsMasterKeyId['Fn::GetAtt'][0] as string;
+    expect(resourcesOfType(s.template, 'AWS::KMS::Key')[keyId]!.Properties!.EnableKeyRotation).toBe(true);
+    s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('alarms on both DLQs, every function\'s errors and throttles, QuarantinedRows and DigestFailures, all to the topic', () => {
+    const topic = onlyResource(s.template, 'AWS::SNS::Topic');
+    const alarms = Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties as Record<string, any>);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topic.id }]);
+
+    const queueOf = (a: Record<string, any>) => a.Dimensions?.find((d: any) => d.Name === 'QueueName')?.Value?.['Fn::GetAtt']?.[0];
+    const dlqAlarms = alarms.filter((a) => a.Namespace === 'AWS/SQS').map(queueOf);
+    const ingestDlq = onlyResource(s.template, 'AWS::SQS::Queue', (q) => q.RedrivePolicy !== undefined).resource.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
+    const digestFailures = onlyResource(s.template, 'AWS::Lambda::EventInvokeConfig', (c) => c.FunctionName?.Ref === fnByService('digest').id).resource.Properties.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0];
+    expect(dlqAlarms).toEqual(expect.arrayContaining([ingestDlq, digestFailures]));
+
+    const functions = ['ingest-billing', 'ingest-usage', 'snapshot', 'digest'].map((svc) => fnByService(svc).id);
+    for (const metric of ['Errors', 'Throttles']) {
+      const watched = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === metric).map((a) => a.Dimensions[0].Value.Ref);
+      expect(watched.sort()).toEqual([...functions].sort());
+    }
+    const custom = alarms.filter((a) => a.Namespace === 'Churnwatch');
+    expect(custom.map((a) => [a.MetricName, a.Dimensions]).sort()).toEqual([
+      ['DigestFailures', [{ Name: 'service', Value: 'digest' }]],
+      ['QuarantinedRows', [{ Name: 'service', Value: 'ingest-billing' }]],
+    ]);
+    expect(alarms).toHaveLength(dlqAlarms.length + 2 * functions.length + custom.length);
+  });
+
+  it('outputs the API URL, API key id, bucket, table and alarm topic', () => {
+    const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.ApiKeyId!.Value).toEqual({ Ref: onlyResource(s.template, 'AWS::ApiGateway::ApiKey').id });
+    expect(outputs.BucketName!.Value).toEqual({ Ref: onlyResource(s.template, 'AWS::S3::Bucket', (p) => p.LoggingConfiguration !== undefined).id });
+    expect(outputs.TableName!.Value).toEqual({ Ref: onlyResource(s.template, 'AWS::DynamoDB::Table').id });
+    expect(outputs.AlarmTopicArn!.Value).toEqual({ Ref: onlyResource(s.template, 'AWS::SNS::Topic').id });
+    expect(JSON.stringify(outputs.ApiUrl!.Value)).toMatch(/execute-api.*\/events/);
+  });
+});

@@ -1,0 +1,49 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp, type ChurnwatchAppResult } from '../../lib/app';
+
+/** The `churnwatch` context shipped in cdk.json: tests synthesize what `cdk deploy` would. */
+export function repoContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
+  return cdkJson.context;
+}
+
+export interface Synthesized extends ChurnwatchAppResult {
+  template: Template;
+  outdir: string;
+}
+
+/**
+ * Synthesizes the app into a temporary cloud assembly. `bundle: false` skips esbuild (CDK's
+ * `aws:cdk:bundling-stacks` context) for tests that only look at configuration-dependent properties.
+ */
+export function synth(churnwatch: Record<string, unknown> = {}, opts: { bundle?: boolean } = {}): Synthesized {
+  const outdir = mkdtempSync(join(tmpdir(), 'churnwatch-cdk-'));
+  const base = repoContext();
+  const context: Record<string, unknown> = {
+    ...base,
+    churnwatch: { ...(base.churnwatch as Record<string, unknown>), ...churnwatch },
+  };
+  if (opts.bundle === false) context['aws:cdk:bundling-stacks'] = [];
+  // cdk-nag is asserted separately (nag.test.ts); here it would only slow every synth down.
+  const result = buildApp({ outdir, context }, { nag: false });
+  const template = Template.fromStack(result.stack);
+  return { ...result, template, outdir };
+}
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; [k: string]: unknown }>;
+
+export function resourcesOfType(template: Template, type: string): Resources {
+  return template.findResources(type) as Resources;
+}
+
+/** The logical id of the only resource of `type` whose properties match `pred`. */
+export function onlyResource(template: Template, type: string, pred: (props: Record<string, any>) => boolean = () => true) {
+  const found = Object.entries(resourcesOfType(template, type)).filter(([, r]) => pred(r.Properties ?? {}));
+  if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
+  return { id: found[0]![0], resource: found[0]![1] as { Properties: Record<string, any>; [k: string]: any } };
+}

@@ -1,0 +1,34 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tableDefinition, TTL_ATTRIBUTE } from '../../lambdas/store/table';
+import { onlyResource, synth, type Synthesized } from './synth';
+
+/** The embedded stack creates the table from tableDefinition(); the deployed one must be the same table. */
+describe('CDK table matches the embedded stack table definition', () => {
+  let table: Record<string, any>;
+  beforeAll(() => {
+    const s: Synthesized = synth({}, { bundle: false });
+    table = onlyResource(s.template, 'AWS::DynamoDB::Table').resource.Properties;
+  });
+  const local = tableDefinition('any');
+  const byName = <T extends { AttributeName?: string }>(xs: T[] | undefined) =>
+    [...(xs ?? [])].sort((a, b) => String(a.AttributeName).localeCompare(String(b.AttributeName)));
+
+  it('has the same key schema', () => {
+    expect(table.KeySchema).toEqual(local.KeySchema);
+  });
+
+  it('declares the same attribute definitions', () => {
+    expect(byName(table.AttributeDefinitions)).toEqual(byName(local.AttributeDefinitions));
+  });
+
+  it('has the same global secondary indexes (name, keys, projection)', () => {
+    const strip = (gsis: any[] | undefined) =>
+      (gsis ?? []).map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection }));
+    expect(strip(table.GlobalSecondaryIndexes)).toEqual(strip(local.GlobalSecondaryIndexes));
+  });
+
+  it('uses the same billing mode and TTL attribute', () => {
+    expect(table.BillingMode).toBe(local.BillingMode);
+    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: TTL_ATTRIBUTE, Enabled: true });
+  });
+});
