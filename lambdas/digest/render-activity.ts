@@ -40,7 +40,10 @@ export function activityTextBlock(counts: readonly number[], indent = '    '): s
 
 export const GRID_COLOURS = ['#e5e7eb', '#bfdbfe', '#60a5fa', '#2563eb', '#1e3a8a'] as const;
 
-/** One table row of day cells, oldest to newest, each with its date and count as a tooltip. */
+/**
+ * One table row of day cells, oldest to newest, each with its date and count as a tooltip. 5px cells
+ * keep 56 days at about 350px, so the strip fits a phone screen without the client shrinking the mail.
+ */
 export function activityGridHtml(counts: readonly number[], asOf: string): string {
   const max = activityMax(counts);
   const cells = counts
@@ -49,12 +52,12 @@ export function activityGridHtml(counts: readonly number[], asOf: string): strin
       const day = addDays(asOf, i - (counts.length - 1));
       // A wider white left border every 7 days (counted from today) marks the weeks.
       const weekStart = (counts.length - i) % 7 === 0 && i > 0;
-      const border = weekStart ? 'border-left:3px solid #ffffff;' : '';
+      const border = weekStart ? 'border-left:2px solid #ffffff;' : '';
       const tip = escapeHtml(`${day}: ${c} event${c === 1 ? '' : 's'}`);
-      return `<td width="7" height="18" bgcolor="${colour}" title="${tip}" style="width:7px;height:18px;padding:0;background-color:${colour};${border}font-size:1px;line-height:1px;mso-line-height-rule:exactly;">&nbsp;</td>`;
+      return `<td width="5" height="18" bgcolor="${colour}" title="${tip}" style="width:5px;height:18px;padding:0;background-color:${colour};${border}font-size:1px;line-height:1px;mso-line-height-rule:exactly;">&nbsp;</td>`;
     })
     .join('');
   const weeks = Math.ceil(counts.length / 7);
   return `<table role="presentation" cellpadding="0" cellspacing="1" border="0" style="border-collapse:separate;"><tr>${cells}</tr></table>
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:470px;"><tr><td style="font-family:Arial,Helvetica,sans-serif;font-size:11px;color:#6b7280;padding-top:2px;">${weeks} weeks ago</td><td align="right" style="font-family:Arial,Helvetica,sans-serif;font-size:11px;color:#6b7280;padding-top:2px;text-align:right;">today · busiest day ${max} events</td></tr></table>`;
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:352px;"><tr><td style="font-family:Arial,Helvetica,sans-serif;font-size:11px;color:#6b7280;padding-top:2px;">${weeks} weeks ago</td><td align="right" style="font-family:Arial,Helvetica,sans-serif;font-size:11px;color:#6b7280;padding-top:2px;text-align:right;">today · busiest day ${max} events</td></tr></table>`;
 }

@@ -148,7 +148,7 @@ function customerBlock(c: AtRiskCustomer, view: DigestView): string {
       : `${escapeHtml(formatMoney(c.mrrPrevious, currency))} → <b>${escapeHtml(formatMoney(c.mrr, currency))}</b> <span style="color:${delta < 0 ? C.bad : C.good};">(${escapeHtml(formatMoneyChange(delta, currency))})</span>`;
   const mrr = Math.abs(delta) < 0.005 ? `<b>${escapeHtml(formatMoney(c.mrr, currency))}</b> ${change}` : change;
   const reasons = c.reasons
-    .map((r) => `<tr><td valign="top" style="${FONT}font-size:14px;color:${C.bad};padding:0 8px 4px 0;">&#8226;</td><td style="${FONT}font-size:14px;line-height:20px;color:${C.ink};padding:0 0 4px 0;">${escapeHtml(r.detail)}</td></tr>`)
+    .map((r) => `<tr><td valign="top" style="${FONT}font-size:14px;color:${C.bad};padding:0 8px 4px 0;">&#8226;</td><td style="${FONT}font-size:14px;line-height:20px;color:${C.ink};padding:0 0 4px 0;overflow-wrap:anywhere;">${escapeHtml(r.detail)}</td></tr>`)
     .join('');
   const scoreBg = c.riskScore >= 60 ? '#b91c1c' : c.riskScore >= 30 ? '#d97706' : '#6b7280';
   const idLine = c.name ? ` <span style="color:${C.muted};font-size:12px;font-weight:normal;">${escapeHtml(c.customerId)}</span>` : '';
@@ -156,10 +156,10 @@ function customerBlock(c: AtRiskCustomer, view: DigestView): string {
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#ffffff" style="background-color:#ffffff;border:1px solid ${C.line};border-radius:8px;">
 <tr><td style="padding:14px 16px;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr>
-<td style="${FONT}font-size:16px;font-weight:bold;color:${C.ink};">${escapeHtml(displayName(c))}${idLine}</td>
-<td align="right" style="white-space:nowrap;">${isNew ? badge('NEW', '#fde8e1', C.bad) + ' ' : ''}${badge(`Tier ${c.tier}`, '#e0e7ff', '#3730a3')} ${badge(`Risk ${c.riskScore}`, scoreBg, '#ffffff')}</td>
+<td style="${FONT}font-size:16px;font-weight:bold;color:${C.ink};word-break:break-word;overflow-wrap:anywhere;">${escapeHtml(displayName(c))}${idLine}</td>
+<td align="right" valign="top" style="padding-left:8px;">${isNew ? badge('NEW', '#fde8e1', C.bad) + ' ' : ''}${badge(`Tier ${c.tier}`, '#e0e7ff', '#3730a3')} ${badge(`Risk ${c.riskScore}`, scoreBg, '#ffffff')}</td>
 </tr></table>
-<p style="margin:6px 0 10px 0;${FONT}font-size:14px;color:${C.ink};">${mrr}<span style="color:${C.muted};"> · ${escapeHtml(c.plan ? `${c.plan} · ` : '')}${escapeHtml(c.frequency)} user</span></p>
+<p style="margin:6px 0 10px 0;${FONT}font-size:14px;color:${C.ink};overflow-wrap:anywhere;">${mrr}<span style="color:${C.muted};"> · ${escapeHtml(c.plan ? `${c.plan} · ` : '')}${escapeHtml(c.frequency)} user</span></p>
 <table role="presentation" cellpadding="0" cellspacing="0" border="0">${reasons}</table>
 <p style="margin:10px 0 4px 0;${FONT}font-size:12px;color:${C.muted};">Daily activity, last ${c.activity.length} days</p>
 ${activityGridHtml(c.activity, view.input.asOf)}

@@ -162,7 +162,7 @@ describe('renderDigest', () => {
     const positions = order.map((n, i) => email.text.indexOf(`\n${i + 1}. ${n}`));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    const htmlNames = order.map((n) => email.html.indexOf(`font-weight:bold;color:#1f2933;">${n.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')}`));
+    const htmlNames = order.map((n) => email.html.indexOf(`font-weight:bold;color:#1f2933;word-break:break-word;overflow-wrap:anywhere;">${n.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')}`));
     expect(htmlNames.every((p) => p >= 0)).toBe(true);
     expect([...htmlNames].sort((a, b) => a - b)).toEqual(htmlNames);
     for (const c of input().customers) for (const r of c.reasons) expect(email.text).toContain(r.detail.slice(0, 40));

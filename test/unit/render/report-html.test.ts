@@ -112,6 +112,24 @@ describe('renderReportHtml', () => {
     expect(count(quiet, /<svg /g)).toBe(3);
   });
 
+  it('renders a first-month snapshot with no history without NaN or errors', () => {
+    const zero = { customersStart: 0, churned: 0, logoChurnRate: null, mrrStart: 0, expansion: 0, contraction: 0, churnedMrr: 0, ndr: null };
+    const first = renderReportHtml(
+      sampleSnapshot({
+        customers: { start: 0, new: 3, reactivated: 0, churned: 0, newChurned: 0, end: 3 },
+        mrr: { start: 0, new: 297, expansion: 0, contraction: 0, churned: 0, reactivation: 0, end: 297 },
+        logoChurnRate: null, grossMrrChurnRate: null, netMrrChurnRate: null, ndr: null, grr: null, ndr12m: null, grr12m: null,
+        annualizedLogoChurn: 0, annualizedFromMonth: null,
+        byPlan: {}, byTier: { C: zero }, byLifecycle: {}, cohorts: [], churnReasons: {}, atRisk: [],
+        trend: [],
+      }),
+    );
+    expect(first).not.toMatch(/NaN|undefined|Infinity/);
+    expect(cardValue(first, 'MRR at end')).toBe('$297');
+    expect(cardValue(first, 'Annualised logo churn')).toBe('0.0%');
+    expect(count(first, /<svg /g)).toBe(1); // the waterfall; no trend without history
+  });
+
   it('uses the given title and timestamp', () => {
     const titled = renderReportHtml(snapshot, { title: 'Board <pack>', generatedAt: '2026-11-25T06:00:00Z' });
     expect(titled).toContain('<title>Board &lt;pack&gt;</title>');
