@@ -39,18 +39,30 @@ export interface ActivityWindows {
   lastActiveIndex: number;
 }
 
-export function activityWindows(activity: CustomerTimeline['activity'], windowDays: readonly string[]): ActivityWindows {
+/** Index of each window day in the 56-day window, shared by all customers of a snapshot. */
+export function windowIndex(windowDays: readonly string[]): Map<string, number> {
+  return new Map(windowDays.map((d, i) => [d, i]));
+}
+
+export function activityWindows(
+  activity: CustomerTimeline['activity'],
+  windowDays: readonly string[],
+  index: Map<string, number> = windowIndex(windowDays),
+): ActivityWindows {
   const counts = new Array<number>(windowDays.length).fill(0);
   let activeDaysPrevious = 0;
   let activeDaysCurrent = 0;
   let lastActiveIndex = -1;
   const features = new Map<string, FeatureUse>();
   const half = windowDays.length - WINDOW_DAYS;
-  for (let i = 0; i < windowDays.length; i++) {
-    const a: DayActivity | undefined = activity[windowDays[i]!];
-    if (!a || !(a.events >= 1)) continue;
+  // Walk the customer's own (sparse) days rather than probing all 56 window days.
+  for (const day in activity) {
+    const i = index.get(day);
+    if (i === undefined) continue;
+    const a: DayActivity = activity[day]!;
+    if (!(a.events >= 1)) continue;
     counts[i] = a.events;
-    lastActiveIndex = i;
+    if (i > lastActiveIndex) lastActiveIndex = i;
     const current = i >= half;
     if (current) activeDaysCurrent++;
     else activeDaysPrevious++;

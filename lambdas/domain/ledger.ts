@@ -5,9 +5,9 @@
  */
 import type { Cancellation, LedgerLine } from './types';
 
-function byKey<T>(items: readonly T[], key: (item: T) => string, before: (a: T, b: T) => boolean): T[] {
+function byKey<T>(items: readonly T[], before: (a: T, b: T) => boolean): T[] {
   if (items.length <= 1) return items.slice();
-  // Fast path: most ledgers arrive without duplicates and already ordered; checking that needs no keys.
+  // Fast path: most ledgers arrive without duplicates and already ordered.
   let ordered = true;
   for (let i = 1; i < items.length; i++) {
     if (!before(items[i - 1]!, items[i]!)) {
@@ -16,26 +16,26 @@ function byKey<T>(items: readonly T[], key: (item: T) => string, before: (a: T, 
     }
   }
   if (ordered) return items.slice();
-  const latest = new Map<string, T>();
-  for (const item of items) latest.set(key(item), item); // last occurrence wins
-  return [...latest.values()].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+  // A stable sort keeps equal identities in arrival order, so the last of each run is the last occurrence.
+  const sorted = items.slice().sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+  const out: T[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const next = sorted[i + 1];
+    if (next === undefined || before(sorted[i]!, next)) out.push(sorted[i]!);
+  }
+  return out;
 }
 
-const lineKey = (l: LedgerLine) => `${l.invoiceId}\u0000${l.lineId}`;
 /** Strictly before in (invoiceId, lineId) order. */
 const lineBefore = (a: LedgerLine, b: LedgerLine) =>
   a.invoiceId < b.invoiceId || (a.invoiceId === b.invoiceId && a.lineId < b.lineId);
 
 /** One line per identity (invoiceId, lineId), the last occurrence winning, ordered by identity. */
 export function canonicalLines(lines: readonly LedgerLine[]): LedgerLine[] {
-  return byKey(lines, lineKey, lineBefore);
+  return byKey(lines, lineBefore);
 }
 
 /** One cancellation per subscription, the last occurrence winning, ordered by subscription id. */
 export function canonicalCancellations(cancellations: readonly Cancellation[]): Cancellation[] {
-  return byKey(
-    cancellations,
-    (c) => c.subscriptionId,
-    (a, b) => a.subscriptionId < b.subscriptionId,
-  );
+  return byKey(cancellations, (a, b) => a.subscriptionId < b.subscriptionId);
 }

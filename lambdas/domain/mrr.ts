@@ -116,8 +116,8 @@ export interface CustomerMrr {
   /** Canonical (deduplicated, ordered) lines and cancellations the series was built from. */
   lines: LedgerLine[];
   cancellations: Cancellation[];
-  /** Recurring lines left out because their currency has no FX rate, by currency. */
-  skippedByCurrency: Map<string, number>;
+  /** Recurring lines left out because their currency has no FX rate, by currency (undefined: none). */
+  skippedByCurrency: Map<string, number> | undefined;
 }
 
 /**
@@ -139,7 +139,7 @@ export function buildCustomerMrr(
   }
 
   const contributions: MrrContribution[] = [];
-  const skippedByCurrency = new Map<string, number>();
+  let skippedByCurrency: Map<string, number> | undefined;
   for (const line of lines) {
     if (!MRR_STATUSES.has(line.status) || !line.periodStart || !line.periodEnd) continue;
     const start = dayNum(line.periodStart);
@@ -151,6 +151,7 @@ export function buildCustomerMrr(
       rateCache.set(line.currency, rate);
     }
     if (rate === undefined) {
+      skippedByCurrency ??= new Map();
       skippedByCurrency.set(line.currency, (skippedByCurrency.get(line.currency) ?? 0) + 1);
       continue;
     }

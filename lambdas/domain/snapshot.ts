@@ -3,7 +3,7 @@
  * plus its MRR step function), then the facts are aggregated in customer-id order so that the float
  * sums, and hence the JSON, do not depend on the order customers arrive in.
  */
-import { activityWindowDays, activityWindows, frequencyOf, ACTIVITY_DAYS } from './activity';
+import { activityWindowDays, activityWindows, frequencyOf, windowIndex, ACTIVITY_DAYS } from './activity';
 import { buildCohorts } from './cohorts';
 import { addMonthsClamped, dayNum, dayFromNum, monthEndNum, monthIndexOfNum, monthKey, monthStartNum } from './dates';
 import { addMovement, classifyMovement, emptyTotals, type Movement } from './movements';
@@ -40,6 +40,7 @@ export interface SnapshotCalendar {
   trendDays: number[];
   trendMonths: number[];
   windowDays: string[];
+  windowIndex: Map<string, number>;
   windowStart: number;
 }
 
@@ -50,6 +51,7 @@ export function snapshotCalendar(asOfDay: Day): SnapshotCalendar {
   const closeDay = Math.min(asOf, monthEndNum(periodMonth));
   const trendMonths: number[] = [];
   for (let m = periodMonth - TREND_MONTHS + 1; m <= periodMonth; m++) trendMonths.push(m);
+  const windowDays = activityWindowDays(asOf);
   const trendDays = [monthStartNum(trendMonths[0]!) - 1, ...trendMonths.map((m) => (m === periodMonth ? closeDay : monthEndNum(m)))];
   return {
     asOf,
@@ -60,7 +62,8 @@ export function snapshotCalendar(asOfDay: Day): SnapshotCalendar {
     d0: dayNum(addMonthsClamped(asOfDay, -12)),
     trendDays,
     trendMonths,
-    windowDays: activityWindowDays(asOf),
+    windowDays,
+    windowIndex: windowIndex(windowDays),
     windowStart: asOf - ACTIVITY_DAYS + 1,
   };
 }
@@ -81,7 +84,7 @@ export interface CustomerFacts {
   /** Cancellation reason, for customers that logo-churned in the period. */
   churnReason: string | undefined;
   atRisk: AtRiskCustomer | undefined;
-  linesWithoutFxRate: Map<string, number>;
+  linesWithoutFxRate: Map<string, number> | undefined;
 }
 
 export function customerFacts(
@@ -109,7 +112,7 @@ export function customerFacts(
   if (series.at(cal.asOf) > 0 && firstActiveDay !== undefined) {
     const mrrNow = series.at(cal.asOf);
     const mrrPrevious = series.at(cal.asOf - RECENT_DAYS);
-    const windows = activityWindows(customer.activity ?? {}, cal.windowDays);
+    const windows = activityWindows(customer.activity ?? {}, cal.windowDays, cal.windowIndex);
     const reasons = riskReasons({
       customer,
       lines: built.lines,
@@ -225,7 +228,7 @@ export function aggregate(facts: readonly CustomerFacts[], settings: EngineSetti
       d0Floor += Math.min(f.close, f.mrrAtD0);
     }
     if (f.atRisk) atRisk.push(f.atRisk);
-    for (const [currency, n] of f.linesWithoutFxRate) linesWithoutFxRate[currency] = (linesWithoutFxRate[currency] ?? 0) + n;
+    if (f.linesWithoutFxRate) for (const [currency, n] of f.linesWithoutFxRate) linesWithoutFxRate[currency] = (linesWithoutFxRate[currency] ?? 0) + n;
   }
 
   const rates = periodRates(totals);
