@@ -1,4 +1,90 @@
-// Placeholder so the CDK stack can be bundled while the real handler is written; replaced before release.
-export const handler = async (): Promise<never> => {
-  throw new Error('digest handler not implemented yet');
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { SESClient } from '@aws-sdk/client-ses';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import type { Snapshot } from '../domain/types';
+import { dynamo, s3Client, sesClient } from '../shared/aws-clients';
+import type { Config } from '../shared/config';
+import { createLogger, createMetrics } from '../shared/observability';
+import { runtimeFromEnv } from '../shared/runtime';
+import { DigestStore } from '../store/digest-store';
+import { sendDigests, type DigestSummary } from './send-digests';
+
+/** The snapshot's hand-over: which snapshot to mail about. */
+export const digestInputSchema = z.object({
+  asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'asOf must be YYYY-MM-DD'),
+  snapshotKey: z.string().min(1).optional(),
+});
+
+export interface DigestHandlerDeps {
+  dynamo: DynamoDBDocumentClient;
+  s3: S3Client;
+  ses: SESClient;
+  tableName: string;
+  bucketName: string;
+  config: Config;
+  maxAttempts?: number;
+}
+
+export class RetryableDigestFailure extends Error {
+  override name = 'RetryableDigestFailure';
+}
+
+export function makeDigestHandler(deps: DigestHandlerDeps) {
+  const logger = createLogger('digest');
+  const metrics = createMetrics('digest');
+  const store = new DigestStore(deps.dynamo, deps.tableName);
+
+  const handler = async (event: unknown): Promise<DigestSummary> => {
+    const parsed = digestInputSchema.safeParse(event);
+    if (!parsed.success) throw new Error(`Digest input must be {"asOf": "YYYY-MM-DD", "snapshotKey"?: "..."}: ${parsed.error.issues[0]?.message}`);
+    const key = parsed.data.snapshotKey ?? `reports/${parsed.data.asOf}/snapshot.json`;
+    const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucketName, Key: key }));
+    const snapshot = JSON.parse(await object.Body!.transformToString('utf-8')) as Snapshot;
+
+    const summary = await sendDigests(
+      {
+        ses: deps.ses,
+        store,
+        config: deps.config,
+        maxAttempts: deps.maxAttempts,
+        reportUrl: `s3://${deps.bucketName}/${key.replace(/snapshot\.json$/, 'report.html')}`,
+        log: (level, message, data) => logger[level](message, data ?? {}),
+      },
+      snapshot,
+    );
+    metrics.addMetric('DigestsSent', MetricUnit.Count, summary.sent);
+    metrics.addMetric('DigestFailures', MetricUnit.Count, summary.failed);
+    logger.info('digests done', { asOf: summary.asOf, sent: summary.sent, skipped: summary.skipped, failed: summary.failed });
+    // Fail the invocation only when a retry can help: Lambda's async retries then re-run it, and the
+    // per-owner records make sure owners already mailed are skipped.
+    const retryable = summary.owners.filter((o) => o.outcome === 'failed' && o.retryable);
+    if (retryable.length > 0) {
+      throw new RetryableDigestFailure(`${retryable.length} digest(s) failed with retryable errors: ${retryable.map((o) => o.owner).join(', ')}`);
+    }
+    return summary;
+  };
+  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));
+}
+
+let cached: ReturnType<typeof makeDigestHandler> | undefined;
+
+export const handler = (event: unknown, context: Context) => {
+  if (!cached) {
+    const runtime = runtimeFromEnv();
+    cached = makeDigestHandler({
+      dynamo: dynamo(),
+      s3: s3Client(),
+      ses: sesClient(),
+      tableName: runtime.tableName,
+      bucketName: runtime.bucketName,
+      config: runtime.config,
+    });
+  }
+  return cached(event, context);
 };

@@ -9,8 +9,6 @@ const currencyCode = z
   .string()
   .regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code in upper case, e.g. "USD"');
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
-
 const featureList = z.array(z.string().min(1, 'feature names must not be empty').max(128)).default([]);
 
 export const digestConfigSchema = z
@@ -42,8 +40,6 @@ export const configSchema = z
     tierA: z.number().positive().default(1000),
     tierB: z.number().positive().default(100),
     digest: digestConfigSchema.default(() => digestConfigSchema.parse({})),
-    /** Optional fixed "today" for reproducible runs; the schedule otherwise uses the invocation time. */
-    asOf: day.optional(),
   })
   .strict()
   .refine((c) => c.tierB < c.tierA, { message: 'tierB must be lower than tierA', path: ['tierB'] });

@@ -1,4 +1,100 @@
-// Placeholder so the CDK stack can be bundled while the real handler is written; replaced before release.
-export const handler = async (): Promise<never> => {
-  throw new Error('snapshot handler not implemented yet');
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { addDays } from '../domain/dates';
+import type { Day } from '../domain/types';
+import { dynamo, s3Client } from '../shared/aws-clients';
+import { createLogger, createMetrics } from '../shared/observability';
+import { runtimeFromEnv } from '../shared/runtime';
+import { runSnapshot, type SnapshotDeps, type SnapshotRun } from './run-snapshot';
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'asOf must be YYYY-MM-DD');
+
+/** A manual run or backfill (`{"asOf": "2026-10-31"}`), or the EventBridge schedule. */
+export const snapshotInputSchema = z.union([
+  z.object({ asOf: day }),
+  z.object({ 'detail-type': z.literal('Scheduled Event'), time: z.iso.datetime({ offset: true }) }),
+]);
+export type SnapshotInput = z.infer<typeof snapshotInputSchema>;
+
+/** What the snapshot hands to the digest. */
+export interface DigestRequest {
+  asOf: Day;
+  snapshotKey: string;
+}
+
+/**
+ * The schedule snapshots "as of yesterday": month to date on most days, and on the 1st, yesterday is
+ * the last day of the previous month, so that run is the month's closing snapshot.
+ */
+export function asOfFor(input: SnapshotInput): Day {
+  if ('asOf' in input) return input.asOf;
+  return addDays(input.time.slice(0, 10), -1);
+}
+
+export interface SnapshotHandlerDeps extends SnapshotDeps {
+  handOver?: (request: DigestRequest) => Promise<void>;
+}
+
+export function makeSnapshotHandler(deps: SnapshotHandlerDeps) {
+  const logger = createLogger('snapshot');
+  const metrics = createMetrics('snapshot');
+  const handler = async (event: unknown): Promise<{ asOf: Day; reportKeys: SnapshotRun['reportKeys']; atRisk: number }> => {
+    const parsed = snapshotInputSchema.safeParse(event);
+    if (!parsed.success) {
+      throw new Error(`Snapshot input must be {"asOf": "YYYY-MM-DD"} or a scheduled event: ${parsed.error.issues[0]?.message}`);
+    }
+    const asOf = asOfFor(parsed.data);
+    const run = await runSnapshot(deps, asOf);
+    const { snapshot, stats } = run;
+    metrics.addMetric('CustomersScanned', MetricUnit.Count, stats.customers);
+    metrics.addMetric('CustomersAtRisk', MetricUnit.Count, snapshot.atRisk.length);
+    metrics.addMetric('SnapshotReadUnits', MetricUnit.Count, stats.readUnits);
+    logger.info('snapshot written', {
+      asOf,
+      customers: stats.customers,
+      readUnits: stats.readUnits,
+      mrrEnd: snapshot.mrr.end,
+      logoChurnRate: snapshot.logoChurnRate,
+      ndr: snapshot.ndr,
+      atRisk: snapshot.atRisk.length,
+      reportKeys: run.reportKeys,
+    });
+    if (deps.handOver) await deps.handOver({ asOf, snapshotKey: run.reportKeys.json });
+    return { asOf, reportKeys: run.reportKeys, atRisk: snapshot.atRisk.length };
+  };
+  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));
+}
+
+/**
+ * The digest runs as an asynchronous invocation: the snapshot does not wait for email, the digest has
+ * its own retries and failure destination, and the hand-over needs no extra bus or rule.
+ */
+export function invokeDigestAsync(functionName: string, lambda = new LambdaClient({})) {
+  return async (request: DigestRequest) => {
+    await lambda.send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: JSON.stringify(request) }),
+    );
+  };
+}
+
+let cached: ReturnType<typeof makeSnapshotHandler> | undefined;
+
+export const handler = (event: unknown, context: Context) => {
+  if (!cached) {
+    const runtime = runtimeFromEnv();
+    cached = makeSnapshotHandler({
+      dynamo: dynamo(),
+      s3: s3Client(),
+      tableName: runtime.tableName,
+      bucketName: runtime.bucketName,
+      config: runtime.config,
+      handOver: runtime.digestFunctionName ? invokeDigestAsync(runtime.digestFunctionName) : undefined,
+    });
+  }
+  return cached(event, context);
 };

@@ -1,0 +1,80 @@
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { computeSnapshot } from '../domain/snapshot';
+import type { CustomerTimeline, Day, Snapshot } from '../domain/types';
+import { renderAtRiskCsv } from '../report/at-risk-csv';
+import { renderReportHtml } from '../report/report-html';
+import type { Config } from '../shared/config';
+import { runWithConcurrency } from '../store/batch';
+import { keys } from '../store/keys';
+import { fillActivityWindow, profileToTimeline, scanProfiles, type ScanStats } from '../store/profile-reader';
+
+export interface SnapshotDeps {
+  dynamo: DynamoDBDocumentClient;
+  s3: S3Client;
+  tableName: string;
+  bucketName: string;
+  config: Config;
+  scanSegments?: number;
+}
+
+export interface SnapshotRun {
+  snapshot: Snapshot;
+  reportKeys: { json: string; csv: string; html: string };
+  stats: ScanStats & { customers: number; backfilledActivity: number };
+}
+
+export const reportPrefix = (asOf: Day) => `reports/${asOf}/`;
+
+/**
+ * Computes the snapshot for `asOf` from the customer profiles, stores its summary in DynamoDB (one
+ * item per date: the history) and writes snapshot.json, at-risk.csv and report.html to S3.
+ */
+export async function runSnapshot(deps: SnapshotDeps, asOf: Day): Promise<SnapshotRun> {
+  const { dynamo, s3, tableName, bucketName, config } = deps;
+  const { items, stats } = await scanProfiles(dynamo, tableName, { segments: deps.scanSegments });
+  const timelines: CustomerTimeline[] = [];
+  const pairs: [Record<string, unknown>, CustomerTimeline][] = [];
+  for (const item of items) {
+    const timeline = profileToTimeline(item);
+    timelines.push(timeline);
+    pairs.push([item, timeline]);
+  }
+  let backfilledActivity = 0;
+  await runWithConcurrency(pairs, 8, async ([item, timeline]) => {
+    if (await fillActivityWindow(dynamo, tableName, item, timeline, asOf)) backfilledActivity++;
+  });
+
+  const snapshot = computeSnapshot(timelines, config, asOf);
+  const prefix = reportPrefix(asOf);
+  const reportKeys = { json: `${prefix}snapshot.json`, csv: `${prefix}at-risk.csv`, html: `${prefix}report.html` };
+  await Promise.all([
+    put(s3, bucketName, reportKeys.json, JSON.stringify(snapshot, null, 2), 'application/json'),
+    put(s3, bucketName, reportKeys.csv, renderAtRiskCsv(snapshot), 'text/csv; charset=utf-8'),
+    put(s3, bucketName, reportKeys.html, renderReportHtml(snapshot), 'text/html; charset=utf-8'),
+  ]);
+
+  // The summary item keeps every headline figure queryable by date; the at-risk list (unbounded)
+  // lives in S3 and is referenced by key.
+  const { atRisk, ...summary } = snapshot;
+  await dynamo.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        ...keys.snapshot(asOf),
+        type: 'snapshot',
+        asOf,
+        computedAt: new Date().toISOString(),
+        summary: JSON.stringify(summary),
+        atRiskCount: atRisk.length,
+        reportKey: reportKeys.json,
+        customersScanned: timelines.length,
+      },
+    }),
+  );
+  return { snapshot, reportKeys, stats: { ...stats, customers: timelines.length, backfilledActivity } };
+}
+
+async function put(s3: S3Client, bucket: string, key: string, body: string, contentType: string) {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+}

@@ -1,0 +1,110 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Day } from '../domain/types';
+import { keys } from './keys';
+
+export interface DigestedCustomer {
+  customerId: string;
+  name: string | null;
+}
+
+export type DigestStatus = 'sending' | 'sent' | 'failed';
+
+export interface DigestRecord {
+  owner: string;
+  asOf: Day;
+  status: DigestStatus;
+  customers: DigestedCustomer[];
+  messageId?: string;
+  error?: string;
+}
+
+/**
+ * One record per owner per snapshot date, written before the email is sent, so a retried run never
+ * sends the same digest twice.
+ */
+export class DigestStore {
+  constructor(
+    private readonly dynamo: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** The latest digest sent to `owner` before `asOf`, for "what changed since the last digest". */
+  async previous(owner: string, asOf: Day): Promise<DigestRecord | undefined> {
+    const out = await this.dynamo.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        // Only digest records live under an owner's partition, and DIGEST#<date> sorts by date.
+        KeyConditionExpression: 'pk = :pk AND sk < :current',
+        FilterExpression: '#status = :sent',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':pk': keys.digest(owner, asOf).pk,
+          ':current': keys.digest(owner, asOf).sk,
+          ':sent': 'sent',
+        },
+        ScanIndexForward: false,
+      }),
+    );
+    const item = out.Items?.[0];
+    return item ? (item as unknown as DigestRecord) : undefined;
+  }
+
+  /**
+   * Claims the (owner, asOf) digest. Returns false when it was already sent, or when an earlier attempt
+   * was interrupted while sending (whether that mail left is unknown: not sending twice wins).
+   */
+  async claim(owner: string, asOf: Day, customers: DigestedCustomer[]): Promise<boolean> {
+    try {
+      await this.dynamo.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.digest(owner, asOf),
+            type: 'digest',
+            owner,
+            asOf,
+            status: 'sending',
+            customers,
+            claimedAt: new Date().toISOString(),
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR #status = :failed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':failed': 'failed' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  async markSent(owner: string, asOf: Day, messageId: string | undefined): Promise<void> {
+    await this.setStatus(owner, asOf, 'sent', { messageId: messageId ?? null, sentAt: new Date().toISOString() });
+  }
+
+  async markFailed(owner: string, asOf: Day, error: string): Promise<void> {
+    await this.setStatus(owner, asOf, 'failed', { error, failedAt: new Date().toISOString() });
+  }
+
+  private async setStatus(owner: string, asOf: Day, status: DigestStatus, extra: Record<string, unknown>) {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':status': status };
+    const sets = ['#status = :status'];
+    for (const [name, value] of Object.entries(extra)) {
+      names[`#${name}`] = name;
+      values[`:${name}`] = value;
+      sets.push(`#${name} = :${name}`);
+    }
+    await this.dynamo.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.digest(owner, asOf),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+}

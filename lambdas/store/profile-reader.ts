@@ -1,0 +1,98 @@
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { addDays } from '../domain/dates';
+import type { CustomerTimeline, Day } from '../domain/types';
+import { PROFILE_ACTIVITY_DAYS, TABLE_INDEX_BY_OWNER, keys } from './keys';
+import { decodeLedger } from './ledger-state';
+import { decodeUsageProfile, readActivityDays } from './usage-store';
+
+export interface ScanStats {
+  /** Read capacity units the scan consumed, as DynamoDB reports them. */
+  readUnits: number;
+  itemsRead: number;
+  requests: number;
+}
+
+/**
+ * Reads every customer profile with a parallel scan of the owner index. Only profiles carry the
+ * index keys, so the scan reads profiles and nothing else: its cost grows with customers, never with
+ * ledger lines or events.
+ */
+export async function scanProfiles(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  opts: { segments?: number } = {},
+): Promise<{ items: Record<string, unknown>[]; stats: ScanStats }> {
+  const segments = opts.segments ?? 4;
+  const stats: ScanStats = { readUnits: 0, itemsRead: 0, requests: 0 };
+  const items: Record<string, unknown>[] = [];
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await dynamo.send(
+          new ScanCommand({
+            TableName: tableName,
+            IndexName: TABLE_INDEX_BY_OWNER,
+            Segment: segment,
+            TotalSegments: segments,
+            ExclusiveStartKey: startKey,
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        );
+        stats.requests++;
+        stats.readUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
+        for (const item of page.Items ?? []) items.push(item);
+        stats.itemsRead += page.Items?.length ?? 0;
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }),
+  );
+  return { items, stats };
+}
+
+const customerIdOf = (item: Record<string, unknown>) =>
+  (item.customerId as string | undefined) ?? (item.pk as string).slice(keys.customerPk('').length);
+
+/** Turns a profile item into the engine's input (the ledger part and the usage part). */
+export function profileToTimeline(item: Record<string, unknown>): CustomerTimeline {
+  const ledger = decodeLedger(item.ledger as string | undefined);
+  const usage = decodeUsageProfile(item);
+  const str = (name: string) => (typeof item[name] === 'string' ? (item[name] as string) : undefined);
+  return {
+    customerId: customerIdOf(item),
+    name: str('name'),
+    ownerEmail: str('ownerEmail'),
+    plan: str('plan'),
+    segment: str('segment'),
+    createdAt: str('createdAt'),
+    lines: [...ledger.lines.values()].map((v) => v.value),
+    cancellations: [...ledger.cancellations.values()].map((v) => v.value),
+    activity: usage.activity,
+    firstEventDay: usage.firstEventDay,
+    featureFirstSeen: usage.featureFirstSeen,
+  };
+}
+
+/** Days of activity the engine looks at: the 28-day current and previous windows. */
+export const ACTIVITY_LOOKBACK_DAYS = 56;
+
+/**
+ * A back-dated snapshot may need days the profile no longer keeps (it keeps the PROFILE_ACTIVITY_DAYS
+ * up to its latest event day): those customers' windows are read from their daily rollup items.
+ * Returns whether the rollups had to be read.
+ */
+export async function fillActivityWindow(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  item: Record<string, unknown>,
+  timeline: CustomerTimeline,
+  asOf: Day,
+): Promise<boolean> {
+  const from = addDays(asOf, -(ACTIVITY_LOOKBACK_DAYS - 1));
+  const lastEventDay = typeof item.le === 'string' ? item.le : undefined;
+  if (!timeline.firstEventDay || !lastEventDay || timeline.firstEventDay > asOf) return false;
+  const keptFrom = addDays(lastEventDay, -(PROFILE_ACTIVITY_DAYS - 1));
+  if (keptFrom <= from) return false;
+  timeline.activity = await readActivityDays(dynamo, tableName, timeline.customerId, from, asOf);
+  return true;
+}
