@@ -139,9 +139,12 @@ function trendSection(s: Snapshot): string {
 </section>`;
 }
 
-/** Background for a retention share: pale to deep blue; dark cells get white text. */
+/**
+ * Background for a retention share: pale to deep blue; dark cells get white text. Squared, because
+ * retention lives mostly between 60% and 100% and a linear scale would paint all of it the same blue.
+ */
 export function heatColor(share: number): { background: string; color: string } {
-  const t = Math.max(0, Math.min(1, share));
+  const t = Math.max(0, Math.min(1, share)) ** 2;
   const from = [239, 244, 252];
   const to = [30, 64, 175];
   const mix = from.map((f, i) => Math.round(f + (to[i]! - f) * t));
@@ -170,13 +173,16 @@ function cohortSection(s: Snapshot): string {
 </section>`;
 }
 
+/** Colour a movement only when there is one: a column of red zeros reads as alarm. */
+const tint = (amount: number, cls: 'pos' | 'neg') => (Math.abs(amount) >= 0.005 ? ` ${cls}` : ' muted');
+
 function segmentTable(caption: string, segments: Record<string, Segment | undefined>, currency: string, order?: string[]): string {
   const keys = order ? order.filter((k) => segments[k]) : Object.keys(segments).sort((a, b) => (segments[b]!.mrrStart - segments[a]!.mrrStart) || a.localeCompare(b));
   if (!keys.length) return `<h3>${escapeHtml(caption)}</h3><p class="empty">No data.</p>`;
   const rows = keys
     .map((k) => {
       const g = segments[k]!;
-      return `<tr><th scope="row">${escapeHtml(k)}</th><td class="num">${formatCount(g.customersStart)}</td><td class="num">${formatCount(g.churned)}</td><td class="num">${formatRate(g.logoChurnRate)}</td><td class="num">${formatMoney(g.mrrStart, currency)}</td><td class="num pos">${formatMoney(g.expansion, currency)}</td><td class="num neg">${formatMoney(g.contraction, currency)}</td><td class="num neg">${formatMoney(g.churnedMrr, currency)}</td><td class="num">${formatRate(g.ndr)}</td></tr>`;
+      return `<tr><th scope="row">${escapeHtml(k)}</th><td class="num">${formatCount(g.customersStart)}</td><td class="num">${formatCount(g.churned)}</td><td class="num">${formatRate(g.logoChurnRate)}</td><td class="num">${formatMoney(g.mrrStart, currency)}</td><td class="num${tint(g.expansion, 'pos')}">${formatMoney(g.expansion, currency)}</td><td class="num${tint(g.contraction, 'neg')}">${formatMoney(g.contraction, currency)}</td><td class="num${tint(g.churnedMrr, 'neg')}">${formatMoney(g.churnedMrr, currency)}</td><td class="num">${formatRate(g.ndr)}</td></tr>`;
     })
     .join('');
   return `<h3>${escapeHtml(caption)}</h3>
