@@ -9,9 +9,6 @@
  *   npx tsx bench/usage.ts [--quick]
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dirname, join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -21,11 +18,7 @@ import { createIngestUsageHandler } from '../lambdas/ingest-usage/handler';
 import { keys } from '../lambdas/store/keys';
 import { eventIdHash } from '../lambdas/store/usage-rollup';
 import { validateUsageEvent } from '../lambdas/formats/usage-event';
-
-export interface BenchResult {
-  value: number;
-  unit: string;
-}
+import { formatTable, isMain, recordResults, type BenchModule, type Figure } from './harness';
 
 const CUSTOMERS = 50;
 const FEATURES = ['dashboard', 'reports', 'export', 'alerts', 'api', 'sso'];
@@ -168,26 +161,26 @@ function summarise(c: Counters, events: number) {
   };
 }
 
-export const usageBench = {
+export const usageBench: BenchModule = {
   name: 'usage',
-  async run(opts: { quick: boolean }): Promise<Record<string, BenchResult>> {
+  async run(opts): Promise<Figure[]> {
     const prev = process.env.POWERTOOLS_METRICS_DISABLED;
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     const stack = await startEmbeddedStack({ ses: false, namePrefix: 'churnwatch-bench' });
     try {
       let counters = newCounters();
       instrument(stack.clients.dynamo, () => counters);
-      const big = await throughApi(stack, opts.quick ? 5_000 : 20_000, 1000, (counters = newCounters()));
-      const small = await throughApi(stack, opts.quick ? 2_000 : 5_000, 100, (counters = newCounters()));
-      const base = await naive(stack, opts.quick ? 1_000 : 3_000, (counters = newCounters()));
+      const big = await throughApi(stack, opts.quick ? 3_000 : 20_000, 1000, (counters = newCounters()));
+      const small = await throughApi(stack, opts.quick ? 1_000 : 5_000, 100, (counters = newCounters()));
+      const base = await naive(stack, opts.quick ? 500 : 3_000, (counters = newCounters()));
 
       const rows = [
         ['API, batches of 1000', big],
         ['API, batches of 100', small],
         ['naive UpdateItem per event', base],
       ] as const;
-      console.log(`\nusage ingest (${CUSTOMERS} customers, DynamoDB Local, ${IN_FLIGHT} requests in flight)`);
-      console.table(
+      console.error(`\nusage ingest (${CUSTOMERS} customers, DynamoDB Local, ${IN_FLIGHT} requests in flight)`);
+      printTable(
         Object.fromEntries(
           rows.map(([label, r]) => [
             label,
@@ -201,16 +194,17 @@ export const usageBench = {
           ]),
         ),
       );
-      return {
-        'usage.eventsPerSec': { value: round(big.eventsPerSec), unit: 'events/s (API, batches of 1000, 50 customers)' },
-        'usage.writesPer1000Events': { value: round(big.writesPer1000), unit: 'DynamoDB write requests per 1000 events (batches of 1000)' },
-        'usage.eventsPerSecBatch100': { value: round(small.eventsPerSec), unit: 'events/s (API, batches of 100)' },
-        'usage.writesPer1000EventsBatch100': { value: round(small.writesPer1000), unit: 'DynamoDB write requests per 1000 events (batches of 100)' },
-        'usage.itemsWrittenPer1000Events': { value: round(big.itemsWrittenPer1000), unit: 'items written per 1000 events (batches of 1000)' },
-        'usage.writeUnitsPer1000Events': { value: round(big.writeUnitsPer1000), unit: 'WCU per 1000 events (batches of 1000)' },
-        'usage.naiveWritesPer1000Events': { value: round(base.writesPer1000), unit: 'write requests per 1000 events, one UpdateItem per event' },
-        'usage.naiveWriteUnitsPer1000Events': { value: round(base.writeUnitsPer1000), unit: 'WCU per 1000 events, one UpdateItem per event' },
-      };
+      const note = `${CUSTOMERS} customers, ${IN_FLIGHT} requests in flight, DynamoDB Local`;
+      return [
+        { name: 'usage.eventsPerSec', value: round(big.eventsPerSec), unit: 'events/s', note: `API, batches of 1000, ${note}` },
+        { name: 'usage.writesPer1000Events', value: round(big.writesPer1000), unit: 'write requests', note: 'per 1000 events, batches of 1000 (retries included)' },
+        { name: 'usage.eventsPerSecBatch100', value: round(small.eventsPerSec), unit: 'events/s', note: `API, batches of 100, ${note}` },
+        { name: 'usage.writesPer1000EventsBatch100', value: round(small.writesPer1000), unit: 'write requests', note: 'per 1000 events, batches of 100' },
+        { name: 'usage.itemsWrittenPer1000Events', value: round(big.itemsWrittenPer1000), unit: 'items', note: 'per 1000 events, batches of 1000' },
+        { name: 'usage.writeUnitsPer1000Events', value: round(big.writeUnitsPer1000), unit: 'WCU', note: 'per 1000 events, batches of 1000, as DynamoDB Local reports them' },
+        { name: 'usage.naiveWritesPer1000Events', value: round(base.writesPer1000), unit: 'write requests', note: 'baseline: one conditional UpdateItem per event' },
+        { name: 'usage.naiveEventsPerSec', value: round(base.eventsPerSec), unit: 'events/s', note: 'baseline: one UpdateItem per event, 8 in flight' },
+      ];
     } finally {
       await stack.stop();
       if (prev === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
@@ -225,10 +219,18 @@ function round(n: number): number {
   return Math.round(n * 10) / 10;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const results = await usageBench.run({ quick: process.argv.includes('--quick') });
-  console.table(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r])));
-  const file = join(dirname(fileURLToPath(import.meta.url)), 'results.json');
-  const existing = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, BenchResult>;
-  await writeFile(file, `${JSON.stringify({ ...existing, ...results }, null, 2)}\n`);
+/** console.table, but on stderr: stdout carries the figures. */
+function printTable(data: Record<string, Record<string, number>>): void {
+  const cols = Object.keys(Object.values(data)[0] ?? {});
+  const rows = Object.entries(data).map(([k, v]) => [k, ...cols.map((c) => String(v[c]))]);
+  const header = ['', ...cols];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.error([line(header), ...rows.map(line)].join('\n'));
+}
+
+if (isMain(import.meta.url)) {
+  const figures = await usageBench.run({ quick: process.argv.includes('--quick') });
+  recordResults(figures);
+  console.log(`\n${formatTable(figures)}\n\nwritten to bench/results.json`);
 }
