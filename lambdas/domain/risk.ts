@@ -125,8 +125,9 @@ export function riskReasons(input: RiskInput): RiskReason[] {
 function lastEventDay(customer: CustomerTimeline, windows: ActivityWindows, windowStart: number, asOf: number): number | undefined {
   if (windows.lastActiveIndex >= 0) return windowStart + windows.lastActiveIndex;
   let last: number | undefined;
-  for (const day in customer.activity) {
-    if (!(customer.activity[day]!.events >= 1)) continue;
+  const activity = customer.activity ?? {};
+  for (const day in activity) {
+    if (!(activity[day]!.events >= 1)) continue;
     const d = dayNum(day);
     if (d <= asOf && (last === undefined || d > last)) last = d;
   }
@@ -155,7 +156,7 @@ function hasActivated(customer: CustomerTimeline, windows: ActivityWindows, asOf
     return windows.lastActiveIndex >= 0 || (customer.firstEventDay !== undefined && dayNum(customer.firstEventDay) <= asOf);
   }
   return core.some((f) => {
-    const first = customer.featureFirstSeen[f];
+    const first = customer.featureFirstSeen?.[f];
     if (first !== undefined && dayNum(first) <= asOf) return true;
     const use = windows.features.get(f);
     return !!use && use.previous + use.current > 0;

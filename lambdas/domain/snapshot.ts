@@ -93,7 +93,8 @@ export function customerFacts(
   cal: SnapshotCalendar,
   rateCache: Map<string, number | undefined> = new Map(),
 ): CustomerFacts {
-  const built = buildCustomerMrr(customer.lines, customer.cancellations, settings, rateCache);
+  // Profiles written before a customer had lines, cancellations or usage may lack those parts.
+  const built = buildCustomerMrr(customer.lines ?? [], customer.cancellations ?? [], settings, rateCache);
   const { series } = built;
   const open = series.at(cal.openDay);
   const close = series.at(cal.closeDay);

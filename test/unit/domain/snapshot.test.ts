@@ -178,3 +178,15 @@ describe('mid-period cancellation', () => {
     expect(after.churnReasons).toEqual({ budget: { customers: 1, mrr: 100 } });
   });
 });
+
+describe('incomplete profiles', () => {
+  it('treats missing lines, cancellations, activity and feature data as empty', () => {
+    const bare = { customerId: 'bare' } as unknown as Parameters<typeof computeSnapshot>[0] extends Iterable<infer C> ? C : never;
+    const paying = { customerId: 'paying', lines: [line(100, '2026-02-15', '2026-03-15'), line(100, '2026-03-15', '2026-04-15')] } as typeof bare;
+    const snap = computeSnapshot([bare, paying], { ...SETTINGS, coreFeatures: ['reports'] }, '2026-03-20');
+    expect(snap.customers.start).toBe(1);
+    expect(snap.customers.end).toBe(1);
+    // Paying since Feb 15 (33 days) without a core feature in the window.
+    expect(snap.atRisk.map((c) => c.reasons.map((r) => r.code))).toEqual([['core_feature_unused']]);
+  });
+});
