@@ -34,9 +34,13 @@ export class UsageError extends Error {
 /** A real calendar day in YYYY-MM-DD, or a UsageError naming the flag. */
 export function parseDay(value: string | undefined, flag: string): string {
   if (value === undefined) throw new UsageError(`${flag} is required (YYYY-MM-DD)`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || dayFromNum(dayNum(value)) !== value) {
-    throw new UsageError(`${flag} must be a real date in the form YYYY-MM-DD, got "${value}"`);
+  let real = false;
+  try {
+    real = /^\d{4}-\d{2}-\d{2}$/.test(value) && dayFromNum(dayNum(value)) === value;
+  } catch {
+    real = false;
   }
+  if (!real) throw new UsageError(`${flag} must be a real date in the form YYYY-MM-DD, got "${value}"`);
   return value;
 }
 

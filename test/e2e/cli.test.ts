@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computeSnapshot } from '../../lambdas/domain/snapshot';
+import type { Snapshot } from '../../lambdas/domain/types';
+import { parseConfig } from '../../lambdas/shared/config';
+import { fileNameFor } from '../../local/outbox';
+import { generateSampleSaas, sampleConfig, writeSampleSaas } from '../../local/sample-data/generate';
+import { expectClose } from '../support/expect-close';
+import { referenceTimelines } from '../support/reference-timelines';
+
+const BIN = join(__dirname, '../../bin/churnwatch.mjs');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as a user would, in its own process (asynchronously: never block the emulators). */
+function churnwatch(args: string[], cwd: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, CI: 'true' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const AS_OF = '2026-10-31';
+let dir: string;
+let files: { billingFiles: string[]; eventFiles: string[] };
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'churnwatch-e2e-'));
+  files = await writeSampleSaas(generateSampleSaas({ asOf: AS_OF, seed: 7, customers: 60, months: 14 }), join(dir, 'data'));
+  await writeFile(join(dir, 'config.json'), JSON.stringify(sampleConfig));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('churnwatch local run', () => {
+  it('prints exactly one JSON document, the snapshot the engine computes from the same files', async () => {
+    const run = await churnwatch(
+      [
+        'local', 'run',
+        '--billing', join(dir, 'data/billing'),
+        '--events', join(dir, 'data/events'),
+        '--as-of', AS_OF,
+        '--config', join(dir, 'config.json'),
+        '--outbox', join(dir, 'outbox'),
+        '--json',
+      ],
+      dir,
+    );
+    expect(run.stderr).not.toMatch(/failed/);
+    expect(run.code).toBe(0);
+    const snapshot = JSON.parse(run.stdout) as Snapshot;
+
+    const config = parseConfig(sampleConfig);
+    const expected = computeSnapshot(await referenceTimelines(files.billingFiles, files.eventFiles, config), config, AS_OF);
+    expectClose(snapshot, expected);
+    expect(snapshot.customers.start).toBeGreaterThan(20);
+    expect(snapshot.atRisk.length).toBeGreaterThan(0);
+
+    // One email per owner with at-risk customers (the fallback recipient for those without one).
+    const owners = new Set(snapshot.atRisk.map((c) => c.owner ?? config.digest.fallbackTo));
+    const written = await readdir(join(dir, 'outbox'));
+    expect(written.filter((f) => f.endsWith('.eml')).sort()).toEqual([...owners].map((o) => `${fileNameFor(o)}.eml`).sort());
+    expect(written).toContain('report.html');
+    const eml = await readFile(join(dir, 'outbox', `${fileNameFor([...owners][0]!)}.eml`), 'utf8');
+    expect(eml).toMatch(/^From: churnwatch@demo\.example/m);
+    expect(eml).toMatch(/Content-Type: multipart\/alternative/);
+  });
+
+  it('refuses bad arguments with a clear message and a non-zero exit', async () => {
+    const cases: [string[], RegExp][] = [
+      [['local', 'run', '--billing', join(dir, 'data/billing')], /--as-of is required/],
+      [['local', 'run', '--billing', join(dir, 'data/billing'), '--as-of', '2026-02-30'], /real date/],
+      [['local', 'run', '--billing', join(dir, 'nope.csv'), '--as-of', AS_OF], /--billing path not found: .*nope\.csv/],
+      [['local', 'run', '--as-of', AS_OF, '--billing', join(dir, 'data/billing'), '--config', join(dir, 'missing.json')], /--config file not found/],
+      [['local', 'run', '--as-of', AS_OF, '--frobnicate'], /Unknown option '--frobnicate'/],
+      [['launch'], /unknown command/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await churnwatch(args, dir);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stdout).toBe('');
+    }
+  });
+
+  it('names the bad configuration field', async () => {
+    await writeFile(join(dir, 'bad-config.json'), JSON.stringify({ tierA: 50, tierB: 100, fxRates: { EUR: -1 } }));
+    const run = await churnwatch(
+      ['local', 'run', '--billing', join(dir, 'data/billing'), '--as-of', AS_OF, '--config', join(dir, 'bad-config.json')],
+      dir,
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/fxRates\.EUR: must be a positive number/);
+  });
+});
+
+describe('churnwatch demo', () => {
+  it('runs the whole pipeline, prints the report and writes one email per owner and the report', async () => {
+    const outbox = join(dir, 'demo-outbox');
+    const run = await churnwatch(['demo', '--outbox', outbox, '--customers', '60', '--as-of', AS_OF], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/Churnwatch snapshot as of 2026-10-31/);
+    expect(run.stdout).toMatch(/MRR movements/);
+    expect(run.stdout).toMatch(/At risk: \d+ customers/);
+    const written = await readdir(outbox);
+    const emails = written.filter((f) => f.endsWith('.eml'));
+    expect(emails.length).toBeGreaterThan(1);
+    expect(written.filter((f) => f.endsWith('.html') && f !== 'report.html')).toHaveLength(emails.length);
+    const report = await readFile(join(outbox, 'report.html'), 'utf8');
+    expect(report).toMatch(/<svg/);
+    expect(report).not.toMatch(/<script/i);
+  });
+});
