@@ -3,10 +3,12 @@
  * prints their figures and merges them into bench/results.json.
  */
 import { formatTable, parseArgs, recordResults, type BenchModule, type Figure } from './harness';
+import { ingestParseBench } from './ingest-parse';
 import { snapshotEngineBench } from './snapshot-engine';
+import { usageBench } from './usage';
 
-/** Register a bench by adding it here. */
-const MODULES: BenchModule[] = [snapshotEngineBench];
+/** Register a bench by adding it here (they run in this order). */
+const MODULES: BenchModule[] = [ingestParseBench, usageBench, snapshotEngineBench];
 
 async function main(): Promise<void> {
   const args = parseArgs();
