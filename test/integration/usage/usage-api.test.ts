@@ -9,6 +9,9 @@ import { decodeUsageProfile, readActivityDays } from '../../../lambdas/store/usa
 import { eventIdHash } from '../../../lambdas/store/usage-rollup';
 import { keys } from '../../../lambdas/store/keys';
 import { startUsageApi, type UsageApi } from '../../../local/usage-api';
+import { applyEnv } from '../../../local/stack';
+import { handler as defaultHandler } from '../../../lambdas/ingest-usage/handler';
+import { addDays } from '../../../lambdas/store/usage-rollup';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const KEY = 'test-key-1';
@@ -54,7 +57,15 @@ async function post(body: unknown, headers: Record<string, string> = { 'x-api-ke
     headers: { 'content-type': 'application/json', ...headers },
     body: method === 'GET' ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.status, json: (await res.json()) as Record<string, any> };
+  return { status: res.status, json: (await res.json()) as ApiJson };
+}
+
+/** What the API may answer; which fields are present is what the tests check. */
+interface ApiJson {
+  accepted: number;
+  duplicates: number;
+  rejected: { index: number; reason: string }[];
+  message: string;
 }
 
 async function dayItem(customerId: string, day: string) {
@@ -320,5 +331,43 @@ describe('POST /events through the local API adapter', () => {
     const res = await handler(event, { awsRequestId: 'r1', functionName: 'f' } as Context);
     expect(res.statusCode).toBe(202);
     expect(JSON.parse(res.body)).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+  });
+
+  it('writes a customer with more days than one transaction holds, keeping 90 in the profile', async () => {
+    const c = 'manydays';
+    const days = Array.from({ length: 120 }, (_, i) => addDays('2026-03-01', i));
+    const res = await post({ events: days.map((d, i) => ev(c, `d${i}`, `${d}T12:00:00Z`, i % 2 ? 'odd' : 'even')) });
+    expect(res.json).toEqual({ accepted: 120, duplicates: 0, rejected: [] });
+    const p = await profile(c);
+    const decoded = decodeUsageProfile(p!);
+    expect(Object.keys(decoded.activity).sort()).toEqual(days.slice(30));
+    expect(decoded.firstEventDay).toBe('2026-03-01');
+    expect(p?.le).toBe(days[119]);
+    expect(decoded.featureFirstSeen).toEqual({ even: '2026-03-01', odd: '2026-03-02' });
+    const all = await readActivityDays(local.stack.clients.dynamo, local.stack.tableName, c, '2026-01-01', '2026-12-31');
+    expect(Object.keys(all)).toHaveLength(120);
+    // resending is recognised on every one of the days
+    expect((await post({ events: days.map((d, i) => ev(c, `d${i}`, `${d}T12:00:00Z`)) })).json.duplicates).toBe(120);
+  });
+
+  it('the default handler reads its table from the Lambda environment', async () => {
+    const restore = applyEnv(local.stack);
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    try {
+      const event = {
+        body: JSON.stringify({ events: [ev('envdefault', 'x1', new Date(Date.now() - 3_600_000).toISOString())] }),
+        isBase64Encoded: false,
+        httpMethod: 'POST',
+        path: '/events',
+        headers: {},
+      } as unknown as APIGatewayProxyEvent;
+      const res = await defaultHandler(event, { awsRequestId: 'r2', functionName: 'f' } as Context);
+      expect(res.statusCode).toBe(202);
+      expect(JSON.parse(res.body)).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+      expect(await customerItems('envdefault')).toHaveLength(2);
+    } finally {
+      restore();
+      delete process.env.POWERTOOLS_LOG_LEVEL;
+    }
   });
 });

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import type { Day } from '../../../lambdas/domain/types';
 import type { UsageEvent } from '../../../lambdas/formats/usage-event';
 import {
+  MAX_EVENT_IDS_PER_DAY,
   MAX_FEATURES_PER_DAY,
   MAX_USERS_PER_DAY,
   activityWindowStart,
@@ -233,6 +234,20 @@ describe('planDay limits and hashing', () => {
     expect(plan.rejected[0]!.reason).toMatch(/^feature: .*limit of 100 distinct features on 2026-01-01/);
     expect(plan.accepted).toHaveLength(MAX_FEATURES_PER_DAY + 1);
     expect(plan.totals.features.feat0).toBe(2);
+  });
+
+  it('rejects events past the daily limit of distinct event ids, still recognising known ones', () => {
+    const state = emptyDayState();
+    for (let i = 0; i < MAX_EVENT_IDS_PER_DAY - 1; i++) state.ids.add(eventIdHash(`old${i}`));
+    const plan = planDay(state, 'c', '2026-01-01', [ev(1), ev(2), ev(3, { eventId: 'old5' })]);
+    expect(plan.accepted).toEqual([1]);
+    expect(plan.duplicates).toEqual([3]);
+    expect(plan.rejected).toEqual([
+      {
+        index: 2,
+        reason: `eventId: customer "c" reached the limit of ${MAX_EVENT_IDS_PER_DAY} distinct events on 2026-01-01; send larger counts per event instead`,
+      },
+    ]);
   });
 
   it('stops adding users past the cap and flags the day, still counting the events', () => {
