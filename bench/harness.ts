@@ -37,10 +37,12 @@ export interface CliArgs {
   only: string[];
   size?: number;
   reps?: number;
+  /** Bench-specific switch (snapshot-engine: feed customers one by one). */
+  stream: boolean;
 }
 
 export function parseArgs(argv: readonly string[] = process.argv.slice(2)): CliArgs {
-  const args: CliArgs = { quick: false, only: [] };
+  const args: CliArgs = { quick: false, only: [], stream: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -54,7 +56,8 @@ export function parseArgs(argv: readonly string[] = process.argv.slice(2)): CliA
     else if (a === '--size') args.size = Number(value());
     else if (a.startsWith('--size=')) args.size = Number(a.slice(7));
     else if (a === '--reps') args.reps = Number(value());
-    else throw new Error(`unknown argument ${a} (expected --quick, --only <name>, --size <n>, --reps <n>)`);
+    else if (a === '--stream') args.stream = true;
+    else throw new Error(`unknown argument ${a} (expected --quick, --only <name>, --size <n>, --reps <n>, --stream)`);
   }
   for (const k of ['size', 'reps'] as const) {
     const v = args[k];

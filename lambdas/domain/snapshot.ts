@@ -178,12 +178,39 @@ export function churnReasonOf(cancellations: readonly Cancellation[], day: numbe
 }
 
 export function computeSnapshot(customers: Iterable<CustomerTimeline>, settings: EngineSettings, asOf: Day): Snapshot {
-  const cal = snapshotCalendar(asOf);
-  const rateCache = new Map<string, number | undefined>();
-  const facts: CustomerFacts[] = [];
-  for (const customer of customers) facts.push(customerFacts(customer, settings, cal, rateCache));
-  facts.sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
-  return aggregate(facts, settings, cal, asOf);
+  const builder = new SnapshotBuilder(settings, asOf);
+  for (const customer of customers) builder.add(customer);
+  return builder.finish();
+}
+
+/**
+ * The same computation fed one customer at a time, e.g. page by page from an async DynamoDB scan:
+ * only each customer's small facts are kept, so the profiles themselves can be released as you go.
+ */
+export class SnapshotBuilder {
+  private readonly cal: SnapshotCalendar;
+  private readonly rateCache = new Map<string, number | undefined>();
+  private readonly facts: CustomerFacts[] = [];
+
+  constructor(
+    private readonly settings: EngineSettings,
+    private readonly asOf: Day,
+  ) {
+    this.cal = snapshotCalendar(asOf);
+  }
+
+  add(customer: CustomerTimeline): void {
+    this.facts.push(customerFacts(customer, this.settings, this.cal, this.rateCache));
+  }
+
+  get size(): number {
+    return this.facts.length;
+  }
+
+  finish(): Snapshot {
+    const facts = this.facts.slice().sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
+    return aggregate(facts, this.settings, this.cal, this.asOf);
+  }
 }
 
 export function aggregate(facts: readonly CustomerFacts[], settings: EngineSettings, cal: SnapshotCalendar, asOf: Day): Snapshot {

@@ -190,3 +190,21 @@ describe('incomplete profiles', () => {
     expect(snap.atRisk.map((c) => c.reasons.map((r) => r.code))).toEqual([['core_feature_unused']]);
   });
 });
+
+describe('SnapshotBuilder', () => {
+  it('gives the same snapshot fed one customer at a time, in any order', async () => {
+    const { SnapshotBuilder } = await import('../../../lambdas/domain/snapshot');
+    const customers = [
+      customer('b', [line(100, '2026-02-15', '2026-03-15'), line(120, '2026-03-15', '2026-04-15')]),
+      customer('a', [line(100, '2026-02-05', '2026-03-05')]),
+      customer('c', [line(80, '2026-03-05', '2026-04-05')]),
+    ];
+    const builder = new SnapshotBuilder(SETTINGS, '2026-03-20');
+    for (const c of [customers[2]!, customers[0]!, customers[1]!]) builder.add(c);
+    expect(builder.size).toBe(3);
+    const built = builder.finish();
+    expect(built).toEqual(computeSnapshot(customers, SETTINGS, '2026-03-20'));
+    expect(built.customers).toEqual({ start: 2, new: 1, reactivated: 0, churned: 1, newChurned: 0, end: 2 });
+    expect(built.mrr.expansion).toBe(20);
+  });
+});
