@@ -25,13 +25,17 @@ export interface UsageFileResult {
 /** The stream's bytes, gunzipped when they start with the gzip magic number. */
 export async function decompressIfGzip(stream: Readable): Promise<Readable> {
   const iterator = stream[Symbol.asyncIterator]();
-  const first = await iterator.next();
   const out = new PassThrough();
-  if (first.done) {
-    out.end();
-    return out;
+  // The magic number may be split over chunks: gather at least two bytes first.
+  let head = Buffer.alloc(0);
+  while (head.length < 2) {
+    const next = await iterator.next();
+    if (next.done) {
+      out.end(head);
+      return out;
+    }
+    head = Buffer.concat([head, Buffer.from(next.value as Buffer)]);
   }
-  const head = Buffer.from(first.value as Buffer);
   const isGzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
   void (async () => {
     out.write(head);
@@ -40,7 +44,10 @@ export async function decompressIfGzip(stream: Readable): Promise<Readable> {
     }
     out.end();
   })().catch((err: unknown) => out.destroy(err as Error));
-  return isGzip ? out.pipe(createGunzip()) : out;
+  if (!isGzip) return out;
+  const gunzip = createGunzip();
+  out.on('error', (err) => gunzip.destroy(err));
+  return out.pipe(gunzip);
 }
 
 export interface JsonLine {
