@@ -38,6 +38,7 @@ export class ChurnwatchStack extends Stack {
       logRetention,
       removalPolicy,
       tracing: deploy.tracing,
+      bundleAwsSdk: deploy.bundleAwsSdk,
     };
 
     this.ingest = new BillingIngest(this, 'Ingest', { table, bucket, fn });

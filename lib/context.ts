@@ -26,6 +26,11 @@ export const deployOptionsSchema = z
       })
       .strict()
       .default({ rateLimit: 100, burstLimit: 200, quotaPerDay: 1_000_000 }),
+    /**
+     * Bundle the AWS SDK into each function (pinned versions, tree-shaken) instead of using the copy
+     * in the Node.js 22 runtime. Off trades reproducibility for ~3x smaller bundles.
+     */
+    bundleAwsSdk: z.boolean().default(true),
     /** X-Ray tracing on the functions and the API stage. */
     tracing: z.boolean().default(true),
     /** Quarantined rows per hour at or above which the ops topic is notified. */

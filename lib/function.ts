@@ -27,6 +27,7 @@ export interface ChurnwatchFunctionProps {
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
   tracing: boolean;
+  bundleAwsSdk: boolean;
   environment?: Record<string, string>;
 }
 
@@ -84,10 +85,12 @@ export class ChurnwatchFunction extends Construct {
         mainFields: ['module', 'main'],
         // CommonJS dependencies bundled into an ESM file still call require() for Node built-ins.
         banner: "import{createRequire as __cwCreateRequire}from'module';const require=__cwCreateRequire(import.meta.url);",
-        // The SDK is bundled, not taken from the runtime: the versions the tests ran against, and
-        // tree shaking keeps only the commands used, which loads faster than the runtime's full SDK.
-        bundleAwsSDK: true,
-        externalModules: [],
+        // By default the SDK is bundled, not taken from the runtime: the exact versions the tests ran
+        // against (the runtime's copy lags and changes under us), and tree shaking keeps only the
+        // commands used, which initialises faster than loading the runtime's full client packages.
+        // The price is size (~450 KB more per function); `bundleAwsSdk: false` takes the runtime's.
+        bundleAwsSDK: props.bundleAwsSdk,
+        externalModules: props.bundleAwsSdk ? [] : ['@aws-sdk/*'],
         forceDockerBundling: false,
       },
     });

@@ -153,6 +153,8 @@ describe('functions', () => {
     expect(code).toMatch(/^import\{createRequire as __cwCreateRequire\}from'module';/);
     expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
     expect(code).not.toMatch(/\bmodule\.exports\s*=/);
+    // The AWS SDK is bundled by default (churnwatch.bundleAwsSdk), never imported from the runtime.
+    expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
   });
 
   it('hands the snapshot over to the digest by name, and lets it invoke only that function', () => {
