@@ -1,0 +1,92 @@
+/**
+ * The snapshot Lambda's work on the emulated DynamoDB: a parallel scan of N customer profiles, the
+ * engine, and the reports to S3. Profiles are seeded directly in the shape the ingest paths keep
+ * them (ledger part + 90 days of activity), so seeding does not dominate the run. Reports seconds,
+ * items read and the read units DynamoDB reports per customer, for two sizes and their ratio.
+ *
+ *   npx tsx bench/snapshot-store.ts [--quick]
+ */
+import type { CustomerTimeline } from '../lambdas/domain/types';
+import { parseConfig } from '../lambdas/shared/config';
+import { runSnapshot } from '../lambdas/snapshot/run-snapshot';
+import { batchPut } from '../lambdas/store/batch';
+import { ACTIVITY_ATTR_PREFIX, FEATURE_FIRST_SEEN_PREFIX, keys } from '../lambdas/store/keys';
+import { emptyLedger, encodeLedger, mergeCancellation, mergeLine } from '../lambdas/store/ledger-state';
+import { encodeDayActivity } from '../lambdas/store/usage-rollup';
+import { startEmbeddedStack } from '../local/stack';
+import { formatTable, isMain, recordResults, time, type BenchModule, type Figure } from './harness';
+import { SYNTHETIC_SETTINGS, syntheticCustomers } from './synthetic';
+
+const AS_OF = '2026-06-30';
+
+function profileItem(t: CustomerTimeline): Record<string, unknown> {
+  const ledger = emptyLedger();
+  for (const line of t.lines) mergeLine(ledger, line, 1);
+  for (const c of t.cancellations) mergeCancellation(ledger, c, 1);
+  const item: Record<string, unknown> = {
+    ...keys.profile(t.customerId),
+    type: 'profile',
+    customerId: t.customerId,
+    name: t.name,
+    ownerEmail: t.ownerEmail,
+    gsi1pk: keys.ownerIndex(t.ownerEmail),
+    gsi1sk: keys.customerPk(t.customerId),
+    ledger: encodeLedger(ledger),
+    lv: 1,
+    uv: 1,
+  };
+  const days = Object.keys(t.activity).sort();
+  for (const day of days) item[`${ACTIVITY_ATTR_PREFIX}${day}`] = encodeDayActivity(t.activity[day]!);
+  if (t.firstEventDay) item.fe = t.firstEventDay;
+  if (days.length) item.le = days[days.length - 1];
+  for (const [f, d] of Object.entries(t.featureFirstSeen)) item[`${FEATURE_FIRST_SEEN_PREFIX}${f}`] = d;
+  return item;
+}
+
+async function measure(customers: number) {
+  const stack = await startEmbeddedStack({ ses: false });
+  try {
+    const items: Record<string, unknown>[] = [];
+    let bytes = 0;
+    for (const t of syntheticCustomers({ customers, asOf: AS_OF, seed: 42 })) {
+      const item = profileItem(t);
+      bytes += JSON.stringify(item).length;
+      items.push(item);
+    }
+    await batchPut(stack.clients.dynamo, stack.tableName, items, 8);
+    items.length = 0;
+    const config = parseConfig({ ...SYNTHETIC_SETTINGS, fxRates: SYNTHETIC_SETTINGS.fxRates });
+    const { result, seconds } = await time(() =>
+      runSnapshot(
+        { dynamo: stack.clients.dynamo, s3: stack.clients.s3, tableName: stack.tableName, bucketName: stack.bucketName, config, scanSegments: 4 },
+        AS_OF,
+      ),
+    );
+    return { seconds, stats: result.stats, avgProfileBytes: bytes / customers, atRisk: result.snapshot.atRisk.length };
+  } finally {
+    await stack.stop();
+  }
+}
+
+export const snapshotStoreBench: BenchModule = {
+  name: 'snapshot-store',
+  async run({ quick }) {
+    const [small, large] = quick ? [2_000, 10_000] : [10_000, 50_000];
+    const a = await measure(small);
+    const b = await measure(large);
+    return [
+      { name: `snapshot.storeSeconds${small / 1000}k`, value: a.seconds, unit: 's', note: `${small} profiles: scan + engine + reports` },
+      { name: `snapshot.storeSeconds${large / 1000}k`, value: b.seconds, unit: 's', note: `${large} profiles` },
+      { name: 'snapshot.storeRatio', value: b.seconds / a.seconds, unit: 'x', note: `time ${large}/${small} (linear = ${large / small})` },
+      { name: 'snapshot.itemsRead', value: b.stats.itemsRead, unit: 'items', note: `${b.stats.requests} scan requests, ${b.stats.customers} customers` },
+      { name: 'snapshot.readUnitsPerCustomer', value: b.stats.readUnits / b.stats.customers, unit: 'RCU', note: `eventually consistent scan; avg profile ${(b.avgProfileBytes / 1024).toFixed(1)} KB (target ≤ 2)` },
+    ] satisfies Figure[];
+  },
+};
+
+if (isMain(import.meta.url)) {
+  const quick = process.argv.includes('--quick');
+  const figures = await snapshotStoreBench.run({ quick });
+  recordResults(figures);
+  console.log(formatTable(figures));
+}
