@@ -51,11 +51,11 @@ export const isActiveMrr = (mrr: number) => mrr > MRR_EPSILON;
  */
 export class MrrSeries {
   constructor(
-    readonly days: Int32Array,
-    readonly values: Float64Array,
+    readonly days: readonly number[],
+    readonly values: readonly number[],
   ) {}
 
-  static readonly EMPTY = new MrrSeries(new Int32Array(0), new Float64Array(0));
+  static readonly EMPTY = new MrrSeries([], []);
 
   /** Index of the segment holding day `d`, −1 before the first breakpoint. */
   private segmentOf(d: number): number {
@@ -171,7 +171,8 @@ function sweep(contributions: readonly MrrContribution[]): MrrSeries {
   if (n === 0) return MrrSeries.EMPTY;
   // Events as indexes: 2i = start of contribution i, 2i+1 = its end. Sorted by day, ties by index,
   // so the summation order is fixed by the canonical line order.
-  const order = new Int32Array(2 * n);
+  // Plain arrays, not typed arrays: thousands of tiny ArrayBuffers per second are costly for the GC.
+  const order: number[] = new Array(2 * n);
   const dayOf = (e: number) => (e & 1 ? contributions[e >> 1]!.end : contributions[e >> 1]!.start);
   for (let i = 0; i < 2 * n; i++) order[i] = i;
   order.sort((a, b) => dayOf(a) - dayOf(b) || a - b);
@@ -199,7 +200,7 @@ function sweep(contributions: readonly MrrContribution[]): MrrSeries {
     days.push(d);
     values.push(sum);
   }
-  return new MrrSeries(Int32Array.from(days), Float64Array.from(values));
+  return new MrrSeries(days, values);
 }
 
 /**

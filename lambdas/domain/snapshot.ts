@@ -79,7 +79,7 @@ export interface CustomerFacts {
   /** Plan carrying most of the open MRR (customers with open > 0 only). */
   openPlan: string | undefined;
   /** MRR on each of calendar.trendDays. */
-  trend: Float64Array;
+  trend: number[];
   mrrAtD0: number;
   /** Cancellation reason, for customers that logo-churned in the period. */
   churnReason: string | undefined;
@@ -103,7 +103,7 @@ export function customerFacts(
   const activeDuring = open > 0 || close > 0 || series.activeWithin(cal.periodStart, cal.closeDay);
   const movement = classifyMovement(open, close, activeBefore, activeDuring);
 
-  const trend = new Float64Array(cal.trendDays.length);
+  const trend: number[] = new Array(cal.trendDays.length);
   for (let i = 0; i < trend.length; i++) trend[i] = series.at(cal.trendDays[i]!);
 
   const openPlan = open > 0 ? (dominantPlan(built.contributions, cal.openDay, customer.plan) ?? 'unknown') : undefined;
