@@ -10,5 +10,11 @@ export default defineConfig({
     hookTimeout: 120_000,
     // One DynamoDB Local for the whole run; each test file creates its own table (docs/local-stack.md).
     globalSetup: ['test/support/global-setup.ts'],
+    // The handlers' structured logs and EMF metrics are for CloudWatch; tests assert on state instead.
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
   },
 });
