@@ -60,8 +60,8 @@ export class SegmentTable<K extends string> {
   }
 
   finish(): Partial<Record<K, Segment>> {
-    const out: Partial<Record<K, Segment>> = {};
-    for (const key of [...this.byKey.keys()].sort()) out[key] = this.byKey.get(key)!.finish();
-    return out;
+    // fromEntries defines own properties, so a plan named "__proto__" from an export stays a plan.
+    const keys = [...this.byKey.keys()].sort();
+    return Object.fromEntries(keys.map((k) => [k, this.byKey.get(k)!.finish()])) as Partial<Record<K, Segment>>;
   }
 }

@@ -218,13 +218,14 @@ export function aggregate(facts: readonly CustomerFacts[], settings: EngineSetti
   const byPlan = new SegmentTable<string>();
   const byTier = new SegmentTable<Tier>();
   const byLifecycle = new SegmentTable<Lifecycle>();
-  const churnReasons: Record<string, { customers: number; mrr: number }> = {};
+  // Maps, not objects: reasons and currencies are data from exports (a reason may be "__proto__").
+  const churnReasons = new Map<string, { customers: number; mrr: number }>();
   const months = cal.trendMonths.map(() => ({ customersStart: 0, churned: 0, mrrStart: 0, retained: 0, mrrEnd: 0 }));
   let d0Mrr = 0;
   let d0Retained = 0;
   let d0Floor = 0;
   const atRisk: AtRiskCustomer[] = [];
-  const linesWithoutFxRate: Record<string, number> = {};
+  const linesWithoutFxRate = new Map<string, number>();
 
   for (const f of facts) {
     addMovement(totals, f.open, f.close, f.movement);
@@ -234,7 +235,8 @@ export function aggregate(facts: readonly CustomerFacts[], settings: EngineSetti
       byLifecycle.add(lifecycleOf(cal.periodStart - f.firstActiveDay!), f.open, f.close);
     }
     if (f.churnReason !== undefined) {
-      const r = (churnReasons[f.churnReason] ??= { customers: 0, mrr: 0 });
+      let r = churnReasons.get(f.churnReason);
+      if (!r) churnReasons.set(f.churnReason, (r = { customers: 0, mrr: 0 }));
       r.customers++;
       r.mrr += f.open;
     }
@@ -256,7 +258,9 @@ export function aggregate(facts: readonly CustomerFacts[], settings: EngineSetti
       d0Floor += Math.min(f.close, f.mrrAtD0);
     }
     if (f.atRisk) atRisk.push(f.atRisk);
-    if (f.linesWithoutFxRate) for (const [currency, n] of f.linesWithoutFxRate) linesWithoutFxRate[currency] = (linesWithoutFxRate[currency] ?? 0) + n;
+    if (f.linesWithoutFxRate) {
+      for (const [currency, n] of f.linesWithoutFxRate) linesWithoutFxRate.set(currency, (linesWithoutFxRate.get(currency) ?? 0) + n);
+    }
   }
 
   const rates = periodRates(totals);
@@ -295,9 +299,9 @@ export function aggregate(facts: readonly CustomerFacts[], settings: EngineSetti
     byTier: byTier.finish(),
     byLifecycle: byLifecycle.finish(),
     cohorts: buildCohorts(cohortMembers, cal.periodMonth, cal.closeDay),
-    churnReasons,
+    churnReasons: Object.fromEntries([...churnReasons].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     atRisk,
     trend,
-    diagnostics: { customers: facts.length, linesWithoutFxRate },
+    diagnostics: { customers: facts.length, linesWithoutFxRate: Object.fromEntries(linesWithoutFxRate) },
   };
 }

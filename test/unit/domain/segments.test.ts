@@ -144,3 +144,20 @@ describe('churnReasons', () => {
     });
   });
 });
+
+describe('names that come from exports', () => {
+  it('keeps a plan or reason called "__proto__" as ordinary data', () => {
+    const snap = computeSnapshot(
+      [
+        customer('x', [line(100, '2026-02-10', '2026-03-10', { plan: '__proto__', subscriptionId: 's' })], {
+          cancellations: [{ subscriptionId: 's', effectiveAt: '2026-03-05', reason: '__proto__' }],
+        }),
+      ],
+      SETTINGS,
+      AS_OF,
+    );
+    expect(Object.keys(snap.byPlan)).toEqual(['__proto__']);
+    expect(Object.getOwnPropertyDescriptor(snap.churnReasons, '__proto__')?.value).toEqual({ customers: 1, mrr: 100 });
+    expect(JSON.parse(JSON.stringify(snap)).churnReasons).toEqual(JSON.parse('{"__proto__":{"customers":1,"mrr":100}}'));
+  });
+});
