@@ -33,7 +33,7 @@ export function measureBundles(outdir: string, overrides: Record<string, unknown
   const { app, stack } = buildApp({ outdir, context }, { nag: false });
   app.synth();
   const template = JSON.parse(readFileSync(join(outdir, stack.templateFile), 'utf8')) as {
-    Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+    Resources: Record<string, { Type: string; Properties: { Environment?: { Variables?: Record<string, string> }; Code: { S3Key: string } } }>;
   };
   const bundles: FunctionBundle[] = [];
   for (const resource of Object.values(template.Resources)) {

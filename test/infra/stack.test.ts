@@ -1,10 +1,22 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { onlyResource, resourcesOfType, synth, type Synthesized } from './synth';
+import type { Json } from './synth';
 
 let s: Synthesized;
+/** Imports a bundle in a fresh Node process, as the Lambda runtime would, and reports its exports. */
+const exportedTypes = (url: string): Record<string, string> =>
+  JSON.parse(
+    execFileSync(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v]))));`,
+    ], { encoding: 'utf8', env: { PATH: process.env.PATH } }),
+  ) as Record<string, string>;
 beforeAll(() => {
   s = synth();
 });
@@ -40,7 +52,7 @@ describe('data bucket', () => {
   it('denies every request that is not over TLS, on both buckets', () => {
     const policies = Object.values(resourcesOfType(s.template, 'AWS::S3::BucketPolicy'));
     const enforced = policies.filter((policy) =>
-      (policy.Properties!.PolicyDocument as { Statement: any[] }).Statement.some(
+      (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement.some(
         (st) => st.Effect === 'Deny' && st.Condition?.Bool?.['aws:SecureTransport'] === 'false' && st.Action === 's3:*',
       ),
     );
@@ -50,7 +62,7 @@ describe('data bucket', () => {
   });
 
   it('moves exports/ to IA after 30 days and Glacier after 180, expires noncurrent versions, never expires quarantine/ or failed/', () => {
-    const rules = dataBucket().resource.Properties.LifecycleConfiguration.Rules as any[];
+    const rules = dataBucket().resource.Properties.LifecycleConfiguration.Rules as Json[];
     const exportsRule = rules.find((r) => r.Prefix === 'exports/');
     expect(exportsRule.Transitions).toEqual([
       { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
@@ -68,7 +80,7 @@ describe('data bucket', () => {
   it('sends object-created events for exports/ and events/ (only) to the ingest queue', () => {
     const { Properties: p } = onlyResource(s.template, 'Custom::S3BucketNotifications').resource;
     const queue = onlyResource(s.template, 'AWS::SQS::Queue', (q) => q.RedrivePolicy !== undefined);
-    const configs = p.NotificationConfiguration.QueueConfigurations as any[];
+    const configs = p.NotificationConfiguration.QueueConfigurations as Json[];
     expect(p.NotificationConfiguration.LambdaFunctionConfigurations).toBeUndefined();
     expect(configs.map((c) => c.Filter.Key.FilterRules)).toHaveLength(2);
     expect(configs.map((c) => c.Filter.Key.FilterRules).flat()).toEqual(
@@ -97,7 +109,7 @@ describe('ingest queue', () => {
       expect(q.Properties?.SqsManagedSseEnabled ?? q.Properties?.KmsMasterKeyId, id).toBeTruthy();
     }
     const tlsOnly = Object.values(resourcesOfType(s.template, 'AWS::SQS::QueuePolicy')).flatMap((qp) =>
-      (qp.Properties!.PolicyDocument as { Statement: any[] }).Statement.filter(
+      (qp.Properties!.PolicyDocument as { Statement: Json[] }).Statement.filter(
         (st) => st.Effect === 'Deny' && st.Condition?.Bool?.['aws:SecureTransport'] === 'false',
       ).flatMap(() => (qp.Properties!.Queues as { Ref: string }[]).map((q) => q.Ref)),
     );
@@ -157,12 +169,18 @@ describe('functions', () => {
     expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
   });
 
+  it.each(Object.keys(expected))('%s: the bundle loads as an ES module and exports the handler', (service) => {
+    const zip = fnByService(service).resource.Properties.Code.S3Key as string;
+    const entry = join(s.outdir, `asset.${zip.replace(/\.zip$/, '')}`, 'index.mjs');
+    expect(exportedTypes(pathToFileURL(entry).href)).toMatchObject({ handler: 'function' });
+  });
+
   it('hands the snapshot over to the digest by name, and lets it invoke only that function', () => {
     const snapshot = fnByService('snapshot');
     const digest = fnByService('digest');
     expect(snapshot.resource.Properties.Environment.Variables.DIGEST_FUNCTION_NAME).toEqual({ Ref: digest.id });
     const invokes = Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy')).flatMap((policy) =>
-      (policy.Properties!.PolicyDocument as { Statement: any[] }).Statement.filter((st) => [st.Action].flat().includes('lambda:InvokeFunction')).map((st) => ({
+      (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement.filter((st) => [st.Action].flat().includes('lambda:InvokeFunction')).map((st) => ({
         roles: policy.Properties!.Roles,
         resource: st.Resource,
       })),
@@ -215,7 +233,7 @@ describe('usage API', () => {
     const validatorId = p.RequestValidatorId.Ref as string;
     expect(resourcesOfType(s.template, 'AWS::ApiGateway::RequestValidator')[validatorId]!.Properties).toMatchObject({ ValidateRequestBody: true });
     const modelId = p.RequestModels['application/json'].Ref as string;
-    const schema = resourcesOfType(s.template, 'AWS::ApiGateway::Model')[modelId]!.Properties!.Schema as any;
+    const schema = resourcesOfType(s.template, 'AWS::ApiGateway::Model')[modelId]!.Properties!.Schema as Json;
     expect(schema.required).toEqual(['events']);
     expect(schema.properties.events).toMatchObject({ type: 'array', minItems: 1, maxItems: 1000, items: { type: 'object' } });
     expect(Object.keys(schema.properties.events.items.properties)).toEqual(
@@ -244,7 +262,7 @@ describe('schedule', () => {
   it('runs the snapshot daily at digest.schedule, with retries and a dead-letter queue', () => {
     const rule = onlyResource(s.template, 'AWS::Events::Rule');
     expect(rule.resource.Properties.ScheduleExpression).toBe('cron(0 6 * * ? *)');
-    const [target, ...others] = rule.resource.Properties.Targets as any[];
+    const [target, ...others] = rule.resource.Properties.Targets as Json[];
     expect(others).toEqual([]);
     expect(target.Arn).toEqual(getAttArn(fnByService('snapshot').id));
     expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
@@ -256,7 +274,7 @@ describe('schedule', () => {
 describe('SES', () => {
   it('lets only the digest send, and only as the configured sender address or its domain', () => {
     const senders = Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy')).flatMap((policy) =>
-      (policy.Properties!.PolicyDocument as { Statement: any[] }).Statement.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('ses:'))).map((st) => ({ roles: policy.Properties!.Roles, st })),
+      (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('ses:'))).map((st) => ({ roles: policy.Properties!.Roles, st })),
     );
     expect(senders).toHaveLength(1);
     const digestRole = fnByService('digest').resource.Properties.Role['Fn::GetAtt'][0];
@@ -272,14 +290,14 @@ describe('SES', () => {
 describe('IAM', () => {
   const statements = () =>
     Object.entries(resourcesOfType(s.template, 'AWS::IAM::Policy')).flatMap(([id, policy]) =>
-      (policy.Properties!.PolicyDocument as { Statement: any[] }).Statement.map((st) => ({ id, st })),
+      (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement.map((st) => ({ id, st })),
     );
 
   it('has no statement allowing every action', () => {
     const all = [
       ...statements(),
       ...Object.entries(resourcesOfType(s.template, 'AWS::IAM::Role')).flatMap(([id, role]) =>
-        ((role.Properties!.Policies as { PolicyDocument: { Statement: any[] } }[] | undefined) ?? []).flatMap((p) => p.PolicyDocument.Statement.map((st) => ({ id, st }))),
+        ((role.Properties!.Policies as { PolicyDocument: { Statement: Json[] } }[] | undefined) ?? []).flatMap((p) => p.PolicyDocument.Statement.map((st) => ({ id, st }))),
       ),
     ];
     expect(all.length).toBeGreaterThan(0);
@@ -304,7 +322,7 @@ describe('IAM', () => {
         .filter(({ id }) => (resourcesOfType(s.template, 'AWS::IAM::Policy')[id]!.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === role))
         .filter(({ st }) => [st.Action].flat().some((a: string) => a.startsWith('s3:')))
         .flatMap(({ st }) =>
-          [st.Action].flat().flatMap((a: string) => [st.Resource].flat().map((r: any) => `${a} ${r['Fn::Join'][1][1]}`)),
+          [st.Action].flat().flatMap((a: string) => [st.Resource].flat().map((r: Json) => `${a} ${r['Fn::Join'][1][1]}`)),
         )
         .sort();
     };
@@ -329,10 +347,10 @@ describe('monitoring', () => {
 
   it('alarms on both DLQs, every function\'s errors and throttles, QuarantinedRows and DigestFailures, all to the topic', () => {
     const topic = onlyResource(s.template, 'AWS::SNS::Topic');
-    const alarms = Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties as Record<string, any>);
+    const alarms = Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties as Record<string, Json>);
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topic.id }]);
 
-    const queueOf = (a: Record<string, any>) => a.Dimensions?.find((d: any) => d.Name === 'QueueName')?.Value?.['Fn::GetAtt']?.[0];
+    const queueOf = (a: Record<string, Json>) => a.Dimensions?.find((d: Json) => d.Name === 'QueueName')?.Value?.['Fn::GetAtt']?.[0];
     const dlqAlarms = alarms.filter((a) => a.Namespace === 'AWS/SQS').map(queueOf);
     const ingestDlq = onlyResource(s.template, 'AWS::SQS::Queue', (q) => q.RedrivePolicy !== undefined).resource.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
     const digestFailures = onlyResource(s.template, 'AWS::Lambda::EventInvokeConfig', (c) => c.FunctionName?.Ref === fnByService('digest').id).resource.Properties.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0];

@@ -35,6 +35,13 @@ export function synth(churnwatch: Record<string, unknown> = {}, opts: { bundle?:
   return { ...result, template, outdir };
 }
 
+/**
+ * Synthesized CloudFormation is untyped JSON; assertions navigate it by path and let a wrong path fail
+ * the expectation, which is what `any` gives here.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; [k: string]: unknown }>;
 
 export function resourcesOfType(template: Template, type: string): Resources {
@@ -42,8 +49,8 @@ export function resourcesOfType(template: Template, type: string): Resources {
 }
 
 /** The logical id of the only resource of `type` whose properties match `pred`. */
-export function onlyResource(template: Template, type: string, pred: (props: Record<string, any>) => boolean = () => true) {
+export function onlyResource(template: Template, type: string, pred: (props: Record<string, Json>) => boolean = () => true) {
   const found = Object.entries(resourcesOfType(template, type)).filter(([, r]) => pred(r.Properties ?? {}));
   if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
-  return { id: found[0]![0], resource: found[0]![1] as { Properties: Record<string, any>; [k: string]: any } };
+  return { id: found[0]![0], resource: found[0]![1] as { Properties: Record<string, Json>; [k: string]: Json } };
 }

@@ -1,15 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinition, TTL_ATTRIBUTE } from '../../lambdas/store/table';
 import { onlyResource, synth, type Synthesized } from './synth';
+import type { Json } from './synth';
 
 /** The embedded stack creates the table from tableDefinition(); the deployed one must be the same table. */
 describe('CDK table matches the embedded stack table definition', () => {
-  let table: Record<string, any>;
+  let table: Record<string, Json>;
   beforeAll(() => {
     const s: Synthesized = synth({}, { bundle: false });
     table = onlyResource(s.template, 'AWS::DynamoDB::Table').resource.Properties;
   });
-  const local = tableDefinition('any');
+  const local = tableDefinition('Json');
   const byName = <T extends { AttributeName?: string }>(xs: T[] | undefined) =>
     [...(xs ?? [])].sort((a, b) => String(a.AttributeName).localeCompare(String(b.AttributeName)));
 
@@ -22,7 +23,7 @@ describe('CDK table matches the embedded stack table definition', () => {
   });
 
   it('has the same global secondary indexes (name, keys, projection)', () => {
-    const strip = (gsis: any[] | undefined) =>
+    const strip = (gsis: Json[] | undefined) =>
       (gsis ?? []).map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection }));
     expect(strip(table.GlobalSecondaryIndexes)).toEqual(strip(local.GlobalSecondaryIndexes));
   });
