@@ -27,12 +27,14 @@ const IN_FLIGHT = 4;
 
 interface Counters {
   requests: Record<string, number>;
+  /** Requests DynamoDB refused (cancelled transactions: a concurrent batch wrote the customer first). */
+  failed: Record<string, number>;
   writeUnits: number;
   itemsWritten: number;
 }
 
 function newCounters(): Counters {
-  return { requests: {}, writeUnits: 0, itemsWritten: 0 };
+  return { requests: {}, failed: {}, writeUnits: 0, itemsWritten: 0 };
 }
 
 /** Counts every DynamoDB HTTP request (after the retry middleware, so each attempt) and the write units. */
@@ -43,7 +45,12 @@ function instrument(dynamo: DynamoDBDocumentClient, counters: () => Counters): v
       const op = (request.headers?.['x-amz-target'] ?? 'unknown').split('.').pop()!;
       const c = counters();
       c.requests[op] = (c.requests[op] ?? 0) + 1;
-      return next(args);
+      try {
+        return await next(args);
+      } catch (err) {
+        c.failed[op] = (c.failed[op] ?? 0) + 1;
+        throw err;
+      }
     },
     { step: 'finalizeRequest', priority: 'low', name: 'benchCountRequests' },
   );
@@ -152,8 +159,12 @@ function summarise(c: Counters, events: number) {
   const reads = Object.entries(c.requests)
     .filter(([op]) => !WRITE_OPS.has(op))
     .reduce((n, [, k]) => n + k, 0);
+  const failedWrites = Object.entries(c.failed)
+    .filter(([op]) => WRITE_OPS.has(op))
+    .reduce((n, [, k]) => n + k, 0);
   return {
     writesPer1000: per1000(writes),
+    failedWritesPer1000: per1000(failedWrites),
     readsPer1000: per1000(reads),
     itemsWrittenPer1000: per1000(c.itemsWritten),
     writeUnitsPer1000: per1000(c.writeUnits),
@@ -187,6 +198,7 @@ export const usageBench: BenchModule = {
             {
               'events/s': Math.round(r.eventsPerSec),
               'write req /1000 ev': round(r.writesPer1000),
+              'of which cancelled': round(r.failedWritesPer1000),
               'read req /1000 ev': round(r.readsPer1000),
               'items written /1000 ev': round(r.itemsWrittenPer1000),
               'WCU /1000 ev': round(r.writeUnitsPer1000),
@@ -198,6 +210,7 @@ export const usageBench: BenchModule = {
       return [
         { name: 'usage.eventsPerSec', value: round(big.eventsPerSec), unit: 'events/s', note: `API, batches of 1000, ${note}` },
         { name: 'usage.writesPer1000Events', value: round(big.writesPer1000), unit: 'write requests', note: 'per 1000 events, batches of 1000 (retries included)' },
+        { name: 'usage.cancelledWritesPer1000Events', value: round(big.failedWritesPer1000), unit: 'write requests', note: 'of those, transactions cancelled by a concurrent batch (retried)' },
         { name: 'usage.eventsPerSecBatch100', value: round(small.eventsPerSec), unit: 'events/s', note: `API, batches of 100, ${note}` },
         { name: 'usage.writesPer1000EventsBatch100', value: round(small.writesPer1000), unit: 'write requests', note: 'per 1000 events, batches of 100' },
         { name: 'usage.itemsWrittenPer1000Events', value: round(big.itemsWrittenPer1000), unit: 'items', note: 'per 1000 events, batches of 1000' },
