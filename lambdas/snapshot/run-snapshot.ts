@@ -1,7 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { computeSnapshot } from '../domain/snapshot';
-import type { CustomerTimeline, Day, Snapshot } from '../domain/types';
+import { SnapshotBuilder } from '../domain/snapshot';
+import type { Day, Snapshot } from '../domain/types';
 import { renderAtRiskCsv } from '../report/at-risk-csv';
 import { renderReportHtml } from '../report/report-html';
 import type { Config } from '../shared/config';
@@ -32,20 +32,21 @@ export const reportPrefix = (asOf: Day) => `reports/${asOf}/`;
  */
 export async function runSnapshot(deps: SnapshotDeps, asOf: Day): Promise<SnapshotRun> {
   const { dynamo, s3, tableName, bucketName, config } = deps;
-  const { items, stats } = await scanProfiles(dynamo, tableName, { segments: deps.scanSegments });
-  const timelines: CustomerTimeline[] = [];
-  const pairs: [Record<string, unknown>, CustomerTimeline][] = [];
-  for (const item of items) {
-    const timeline = profileToTimeline(item);
-    timelines.push(timeline);
-    pairs.push([item, timeline]);
-  }
+  const builder = new SnapshotBuilder(config, asOf);
   let backfilledActivity = 0;
-  await runWithConcurrency(pairs, 8, async ([item, timeline]) => {
-    if (await fillActivityWindow(dynamo, tableName, item, timeline, asOf)) backfilledActivity++;
-  });
-
-  const snapshot = computeSnapshot(timelines, config, asOf);
+  const stats = await scanProfiles(
+    dynamo,
+    tableName,
+    async (items) => {
+      await runWithConcurrency(items, 8, async (item) => {
+        const timeline = profileToTimeline(item);
+        if (await fillActivityWindow(dynamo, tableName, item, timeline, asOf)) backfilledActivity++;
+        builder.add(timeline);
+      });
+    },
+    { segments: deps.scanSegments },
+  );
+  const snapshot = builder.finish();
   const prefix = reportPrefix(asOf);
   const reportKeys = { json: `${prefix}snapshot.json`, csv: `${prefix}at-risk.csv`, html: `${prefix}report.html` };
   await Promise.all([
@@ -68,11 +69,11 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day): Promise<Snapsh
         summary: JSON.stringify(summary),
         atRiskCount: atRisk.length,
         reportKey: reportKeys.json,
-        customersScanned: timelines.length,
+        customersScanned: builder.size,
       },
     }),
   );
-  return { snapshot, reportKeys, stats: { ...stats, customers: timelines.length, backfilledActivity } };
+  return { snapshot, reportKeys, stats: { ...stats, customers: builder.size, backfilledActivity } };
 }
 
 async function put(s3: S3Client, bucket: string, key: string, body: string, contentType: string) {

@@ -13,18 +13,19 @@ export interface ScanStats {
 }
 
 /**
- * Reads every customer profile with a parallel scan of the owner index. Only profiles carry the
- * index keys, so the scan reads profiles and nothing else: its cost grows with customers, never with
- * ledger lines or events.
+ * Reads every customer profile with a parallel scan of the owner index, handing each page to
+ * `onPage` as it arrives (memory stays at a page per segment, whatever the number of customers).
+ * Only profiles carry the index keys, so the scan reads profiles and nothing else: its cost grows
+ * with customers, never with ledger lines or events.
  */
 export async function scanProfiles(
   dynamo: DynamoDBDocumentClient,
   tableName: string,
+  onPage: (items: Record<string, unknown>[]) => Promise<void> | void,
   opts: { segments?: number } = {},
-): Promise<{ items: Record<string, unknown>[]; stats: ScanStats }> {
+): Promise<ScanStats> {
   const segments = opts.segments ?? 4;
   const stats: ScanStats = { readUnits: 0, itemsRead: 0, requests: 0 };
-  const items: Record<string, unknown>[] = [];
   await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
       let startKey: Record<string, unknown> | undefined;
@@ -41,13 +42,13 @@ export async function scanProfiles(
         );
         stats.requests++;
         stats.readUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
-        for (const item of page.Items ?? []) items.push(item);
         stats.itemsRead += page.Items?.length ?? 0;
+        await onPage(page.Items ?? []);
         startKey = page.LastEvaluatedKey;
       } while (startKey);
     }),
   );
-  return { items, stats };
+  return stats;
 }
 
 const customerIdOf = (item: Record<string, unknown>) =>
