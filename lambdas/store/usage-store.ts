@@ -46,7 +46,7 @@ const DAY_ATTR_FEATURE_PREFIX = 'f:';
 /** Days per transaction: 40 DAY# updates + 1 profile update stays well inside 100 actions and 4 KB expressions. */
 const DAYS_PER_TRANSACTION = 40;
 const DEFAULT_CONCURRENCY = 8;
-const DEFAULT_MAX_ATTEMPTS = 25;
+const DEFAULT_MAX_ATTEMPTS = 12;
 
 export async function ingestUsageEvents(events: unknown[], deps: UsageStoreDeps): Promise<UsageIngestResult> {
   const now = (deps.now ?? (() => new Date()))();
