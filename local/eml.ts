@@ -2,7 +2,6 @@ import type { SentMail } from './ses-emulator';
 
 /** RFC 2047 encoded-word for header text that is not plain ASCII. */
 function encodeHeader(text: string): string {
-  // eslint-disable-next-line no-control-regex
   if (/^[\x20-\x7e]*$/.test(text)) return text;
   return `=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
 }
