@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ContextError, readSettings } from '../../lib/context';
-import { onlyResource, repoContext, synth } from './synth';
+import { onlyResource, repoContext, synth, removeSynthDirs } from './synth';
+
+afterAll(removeSynthDirs);
 
 describe('churnwatch context', () => {
   it('accepts the cdk.json shipped with the repo and splits deployment options from the config', () => {

@@ -1,12 +1,11 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app';
 import { nagPacks } from '../../lib/nag';
-import { repoContext, synth, type Synthesized } from './synth';
+import { repoContext, synth, type Synthesized, removeSynthDirs, tempOutdir } from './synth';
+
+afterAll(removeSynthDirs);
 
 interface Violation {
   ruleName: string;
@@ -48,10 +47,10 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
 
   it('run on every synth of the app (as `cdk synth` does) and fail it on an unacknowledged finding', () => {
     const context = { ...repoContext(), 'aws:cdk:bundling-stacks': [] };
-    const clean = buildApp({ outdir: mkdtempSync(join(tmpdir(), 'churnwatch-nag-')), context });
+    const clean = buildApp({ outdir: tempOutdir(), context });
     expect(() => clean.app.synth()).not.toThrow();
 
-    const dirty = buildApp({ outdir: mkdtempSync(join(tmpdir(), 'churnwatch-nag-')), context });
+    const dirty = buildApp({ outdir: tempOutdir(), context });
     new Bucket(dirty.stack, 'CarelessBucket');
     expect(() => dirty.app.synth()).toThrow(/AwsSolutions-S1'[\s\S]*validation-report\.json/);
   });

@@ -3,9 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { onlyResource, resourcesOfType, synth, type Synthesized } from './synth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onlyResource, resourcesOfType, synth, type Synthesized, removeSynthDirs } from './synth';
 import type { Json } from './synth';
+
+afterAll(removeSynthDirs);
 
 let s: Synthesized;
 /** Imports a bundle in a fresh Node process, as the Lambda runtime would, and reports its exports. */

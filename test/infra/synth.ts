@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -12,6 +12,20 @@ export function repoContext(): Record<string, unknown> {
   return cdkJson.context;
 }
 
+const outdirs: string[] = [];
+
+/** A fresh cloud assembly directory, removed by `removeSynthDirs`. */
+export function tempOutdir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'churnwatch-cdk-'));
+  outdirs.push(dir);
+  return dir;
+}
+
+/** Deletes every assembly this test file synthesized (bundles are a few MB each); call in afterAll. */
+export function removeSynthDirs(): void {
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 export interface Synthesized extends ChurnwatchAppResult {
   template: Template;
   outdir: string;
@@ -22,7 +36,7 @@ export interface Synthesized extends ChurnwatchAppResult {
  * `aws:cdk:bundling-stacks` context) for tests that only look at configuration-dependent properties.
  */
 export function synth(churnwatch: Record<string, unknown> = {}, opts: { bundle?: boolean } = {}): Synthesized {
-  const outdir = mkdtempSync(join(tmpdir(), 'churnwatch-cdk-'));
+  const outdir = tempOutdir();
   const base = repoContext();
   const context: Record<string, unknown> = {
     ...base,

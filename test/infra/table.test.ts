@@ -1,7 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinition, TTL_ATTRIBUTE } from '../../lambdas/store/table';
-import { onlyResource, synth, type Synthesized } from './synth';
+import { onlyResource, synth, type Synthesized, removeSynthDirs } from './synth';
 import type { Json } from './synth';
+
+afterAll(removeSynthDirs);
 
 /** The embedded stack creates the table from tableDefinition(); the deployed one must be the same table. */
 describe('CDK table matches the embedded stack table definition', () => {
