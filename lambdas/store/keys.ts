@@ -29,4 +29,6 @@ export const ACTIVITY_ATTR_PREFIX = 'a:';
 /** Prefix of the feature-first-seen attributes on a profile: `ff:search`. */
 export const FEATURE_FIRST_SEEN_PREFIX = 'ff:';
 /** Days of activity a profile keeps, counted back from its latest event day. */
-export const PROFILE_ACTIVITY_DAYS = 90;
+// 56 days feed the activity windows; a few more let a snapshot dated a little after the latest
+// event use the profile alone. Each day costs profile bytes, and every snapshot reads every profile.
+export const PROFILE_ACTIVITY_DAYS = 60;

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Cancellation, LedgerLine } from '../domain/types';
 import { backoff, batchGet, batchPut, runWithConcurrency, type Item } from './batch';
@@ -162,7 +162,10 @@ export async function applyLedgerChanges(
         result.profilesWritten++;
         break;
       } catch (err) {
-        if (!(err instanceof ConditionalCheckFailedException) || attempt + 1 >= MAX_PROFILE_ATTEMPTS) throw err;
+        // A usage transaction on the same profile makes a plain update fail with a transaction
+        // conflict; a concurrent billing file makes the version check fail. Both: re-read, re-merge.
+        const contended = err instanceof ConditionalCheckFailedException || err instanceof TransactionConflictException;
+        if (!contended || attempt + 1 >= MAX_PROFILE_ATTEMPTS) throw err;
         await backoff(attempt);
         const fresh = await dynamo.send(new GetCommand({ TableName: tableName, Key: keys.profile(customerId), ConsistentRead: true }));
         const profile = readProfile(fresh.Item);

@@ -296,15 +296,15 @@ describe('POST /events through the local API adapter', () => {
     expect((await profile('hot'))?.uv).toBeGreaterThanOrEqual(1);
   });
 
-  it('keeps the profile activity to the 90 days up to the latest event, with first days', async () => {
+  it('keeps the profile activity to the 60 days up to the latest event, with first days', async () => {
     const c = 'window';
-    await post({ events: [ev(c, 'w1', '2026-06-01T10:00:00Z', 'search'), ev(c, 'w2', '2026-08-29T10:00:00Z', 'export')] });
+    await post({ events: [ev(c, 'w1', '2026-07-01T10:00:00Z', 'search'), ev(c, 'w2', '2026-08-29T10:00:00Z', 'export')] });
     let p = await profile(c);
-    // 2026-08-29 − 89 days = 2026-06-01: both in the window
-    expect(Object.keys(decodeUsageProfile(p!).activity).sort()).toEqual(['2026-06-01', '2026-08-29']);
+    // 2026-08-29 − 59 days = 2026-07-01: both in the window
+    expect(Object.keys(decodeUsageProfile(p!).activity).sort()).toEqual(['2026-07-01', '2026-08-29']);
     await post({ events: [ev(c, 'w3', '2026-08-30T10:00:00Z', 'reports')] });
     p = await profile(c);
-    expect(p?.['a:2026-06-01']).toBeUndefined();
+    expect(p?.['a:2026-07-01']).toBeUndefined();
     expect(Object.keys(decodeUsageProfile(p!).activity).sort()).toEqual(['2026-08-29', '2026-08-30']);
     // a backfill before the window moves fe and ff, not the activity
     await post({ events: [ev(c, 'w4', '2026-01-15T10:00:00Z', 'export')] });
@@ -315,13 +315,13 @@ describe('POST /events through the local API adapter', () => {
         '2026-08-30': { events: 1, features: { reports: 1 } },
       },
       firstEventDay: '2026-01-15',
-      featureFirstSeen: { search: '2026-06-01', export: '2026-01-15', reports: '2026-08-30' },
+      featureFirstSeen: { search: '2026-07-01', export: '2026-01-15', reports: '2026-08-30' },
     });
     expect(p?.le).toBe('2026-08-30');
     // the DAY# items keep everything, for back-dated snapshots
-    expect(await readActivityDays(local.stack.clients.dynamo, local.stack.tableName, c, '2026-01-01', '2026-06-30')).toEqual({
+    expect(await readActivityDays(local.stack.clients.dynamo, local.stack.tableName, c, '2026-01-01', '2026-07-31')).toEqual({
       '2026-01-15': { events: 1, features: { export: 1 } },
-      '2026-06-01': { events: 1, features: { search: 1 } },
+      '2026-07-01': { events: 1, features: { search: 1 } },
     });
   });
 
@@ -333,14 +333,14 @@ describe('POST /events through the local API adapter', () => {
     expect(JSON.parse(res.body)).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
   });
 
-  it('writes a customer with more days than one transaction holds, keeping 90 in the profile', async () => {
+  it('writes a customer with more days than one transaction holds, keeping 60 in the profile', async () => {
     const c = 'manydays';
     const days = Array.from({ length: 120 }, (_, i) => addDays('2026-03-01', i));
     const res = await post({ events: days.map((d, i) => ev(c, `d${i}`, `${d}T12:00:00Z`, i % 2 ? 'odd' : 'even')) });
     expect(res.json).toEqual({ accepted: 120, duplicates: 0, rejected: [] });
     const p = await profile(c);
     const decoded = decodeUsageProfile(p!);
-    expect(Object.keys(decoded.activity).sort()).toEqual(days.slice(30));
+    expect(Object.keys(decoded.activity).sort()).toEqual(days.slice(60));
     expect(decoded.firstEventDay).toBe('2026-03-01');
     expect(p?.le).toBe(days[119]);
     expect(decoded.featureFirstSeen).toEqual({ even: '2026-03-01', odd: '2026-03-02' });

@@ -184,16 +184,16 @@ describe('planProfile', () => {
     { totals: { events: 1, features: Object.fromEntries(features.map((f) => [f, 1])) }, featuresUsed: features },
   ];
 
-  it('keeps the 90 days up to the latest event day and removes older ones', () => {
+  it('keeps the 60 days up to the latest event day and removes older ones', () => {
     let p = emptyProfileUsage();
-    p = applyProfilePlan(p, planProfile(p, new Map([touched('2026-01-01'), touched('2026-03-31')])));
-    expect(Object.keys(p.activity).sort()).toEqual(['2026-01-01', '2026-03-31']);
-    // 2026-04-01 − 89 days = 2026-01-02: 2026-01-01 falls out.
+    p = applyProfilePlan(p, planProfile(p, new Map([touched('2026-01-31'), touched('2026-03-31')])));
+    expect(Object.keys(p.activity).sort()).toEqual(['2026-01-31', '2026-03-31']);
+    // 2026-04-01 − 59 days = 2026-02-01: 2026-01-31 falls out.
     const plan = planProfile(p, new Map([touched('2026-04-01')]));
-    expect(plan.remove).toEqual(['2026-01-01']);
+    expect(plan.remove).toEqual(['2026-01-31']);
     p = applyProfilePlan(p, plan);
     expect(Object.keys(p.activity).sort()).toEqual(['2026-03-31', '2026-04-01']);
-    expect(p.firstEventDay).toBe('2026-01-01');
+    expect(p.firstEventDay).toBe('2026-01-31');
     expect(p.lastEventDay).toBe('2026-04-01');
   });
 
@@ -208,7 +208,7 @@ describe('planProfile', () => {
   });
 
   it('computes the window start across month and leap-year boundaries', () => {
-    expect(activityWindowStart('2024-03-30')).toBe('2024-01-01');
+    expect(activityWindowStart('2024-03-30')).toBe('2024-01-31');
     expect(addDays('2024-02-28', 1)).toBe('2024-02-29');
     expect(addDays('2026-01-01', -1)).toBe('2025-12-31');
   });
