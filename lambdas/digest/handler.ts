@@ -6,7 +6,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Snapshot } from '../domain/types';
 import { dynamo, s3Client, sesClient } from '../shared/aws-clients';
 import type { Config } from '../shared/config';

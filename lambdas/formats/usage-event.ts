@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Day } from '../domain/types';
 
 /** Usage event format (SPEC §2): the request envelope and the event objects, also used by JSONL bulk loads. */

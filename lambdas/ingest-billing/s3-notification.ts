@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One object-created notification, decoded from the SQS message body S3 sends. */
 export interface ObjectCreated {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The one configuration object (SPEC §4). The CDK app reads it from `cdk.json` context `churnwatch`,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { configFromEnv, type Config } from './config';
 
 /** The environment every Lambda reads (set by the CDK stack, or by the embedded stack locally). */
