@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LINE_STATUSES } from '../domain/types';
 import { MAX_ID, MAX_NAME, MAX_TEXT } from './fields';
 
