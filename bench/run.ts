@@ -3,12 +3,22 @@
  * prints their figures and merges them into bench/results.json.
  */
 import { formatTable, parseArgs, recordResults, type BenchModule, type Figure } from './harness';
+import { bundleSizeBench } from './bundle-size';
 import { ingestParseBench } from './ingest-parse';
+import { ingestStoreBench } from './ingest-store';
 import { snapshotEngineBench } from './snapshot-engine';
+import { snapshotStoreBench } from './snapshot-store';
 import { usageBench } from './usage';
 
 /** Register a bench by adding it here (they run in this order). */
-const MODULES: BenchModule[] = [ingestParseBench, usageBench, snapshotEngineBench];
+const MODULES: BenchModule[] = [
+  ingestParseBench,
+  ingestStoreBench,
+  usageBench,
+  snapshotEngineBench,
+  snapshotStoreBench,
+  bundleSizeBench,
+];
 
 async function main(): Promise<void> {
   const args = parseArgs();
