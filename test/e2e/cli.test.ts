@@ -123,4 +123,55 @@ describe('churnwatch demo', () => {
     expect(report).toMatch(/<svg/);
     expect(report).not.toMatch(/<script/i);
   });
+
+  it('serves the report, the mail and the usage API with --serve, and stops cleanly on Ctrl-C', async () => {
+    const child = spawn(process.execPath, [BIN, 'demo', '--serve', '--outbox', join(dir, 'serve-outbox'), '--customers', '30', '--as-of', AS_OF], {
+      cwd: dir,
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (/Report and mail viewer\s+http/.test(stdout) && /API key: /.test(stdout)) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 100);
+      void exited.then(() => reject(new Error(`demo --serve exited early:\n${stdout}`)));
+    });
+    const viewer = /Report and mail viewer\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1]!;
+    const api = /\(POST \/events, header x-api-key\): (http:\/\/127\.0\.0\.1:\d+\/events)/.exec(stdout)![1]!;
+    const key = /API key: (\S+)/.exec(stdout)![1]!;
+
+    expect(await (await fetch(`${viewer}/report`)).text()).toMatch(/<svg/);
+    expect(await (await fetch(`${viewer}/`)).text()).toMatch(/Digest emails \(\d+\)/);
+    const post = (apiKey: string) =>
+      fetch(api, {
+        method: 'POST',
+        headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ events: [{ eventId: 'live-1', customerId: 'cus_live', feature: 'reports', timestamp: new Date().toISOString() }] }),
+      });
+    const accepted = await post(key);
+    expect(accepted.status).toBe(202);
+    expect(await accepted.json()).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    expect((await post('wrong-key')).status).toBe(403);
+
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    await expect(fetch(`${viewer}/`)).rejects.toThrow();
+    await expect(fetch(api, { method: 'POST' })).rejects.toThrow();
+  });
+
+  it('lets two runs go at once without colliding', async () => {
+    const args = (out: string) => [
+      'local', 'run', '--billing', join(dir, 'data/billing'), '--events', join(dir, 'data/events'),
+      '--as-of', AS_OF, '--config', join(dir, 'config.json'), '--outbox', join(dir, out), '--json',
+    ];
+    const [a, b] = await Promise.all([churnwatch(args('twin-a'), dir), churnwatch(args('twin-b'), dir)]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(JSON.parse(a.stdout)).toEqual(JSON.parse(b.stdout));
+    expect(await readdir(join(dir, 'twin-a'))).toEqual(await readdir(join(dir, 'twin-b')));
+  });
 });
