@@ -1,76 +1,34 @@
-import { Parser, type CsvError } from 'csv-parse';
 import { UnreadableFileError, RowError } from './errors';
 import { detectCsvLayout, type CsvLayout } from './csv-header';
-import { BUILDERS, BuildContext, type Field, type RowSource } from './records';
+import { CsvTokenizer } from './csv-tokenizer';
+import { BUILDERS, BuildContext, FIELDS, type Field, type RowSource } from './records';
 import { clipRaw, type ReadOptions, type ReadResult } from './read-result';
 
-type Parsed = { record: string[]; info: { lines: number; empty_lines: number } };
-type Queued = { ok: true; parsed: Parsed } | { ok: false; error: CsvError };
-
-/** Line breaks inside a record's fields: all of them, and the CRLF pairs among them. */
-function breaksIn(fields: string[]): { breaks: number; crlf: number } {
-  let breaks = 0;
-  let crlf = 0;
-  for (const f of fields) {
-    for (let i = 0; i < f.length; i++) {
-      const c = f.charCodeAt(i);
-      if (c === 10) breaks++;
-      else if (c === 13) {
-        breaks++;
-        if (f.charCodeAt(i + 1) === 10) {
-          crlf++;
-          i++;
-        }
-      }
-    }
-  }
-  return { breaks, crlf };
-}
-
-const csvField = (f: string): string => (/[",\r\n]/.test(f) ? `"${f.replaceAll('"', '""')}"` : f);
-
-/**
- * The quarantined text of a bad record. Rebuilt from its fields rather than kept by csv-parse
- * (`raw: true` costs on every byte of every row, and bad rows are rare); quoting may differ from the
- * original but the content is the same.
- */
-const rawOf = (fields: string[]): string => clipRaw(fields.map(csvField).join(','));
-
-/**
- * Physical line numbers. csv-parse's `info.lines` is the line a record ends on, and it counts a CRLF
- * inside a quoted field as two lines; this tracks the correction and finds where each record starts.
- */
-class LineTracker {
-  private prevLines = 0;
-  private prevEmpty = 0;
-  private extra = 0;
-
-  startOf(fields: string[], info: Parsed['info']): number {
-    const expected = this.prevLines + 1 + (info.empty_lines - this.prevEmpty);
-    this.prevLines = info.lines;
-    this.prevEmpty = info.empty_lines;
-    // Fast path: the record is the single line right after the previous one (and any blank lines).
-    if (info.lines === expected) return info.lines - this.extra;
-    const { breaks, crlf } = breaksIn(fields);
-    this.extra += crlf;
-    return info.lines - this.extra - breaks;
-  }
-
-  /** Line of a syntax error (csv-parse's count there includes the CRLF correction so far). */
-  errorLine(lines: number): number {
-    this.prevLines = lines;
-    return lines - this.extra;
-  }
-}
+const ABSENT = -1;
+const FALLBACK = -2;
 
 class CsvRow implements RowSource {
   row: string[] = [];
-  constructor(private readonly columns: Partial<Record<Field, number | number[]>>) {}
-  get(field: Field): unknown {
-    const i = this.columns[field];
-    if (typeof i === 'number') return this.row[i];
-    if (i === undefined) return undefined;
-    for (const j of i) {
+  /** Column per FIELD number; ABSENT, or FALLBACK when several columns are tried in turn (`fallbacks`). */
+  private readonly index: Int32Array;
+  private readonly fallbacks: number[][];
+
+  constructor(columns: Partial<Record<Field, number | number[]>>) {
+    this.index = Int32Array.from(FIELDS, (f) => {
+      const c = columns[f];
+      return typeof c === 'number' ? c : c === undefined ? ABSENT : FALLBACK;
+    });
+    this.fallbacks = FIELDS.map((f) => {
+      const c = columns[f];
+      return Array.isArray(c) ? c : [];
+    });
+  }
+
+  get(field: number): unknown {
+    const i = this.index[field]!;
+    if (i >= 0) return this.row[i];
+    if (i === ABSENT) return undefined;
+    for (const j of this.fallbacks[field]!) {
       const v = this.row[j];
       if (v !== undefined && v.trim() !== '') return v;
     }
@@ -78,71 +36,68 @@ class CsvRow implements RowSource {
   }
 }
 
-/** Streams an RFC 4180 CSV (bytes, any chunking) into validated records, header first. */
-export async function* readCsv(chunks: AsyncIterable<Buffer>, opts: ReadOptions): AsyncGenerator<ReadResult> {
-  const queue: Queued[] = [];
-  let fatal: Error | undefined;
-  const parser = new Parser({
-    bom: true,
-    info: true,
-    skip_empty_lines: true,
-    // Tolerates trailing delimiters and short rows: missing columns read as absent fields.
-    relax_column_count: true,
-    // A syntax error (e.g. a stray quote) quarantines that record instead of failing the whole file.
-    skip_records_with_error: true,
-    // With `info` on, csv-parse hands on_record {record, info} (its typings say string[]).
-    on_record: ((parsed: Parsed) => {
-      queue.push({ ok: true, parsed });
-      return null; // consumed here: nothing accumulates in the stream's buffer
-    }) as unknown as (record: string[]) => null,
-  });
-  parser.on('skip', (error: CsvError) => queue.push({ ok: false, error }));
-  parser.on('error', (err: Error) => {
-    fatal = err;
-  });
+/**
+ * Bytes handed to the tokenizer at a time. Whatever the source's chunk size, a batch then holds a few
+ * hundred rows: they die young, which keeps garbage collection cheap, and memory stays flat.
+ */
+const SLICE_BYTES = 64 * 1024;
 
+/**
+ * Streams an RFC 4180 CSV (bytes, any chunking) into validated records, header first, in batches (one
+ * per slice of input). Records are built as the tokenizer finds them, and the original text of a row is
+ * sliced out only when the row is quarantined.
+ */
+export async function* readCsvBatches(chunks: AsyncIterable<Buffer>, opts: ReadOptions): AsyncGenerator<ReadResult[]> {
+  let results: ReadResult[] = [];
   let layout: CsvLayout | undefined;
   let ctx: BuildContext | undefined;
   let row: CsvRow | undefined;
-  const lines = new LineTracker();
+  let build: (typeof BUILDERS)[keyof typeof BUILDERS] | undefined;
 
-  function* drain(): Generator<ReadResult> {
-    if (fatal) throw new UnreadableFileError(`Not a readable CSV file: ${fatal.message}`, undefined, { cause: fatal });
-    for (let q = 0; q < queue.length; q++) {
-      const item = queue[q]!;
-      if (!item.ok) {
-        const line = lines.errorLine(Number(item.error.lines));
-        if (!layout) throw new UnreadableFileError(`The CSV header is malformed: ${item.error.message}`, line);
-        const fields = Array.isArray(item.error.record) ? (item.error.record as string[]) : [];
-        yield { ok: false, line, reason: `CSV syntax: ${item.error.message}`, raw: rawOf(fields) };
-        continue;
-      }
-      const { record, info } = item.parsed;
-      const line = lines.startOf(record, info);
+  const tokenizer = new CsvTokenizer({
+    record(fields, line, text, start, end) {
       // A line of only spaces is blank too, not a row with every field missing.
-      if (record.length === 1 && record[0]!.trim() === '') continue;
+      if (fields.length === 1 && fields[0]!.trim() === '') return;
       if (!layout) {
-        layout = detectCsvLayout(record);
+        layout = detectCsvLayout(fields);
         ctx = new BuildContext(opts.reportingCurrency, opts.fxRates, layout.stripeDates);
         row = new CsvRow(layout.columns);
-        continue;
+        build = BUILDERS[layout.builder];
+        return;
       }
-      row!.row = record;
+      row!.row = fields;
       try {
-        yield { ok: true, line, record: BUILDERS[layout.builder](row!, ctx!) };
+        results.push({ ok: true, line, record: build!(row!, ctx!) });
       } catch (err) {
         if (!(err instanceof RowError)) throw err;
-        yield { ok: false, line, reason: err.reason, raw: rawOf(record) };
+        results.push({ ok: false, line, reason: err.reason, raw: clipRaw(text.slice(start, end)) });
       }
-    }
-    queue.length = 0;
-  }
+    },
+    error(reason, line, raw) {
+      if (!layout) throw new UnreadableFileError(`The CSV header is malformed: ${reason}`, line);
+      results.push({ ok: false, line, reason: `CSV syntax: ${reason}`, raw: clipRaw(raw) });
+    },
+  });
 
   for await (const chunk of chunks) {
-    parser.write(chunk);
-    yield* drain();
+    for (let offset = 0; offset < chunk.length; offset += SLICE_BYTES) {
+      try {
+        tokenizer.write(offset === 0 && chunk.length <= SLICE_BYTES ? chunk : chunk.subarray(offset, offset + SLICE_BYTES));
+      } catch (err) {
+        if (results.length > 0) yield results; // the rows before the damage, as for a truncated gzip
+        throw err;
+      }
+      if (results.length > 0) {
+        const batch = results;
+        results = [];
+        yield batch;
+      }
+    }
   }
-  await new Promise<void>((resolve) => parser.end(resolve));
-  yield* drain();
+  try {
+    tokenizer.end();
+  } finally {
+    if (results.length > 0) yield results;
+  }
   if (!layout) throw new UnreadableFileError('The CSV file has no header line (it is blank)', 1);
 }

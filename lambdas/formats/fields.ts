@@ -13,10 +13,17 @@ export const MAX_TEXT = 2000;
 
 const quote = (v: string): string => JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
 
+/** Whether trim() could change `s`: false when both ends are printable ASCII, as almost every field's are. */
+function needsTrim(s: string): boolean {
+  const a = s.charCodeAt(0);
+  const b = s.charCodeAt(s.length - 1);
+  return !(a > 32 && a < 127 && b > 32 && b < 127);
+}
+
 /** Trimmed string or undefined (empty = absent). Numbers and booleans are accepted as their text (JSONL). */
 export function optionalText(value: unknown, field: string, maxLength: number): string | undefined {
   let s: string;
-  if (typeof value === 'string') s = value.trim();
+  if (typeof value === 'string') s = needsTrim(value) ? value.trim() : value;
   else if (value === undefined || value === null) return undefined;
   else if (typeof value === 'number' || typeof value === 'boolean') s = String(value);
   else throw new RowError(`${field}: expected text, got ${Array.isArray(value) ? 'an array' : typeof value}`);
@@ -31,7 +38,35 @@ export function requiredText(value: unknown, field: string, maxLength: number): 
   return s;
 }
 
-const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * The value of decimal text `^[+-]?(\d+(\.\d*)?|\.\d+)$`, or NaN when `s` is not one. Hand-written
+ * because it runs on every amount of every row: up to 15 digits, the digits as an integer divided by a
+ * power of ten is exact input to one correctly rounded division, so it equals Number(s); longer ones
+ * fall back to Number(s).
+ */
+export function parseDecimal(s: string): number {
+  const n = s.length;
+  const first = s.charCodeAt(0);
+  let i = first === 43 /* + */ || first === 45 /* - */ ? 1 : 0;
+  let digits = 0;
+  let fraction = -1;
+  let m = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 /* . */ && fraction === -1) fraction = 0;
+    else return NaN;
+    if (fraction !== -1 && c !== 46) fraction++;
+  }
+  if (digits === 0) return NaN;
+  if (digits > 15) return Number(s);
+  const v = fraction > 0 ? m / POW10[fraction]! : m;
+  return first === 45 ? -v : v;
+}
 
 /** A decimal in major units: a JSON number or a plain decimal string ("99.00", "-12.5"). */
 export function amountValue(value: unknown, field: string): number {
@@ -41,8 +76,9 @@ export function amountValue(value: unknown, field: string): number {
   }
   const s = optionalText(value, field, 64);
   if (s === undefined) throw new RowError(`${field} is missing`);
-  if (!DECIMAL.test(s)) throw new RowError(`${field}: ${quote(s)} is not a number`);
-  return Number(s);
+  const n = parseDecimal(s);
+  if (Number.isNaN(n)) throw new RowError(`${field}: ${quote(s)} is not a number`);
+  return n;
 }
 
 export function optionalPositiveNumber(value: unknown, field: string): number | undefined {
@@ -65,6 +101,31 @@ export function currencyValue(value: unknown, field: string, reporting: string, 
   return code;
 }
 
+/**
+ * currencyValue, remembering the spellings a file uses. Files use one to a few: a short list compared
+ * with === beats hashing every row's fresh string into a Map.
+ */
+export class CurrencyParser {
+  private readonly raws: string[] = [];
+  private readonly codes: string[] = [];
+  constructor(
+    private readonly reporting: string,
+    private readonly fxRates: Record<string, number>,
+  ) {}
+
+  required(value: unknown, field: string): string {
+    if (typeof value === 'string') {
+      for (let i = 0; i < this.raws.length; i++) if (this.raws[i] === value) return this.codes[i]!;
+    }
+    const code = currencyValue(value, field, this.reporting, this.fxRates);
+    if (typeof value === 'string' && this.raws.length < 16) {
+      this.raws.push(value);
+      this.codes.push(code);
+    }
+    return code;
+  }
+}
+
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const isLeap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 
@@ -75,6 +136,21 @@ function realDate(y: number, m: number, d: number): boolean {
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+const digit = (s: string, i: number): number => {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : NaN;
+};
+
+/** `YYYY-MM-DD` naming a real day (what PLAIN_DAY plus realDate accept), without a regex or allocation. */
+export function isRealPlainDay(s: string): boolean {
+  if (s.length !== 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return false;
+  const y = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
+  const m = digit(s, 5) * 10 + digit(s, 6);
+  const d = digit(s, 8) * 10 + digit(s, 9);
+  // NaN (a non-digit) fails every comparison in realDate.
+  return y === y && realDate(y, m, d);
+}
 
 const PLAIN_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 // Date, then a time, then an optional zone: "2026-02-01T10:00:00Z", "2026-02-01T10:00+02:00".
@@ -123,6 +199,8 @@ export class DayParser {
   constructor(private readonly opts: DateOptions) {}
 
   optional(value: unknown, field: string): string | undefined {
+    // Most dates are plain days: checked in place, no hashing of the fresh string into the cache.
+    if (typeof value === 'string' && value.length === 10 && isRealPlainDay(value)) return value;
     if (typeof value === 'number' && this.opts.stripe) value = String(value);
     const s = optionalText(value, field, 64);
     if (s === undefined) return undefined;

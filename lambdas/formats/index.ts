@@ -1,4 +1,4 @@
-export { readBillingExport } from './read-billing-export';
+export { readBillingExport, readBillingExportBatches } from './read-billing-export';
 export type { ReadResult, ReadOptions } from './read-result';
 export type { BillingRecord, RecordKind } from './records';
 export { UnreadableFileError } from './errors';

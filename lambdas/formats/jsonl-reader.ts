@@ -1,5 +1,5 @@
 import { UnreadableFileError, RowError } from './errors';
-import { BUILDERS, BuildContext, type BuilderName, type Field, type RowSource } from './records';
+import { BUILDERS, BuildContext, FIELDS, type BuilderName, type RowSource } from './records';
 import { clipRaw, type ReadOptions, type ReadResult } from './read-result';
 
 const TYPES: Record<string, BuilderName> = {
@@ -13,8 +13,8 @@ const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 class JsonRow implements RowSource {
   obj: Record<string, unknown> = {};
-  get(field: Field): unknown {
-    return this.obj[field];
+  get(field: number): unknown {
+    return this.obj[FIELDS[field]!];
   }
 }
 
@@ -39,8 +39,8 @@ function parseLine(text: string, row: JsonRow, ctx: BuildContext): ReturnType<(t
   return BUILDERS[builder](row, ctx);
 }
 
-/** Streams JSON Lines: one record per physical line, blank lines skipped, CRLF tolerated. */
-export async function* readJsonl(chunks: AsyncIterable<Buffer>, opts: ReadOptions): AsyncGenerator<ReadResult> {
+/** Streams JSON Lines: one record per physical line, blank lines skipped, CRLF tolerated; one batch per chunk. */
+export async function* readJsonlBatches(chunks: AsyncIterable<Buffer>, opts: ReadOptions): AsyncGenerator<ReadResult[]> {
   const ctx = new BuildContext(opts.reportingCurrency, opts.fxRates, false);
   const row = new JsonRow();
   let pending: Buffer | undefined;
@@ -63,11 +63,13 @@ export async function* readJsonl(chunks: AsyncIterable<Buffer>, opts: ReadOption
   for await (const chunk of chunks) {
     const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
     let start = 0;
+    const batch: ReadResult[] = [];
     for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, start)) {
       const result = handle(buf.subarray(start, nl));
-      if (result) yield result;
+      if (result) batch.push(result);
       start = nl + 1;
     }
+    if (batch.length > 0) yield batch;
     pending = start < buf.length ? buf.subarray(start) : undefined;
     if (pending && pending.length > MAX_LINE_BYTES) {
       throw new UnreadableFileError(`Line ${lineNo + 1} is longer than 16 MB: not a JSON Lines export`, lineNo + 1);
@@ -75,6 +77,6 @@ export async function* readJsonl(chunks: AsyncIterable<Buffer>, opts: ReadOption
   }
   if (pending) {
     const result = handle(pending);
-    if (result) yield result;
+    if (result) yield [result];
   }
 }

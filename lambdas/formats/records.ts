@@ -1,12 +1,12 @@
 import { LINE_STATUSES, type Cancellation, type LedgerLine, type LineStatus } from '../domain/types';
 import { RowError } from './errors';
 import {
+  CurrencyParser,
   DayParser,
   MAX_ID,
   MAX_NAME,
   MAX_TEXT,
   amountValue,
-  currencyValue,
   optionalEmail,
   optionalPositiveNumber,
   optionalText,
@@ -25,38 +25,48 @@ export type BillingRecord =
 export type RecordKind = BillingRecord['kind'];
 
 /** Canonical field names (SPEC §1.1), plus the Stripe subscription columns the preset needs. */
-export type Field =
-  | 'invoice_id'
-  | 'line_id'
-  | 'customer_id'
-  | 'subscription_id'
-  | 'plan'
-  | 'amount'
-  | 'currency'
-  | 'period_start'
-  | 'period_end'
-  | 'status'
-  | 'quantity'
-  | 'issued_at'
-  | 'customer_name'
-  | 'owner_email'
-  | 'effective_at'
-  | 'canceled_at'
-  | 'reason'
-  | 'feedback'
-  | 'name'
-  | 'segment'
-  | 'created_at'
-  | 'ended_at';
+export const FIELDS = [
+  'invoice_id',
+  'line_id',
+  'customer_id',
+  'subscription_id',
+  'plan',
+  'amount',
+  'currency',
+  'period_start',
+  'period_end',
+  'status',
+  'quantity',
+  'issued_at',
+  'customer_name',
+  'owner_email',
+  'effective_at',
+  'canceled_at',
+  'reason',
+  'feedback',
+  'name',
+  'segment',
+  'created_at',
+  'ended_at',
+] as const;
 
-/** One input row, whatever its format: the value of a field, or undefined when absent. */
+export type Field = (typeof FIELDS)[number];
+
+/**
+ * Each field's position in FIELDS. Builders ask for fields by this number: a CSV row then answers with
+ * two array reads, where a name would cost a keyed property lookup on every field of every row.
+ */
+export const FIELD = Object.freeze(Object.fromEntries(FIELDS.map((f, i) => [f, i])) as { readonly [F in Field]: number });
+
+/** One input row, whatever its format: the value of a field (by its FIELD number), or undefined when absent. */
 export interface RowSource {
-  get(field: Field): unknown;
+  get(field: number): unknown;
 }
 
 /** Per-file state the builders share. */
 export class BuildContext {
   readonly days: DayParser;
+  readonly currencies: CurrencyParser;
   /** Lines seen per invoice id in this file, for the `#n` line_id default. Holds only invoice ids. */
   private readonly lineOrdinals = new Map<string, number>();
 
@@ -66,6 +76,7 @@ export class BuildContext {
     stripeDates: boolean,
   ) {
     this.days = new DayParser({ stripe: stripeDates });
+    this.currencies = new CurrencyParser(reportingCurrency, fxRates);
   }
 
   nextLineId(invoiceId: string): string {
@@ -78,18 +89,21 @@ export class BuildContext {
 const STATUSES: ReadonlySet<string> = new Set(LINE_STATUSES);
 
 function statusValue(value: unknown): LineStatus {
-  const s = requiredText(value, 'status', 64).toLowerCase();
+  const given = requiredText(value, 'status', 64);
+  // Exports spell statuses in lower case: compare first, lower-case and hash only otherwise.
+  for (const status of LINE_STATUSES) if (status === given) return status;
+  const s = given.toLowerCase();
   if (!STATUSES.has(s)) throw new RowError(`status: ${JSON.stringify(s)} is not one of ${LINE_STATUSES.join('|')}`);
   return s as LineStatus;
 }
 
 export function buildInvoiceLine(src: RowSource, ctx: BuildContext): BillingRecord {
-  const invoiceId = requiredText(src.get('invoice_id'), 'invoice_id', MAX_ID);
-  const customerId = requiredText(src.get('customer_id'), 'customer_id', MAX_ID);
-  const amount = amountValue(src.get('amount'), 'amount');
-  const currency = currencyValue(src.get('currency'), 'currency', ctx.reportingCurrency, ctx.fxRates);
-  let periodStart = ctx.days.optional(src.get('period_start'), 'period_start');
-  let periodEnd = ctx.days.optional(src.get('period_end'), 'period_end');
+  const invoiceId = requiredText(src.get(FIELD.invoice_id), 'invoice_id', MAX_ID);
+  const customerId = requiredText(src.get(FIELD.customer_id), 'customer_id', MAX_ID);
+  const amount = amountValue(src.get(FIELD.amount), 'amount');
+  const currency = ctx.currencies.required(src.get(FIELD.currency), 'currency');
+  let periodStart = ctx.days.optional(src.get(FIELD.period_start), 'period_start');
+  let periodEnd = ctx.days.optional(src.get(FIELD.period_end), 'period_end');
   if (periodStart === undefined && periodEnd !== undefined) {
     throw new RowError('period_start is missing while period_end is set (give both, or neither for a one-time charge)');
   }
@@ -100,14 +114,14 @@ export function buildInvoiceLine(src: RowSource, ctx: BuildContext): BillingReco
     if (periodEnd < periodStart) throw new RowError(`period_end ${periodEnd} is before period_start ${periodStart}`);
     if (periodEnd === periodStart) periodStart = periodEnd = undefined;
   }
-  const status = statusValue(src.get('status'));
-  const lineIdGiven = optionalText(src.get('line_id'), 'line_id', MAX_ID);
-  const subscriptionId = optionalText(src.get('subscription_id'), 'subscription_id', MAX_ID);
-  const plan = optionalText(src.get('plan'), 'plan', MAX_ID);
-  const quantity = optionalPositiveNumber(src.get('quantity'), 'quantity');
-  const issuedAt = ctx.days.optional(src.get('issued_at'), 'issued_at');
-  const customerName = optionalText(src.get('customer_name'), 'customer_name', MAX_NAME);
-  const ownerEmail = optionalEmail(src.get('owner_email'), 'owner_email');
+  const status = statusValue(src.get(FIELD.status));
+  const lineIdGiven = optionalText(src.get(FIELD.line_id), 'line_id', MAX_ID);
+  const subscriptionId = optionalText(src.get(FIELD.subscription_id), 'subscription_id', MAX_ID);
+  const plan = optionalText(src.get(FIELD.plan), 'plan', MAX_ID);
+  const quantity = optionalPositiveNumber(src.get(FIELD.quantity), 'quantity');
+  const issuedAt = ctx.days.optional(src.get(FIELD.issued_at), 'issued_at');
+  const customerName = optionalText(src.get(FIELD.customer_name), 'customer_name', MAX_NAME);
+  const ownerEmail = optionalEmail(src.get(FIELD.owner_email), 'owner_email');
 
   // Only a valid line takes an ordinal, so a quarantined row does not shift the ids of the lines after it
   // relative to the same file with that row removed.
@@ -125,12 +139,12 @@ export function buildInvoiceLine(src: RowSource, ctx: BuildContext): BillingReco
 }
 
 export function buildCancellation(src: RowSource, ctx: BuildContext, effectiveField: Field = 'effective_at'): BillingRecord {
-  const customerId = requiredText(src.get('customer_id'), 'customer_id', MAX_ID);
-  const subscriptionId = requiredText(src.get('subscription_id'), 'subscription_id', MAX_ID);
-  const effectiveAt = ctx.days.required(src.get(effectiveField), effectiveField);
-  const canceledAt = ctx.days.optional(src.get('canceled_at'), 'canceled_at');
-  const reason = optionalText(src.get('reason'), 'reason', MAX_TEXT);
-  const feedback = optionalText(src.get('feedback'), 'feedback', MAX_TEXT);
+  const customerId = requiredText(src.get(FIELD.customer_id), 'customer_id', MAX_ID);
+  const subscriptionId = requiredText(src.get(FIELD.subscription_id), 'subscription_id', MAX_ID);
+  const effectiveAt = ctx.days.required(src.get(FIELD[effectiveField]), effectiveField);
+  const canceledAt = ctx.days.optional(src.get(FIELD.canceled_at), 'canceled_at');
+  const reason = optionalText(src.get(FIELD.reason), 'reason', MAX_TEXT);
+  const feedback = optionalText(src.get(FIELD.feedback), 'feedback', MAX_TEXT);
   const cancellation: Cancellation = { subscriptionId, effectiveAt };
   if (canceledAt !== undefined) cancellation.canceledAt = canceledAt;
   if (reason !== undefined) cancellation.reason = reason;
@@ -139,13 +153,13 @@ export function buildCancellation(src: RowSource, ctx: BuildContext, effectiveFi
 }
 
 export function buildCustomer(src: RowSource, ctx: BuildContext): BillingRecord {
-  const customerId = requiredText(src.get('customer_id'), 'customer_id', MAX_ID);
+  const customerId = requiredText(src.get(FIELD.customer_id), 'customer_id', MAX_ID);
   const attributes: Extract<BillingRecord, { kind: 'customer' }>['attributes'] = {};
-  const name = optionalText(src.get('name'), 'name', MAX_NAME);
-  const ownerEmail = optionalEmail(src.get('owner_email'), 'owner_email');
-  const plan = optionalText(src.get('plan'), 'plan', MAX_ID);
-  const segment = optionalText(src.get('segment'), 'segment', MAX_ID);
-  const createdAt = ctx.days.optional(src.get('created_at'), 'created_at');
+  const name = optionalText(src.get(FIELD.name), 'name', MAX_NAME);
+  const ownerEmail = optionalEmail(src.get(FIELD.owner_email), 'owner_email');
+  const plan = optionalText(src.get(FIELD.plan), 'plan', MAX_ID);
+  const segment = optionalText(src.get(FIELD.segment), 'segment', MAX_ID);
+  const createdAt = ctx.days.optional(src.get(FIELD.created_at), 'created_at');
   if (name !== undefined) attributes.name = name;
   if (ownerEmail !== undefined) attributes.ownerEmail = ownerEmail;
   if (plan !== undefined) attributes.plan = plan;
@@ -161,19 +175,19 @@ export function buildCustomer(src: RowSource, ctx: BuildContext): BillingRecord 
  * MRR, keeps every row accounted for as ingested, and names customers that have no customer export.
  */
 export function buildStripeSubscription(src: RowSource, ctx: BuildContext): BillingRecord {
-  const status = requiredText(src.get('status'), 'Status', 64).toLowerCase();
+  const status = requiredText(src.get(FIELD.status), 'Status', 64).toLowerCase();
   if (status !== 'canceled') {
-    const customerId = requiredText(src.get('customer_id'), 'customer_id', MAX_ID);
-    const name = optionalText(src.get('customer_name'), 'Customer Name', MAX_NAME);
-    const ownerEmail = optionalEmail(src.get('owner_email'), 'owner_email');
+    const customerId = requiredText(src.get(FIELD.customer_id), 'customer_id', MAX_ID);
+    const name = optionalText(src.get(FIELD.customer_name), 'Customer Name', MAX_NAME);
+    const ownerEmail = optionalEmail(src.get(FIELD.owner_email), 'owner_email');
     const attributes: Extract<BillingRecord, { kind: 'customer' }>['attributes'] = {};
     if (name !== undefined) attributes.name = name;
     if (ownerEmail !== undefined) attributes.ownerEmail = ownerEmail;
     return { kind: 'customer', customerId, attributes };
   }
-  const ended = src.get('ended_at');
+  const ended = src.get(FIELD.ended_at);
   const hasEnded = optionalText(ended, 'Ended At (UTC)', 64) !== undefined;
-  if (!hasEnded && optionalText(src.get('canceled_at'), 'Canceled At (UTC)', 64) === undefined) {
+  if (!hasEnded && optionalText(src.get(FIELD.canceled_at), 'Canceled At (UTC)', 64) === undefined) {
     throw new RowError('status is canceled but Ended At (UTC) and Canceled At (UTC) are both empty');
   }
   return buildCancellation(src, ctx, hasEnded ? 'ended_at' : 'canceled_at');
