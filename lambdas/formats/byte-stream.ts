@@ -36,9 +36,14 @@ export async function peek(
   if (size === 0) return { head: undefined, all: (async function* () {})() };
   const head = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   async function* all(): AsyncGenerator<Buffer> {
-    yield head;
-    if (done) return;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    try {
+      yield head;
+      if (done) return;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    } finally {
+      // A reader that stops early closes the source (an S3 body's socket) through here.
+      if (!done) await it.return?.();
+    }
   }
   return { head, all: all() };
 }
