@@ -4,19 +4,11 @@
  * 60 days of daily activity ending asOf. Same seed, same data.
  */
 import { addMonthsClamped, dayFromNum, dayNum } from '../lambdas/domain/dates';
+import { mulberry32 } from '../local/sample-data/prng';
 import type { Cancellation, CustomerTimeline, DayActivity, EngineSettings, LedgerLine } from '../lambdas/domain/types';
 
-/** mulberry32: tiny, fast, good enough for benchmark data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded random numbers (the sample data set's mulberry32): benchmark data is reproducible. */
+export const prng = mulberry32;
 
 export const SYNTHETIC_PLANS = [
   { plan: 'starter', price: 49 },

@@ -5,13 +5,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { Snapshot } from '../domain/types';
 import { dynamo, s3Client, sesClient } from '../shared/aws-clients';
 import type { Config } from '../shared/config';
 import { createLogger, createMetrics } from '../shared/observability';
-import { runtimeFromEnv } from '../shared/runtime';
+import { lazyHandler } from '../shared/lazy-handler';
 import { DigestStore } from '../store/digest-store';
 import { sendDigests, type DigestSummary } from './send-digests';
 
@@ -72,19 +71,13 @@ export function makeDigestHandler(deps: DigestHandlerDeps) {
   return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));
 }
 
-let cached: ReturnType<typeof makeDigestHandler> | undefined;
-
-export const handler = (event: unknown, context: Context) => {
-  if (!cached) {
-    const runtime = runtimeFromEnv();
-    cached = makeDigestHandler({
-      dynamo: dynamo(),
-      s3: s3Client(),
-      ses: sesClient(),
-      tableName: runtime.tableName,
-      bucketName: runtime.bucketName,
-      config: runtime.config,
-    });
-  }
-  return cached(event, context);
-};
+export const handler = lazyHandler((runtime) =>
+  makeDigestHandler({
+    dynamo: dynamo(),
+    s3: s3Client(),
+    ses: sesClient(),
+    tableName: runtime.tableName,
+    bucketName: runtime.bucketName,
+    config: runtime.config,
+  }),
+);

@@ -9,7 +9,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { dynamo, s3Client } from '../shared/aws-clients';
 import type { Config } from '../shared/config';
 import { createLogger, createMetrics } from '../shared/observability';
-import { runtimeFromEnv } from '../shared/runtime';
+import { lazyHandler } from '../shared/lazy-handler';
 import { ingestEventsFile } from './ingest-events-file';
 import { ingestBillingFile, type FileReport } from './ingest-file';
 import { parseObjectCreated, type ObjectCreated } from './s3-notification';
@@ -85,18 +85,7 @@ export function makeBillingIngestHandler(deps: BillingIngestDeps) {
     .use(logMetrics(metrics));
 }
 
-let cached: ReturnType<typeof makeBillingIngestHandler> | undefined;
-
 /** The Lambda entry point: dependencies from the environment, built on first use. */
-export const handler = (event: SQSEvent, context: Context) => {
-  if (!cached) {
-    const runtime = runtimeFromEnv();
-    cached = makeBillingIngestHandler({
-      dynamo: dynamo(),
-      s3: s3Client(),
-      tableName: runtime.tableName,
-      config: runtime.config,
-    });
-  }
-  return cached(event, context);
-};
+export const handler = lazyHandler((runtime) =>
+  makeBillingIngestHandler({ dynamo: dynamo(), s3: s3Client(), tableName: runtime.tableName, config: runtime.config }),
+);

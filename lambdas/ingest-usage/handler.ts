@@ -9,7 +9,7 @@ import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, usageRequestSchema } from '.
 import { ingestUsageEvents } from '../store/usage-store';
 import { dynamo } from '../shared/aws-clients';
 import { createLogger, createMetrics } from '../shared/observability';
-import { runtimeFromEnv } from '../shared/runtime';
+import { lazyHandler } from '../shared/lazy-handler';
 
 /** `POST /events` behind API Gateway (REST, proxy integration). The API key is checked by API Gateway. */
 
@@ -86,12 +86,4 @@ export function createIngestUsageHandler(deps: IngestUsageDeps): ApiHandler {
   return middy(ingest).use(injectLambdaContext(logger)).use(logMetrics(metrics)) as unknown as ApiHandler;
 }
 
-let lazy: ApiHandler | undefined;
-
-export const handler: ApiHandler = (event, context) => {
-  if (!lazy) {
-    const runtime = runtimeFromEnv();
-    lazy = createIngestUsageHandler({ dynamo: dynamo(), tableName: runtime.tableName });
-  }
-  return lazy(event, context);
-};
+export const handler: ApiHandler = lazyHandler((runtime) => createIngestUsageHandler({ dynamo: dynamo(), tableName: runtime.tableName }));

@@ -3,13 +3,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { addDays } from '../domain/dates';
 import type { Day } from '../domain/types';
 import { dynamo, s3Client } from '../shared/aws-clients';
 import { createLogger, createMetrics } from '../shared/observability';
-import { runtimeFromEnv } from '../shared/runtime';
+import { lazyHandler } from '../shared/lazy-handler';
 import { runSnapshot, type SnapshotDeps, type SnapshotRun } from './run-snapshot';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'asOf must be YYYY-MM-DD');
@@ -82,19 +81,13 @@ export function invokeDigestAsync(functionName: string, lambda = new LambdaClien
   };
 }
 
-let cached: ReturnType<typeof makeSnapshotHandler> | undefined;
-
-export const handler = (event: unknown, context: Context) => {
-  if (!cached) {
-    const runtime = runtimeFromEnv();
-    cached = makeSnapshotHandler({
-      dynamo: dynamo(),
-      s3: s3Client(),
-      tableName: runtime.tableName,
-      bucketName: runtime.bucketName,
-      config: runtime.config,
-      handOver: runtime.digestFunctionName ? invokeDigestAsync(runtime.digestFunctionName) : undefined,
-    });
-  }
-  return cached(event, context);
-};
+export const handler = lazyHandler((runtime) =>
+  makeSnapshotHandler({
+    dynamo: dynamo(),
+    s3: s3Client(),
+    tableName: runtime.tableName,
+    bucketName: runtime.bucketName,
+    config: runtime.config,
+    handOver: runtime.digestFunctionName ? invokeDigestAsync(runtime.digestFunctionName) : undefined,
+  }),
+);
