@@ -57,6 +57,14 @@ export class ContextError extends Error {
  * under `churnwatch`, so a typo in cdk.json fails `cdk synth` with a message instead of a broken deploy.
  */
 export function readSettings(raw: unknown): ChurnwatchSettings {
+  // `cdk deploy -c churnwatch='{...}'` hands the app the JSON as a string.
+  if (typeof raw === 'string') {
+    try {
+      raw = JSON.parse(raw);
+    } catch (err) {
+      throw new ContextError(`Invalid context "churnwatch": not JSON (${(err as Error).message})`);
+    }
+  }
   if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
     throw new ContextError('Invalid cdk.json context "churnwatch": must be an object');
   }

@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '../..');
+const out = mkdtempSync(join(tmpdir(), 'churnwatch-cdk-cli-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+/** `npx cdk synth` exactly as an operator runs it: the CLI, cdk.json, the app, esbuild, cdk-nag. */
+function cdk(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'node_modules/aws-cdk/bin/cdk'), ...args], {
+      cwd: root,
+      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true', CI: 'true' },
+    });
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe('cdk synth', () => {
+  it('synthesizes the stack offline with the real handlers bundled and cdk-nag passing', async () => {
+    const run = await cdk(['synth', '--quiet', '--no-notices', '--output', out]);
+    expect(run.code, run.stderr).toBe(0);
+    const template = JSON.parse(readFileSync(join(out, 'Churnwatch-prod.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string }>;
+    };
+    const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThanOrEqual(4);
+    expect(existsSync(join(out, 'validation-report.json')) || !run.stderr.includes('AwsSolutions-')).toBe(true);
+  });
+
+  it('fails with the bad field named when the context is wrong', async () => {
+    const run = await cdk(['synth', '--quiet', '--no-notices', '--output', join(out, 'bad'), '-c', 'churnwatch={"tierA": 10, "tierB": 50}']);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/tierB/);
+  });
+});
