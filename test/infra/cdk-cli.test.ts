@@ -32,7 +32,9 @@ describe('cdk synth', () => {
     };
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThanOrEqual(4);
-    expect(existsSync(join(out, 'validation-report.json')) || !run.stderr.includes('AwsSolutions-')).toBe(true);
+    // cdk-nag runs on every synth and fails it on an unacknowledged finding (test/infra/nag.test.ts),
+    // so exit code 0 is the pass; its report is written beside the template.
+    expect(existsSync(join(out, 'validation-report.json'))).toBe(true);
   });
 
   it('fails with the bad field named when the context is wrong', async () => {
