@@ -59,6 +59,9 @@ export class CsvTokenizer {
   private eol = 0;
   private eolChar = '\n';
   private readonly fields: string[] = [];
+  /** The last search for a quote in the text being scanned: from where, and the first found (-1: none). */
+  private quoteFrom = Infinity;
+  private quoteAt = -1;
   /** Set by scanRecord on FAILED. */
   private failure = '';
   private failureAt = 0;
@@ -117,6 +120,7 @@ export class CsvTokenizer {
 
   /** Emits every complete record of `text`; returns where the incomplete remainder starts. */
   private scan(text: string, final: boolean): number {
+    this.quoteFrom = Infinity; // a new text: forget the last search
     const n = text.length;
     const eol = this.eol;
     let pos = 0;
@@ -174,7 +178,8 @@ export class CsvTokenizer {
     let pos = start;
     // The next line break and the next quote, found once and reused across the record's fields.
     let lineEnd = text.indexOf(this.eolChar, pos);
-    let nextQuote = text.indexOf('"', pos);
+    // The search for the next quote usually ran past the previous record already: reuse it.
+    let nextQuote = this.quoteFrom <= pos && (this.quoteAt >= pos || this.quoteAt === -1) ? this.quoteAt : this.findQuote(text, pos);
     for (;;) {
       if (pos === nextQuote) {
         let segment = pos + 1;
@@ -197,7 +202,7 @@ export class CsvTokenizer {
           breaks += countBreaks(text, eol, lineEnd, pos);
           lineEnd = text.indexOf(this.eolChar, pos);
         }
-        nextQuote = text.indexOf('"', pos);
+        nextQuote = this.findQuote(text, pos);
         const d = text.charCodeAt(pos);
         if (d === COMMA) {
           pos++;
@@ -242,6 +247,12 @@ export class CsvTokenizer {
       if (next !== -1) return this.emit(text, start, end, next, breaks);
       pos = end + 1;
     }
+  }
+
+  private findQuote(text: string, from: number): number {
+    this.quoteFrom = from;
+    this.quoteAt = text.indexOf('"', from);
+    return this.quoteAt;
   }
 
   private emit(text: string, start: number, end: number, next: number, breaks: number): number {
