@@ -1,7 +1,7 @@
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Readable } from 'node:stream';
-import { readBillingExport, UnreadableFileError, type BillingRecord, type ReadOptions } from '../formats';
+import { readBillingExportBatches, UnreadableFileError, type BillingRecord, type ReadOptions } from '../formats';
 import { keys } from '../store/keys';
 import { applyLedgerChanges, type LedgerChange } from '../store/ledger-store';
 import type { ObjectCreated } from './s3-notification';
@@ -94,19 +94,21 @@ export async function ingestBillingFile(deps: IngestDeps, object: ObjectCreated)
   try {
     const body = await s3.send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key }));
     if (!body.Body) throw new UnreadableFileError('the object has no body');
-    for await (const row of readBillingExport(body.Body as Readable, object.key, deps.readOptions)) {
-      report.rows++;
-      if (!row.ok) {
-        report.quarantined++;
-        quarantine.push(JSON.stringify({ line: row.line, reason: row.reason, raw: row.raw.slice(0, MAX_RAW) }));
-        continue;
+    for await (const rows of readBillingExportBatches(body.Body as Readable, object.key, deps.readOptions)) {
+      for (const row of rows) {
+        report.rows++;
+        if (!row.ok) {
+          report.quarantined++;
+          quarantine.push(JSON.stringify({ line: row.line, reason: row.reason, raw: row.raw.slice(0, MAX_RAW) }));
+          continue;
+        }
+        const source = { key: object.key, line: row.line };
+        const changes = toChanges(row.record, object.eventTime, source);
+        const list = pending.get(row.record.customerId);
+        if (list) list.push(...changes);
+        else pending.set(row.record.customerId, changes);
+        if (++pendingRows >= chunkRows) await flush();
       }
-      const source = { key: object.key, line: row.line };
-      const changes = toChanges(row.record, object.eventTime, source);
-      const list = pending.get(row.record.customerId);
-      if (list) list.push(...changes);
-      else pending.set(row.record.customerId, changes);
-      if (++pendingRows >= chunkRows) await flush();
     }
     await flush();
   } catch (err) {
