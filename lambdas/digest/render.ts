@@ -58,20 +58,36 @@ export function digestSubject(input: Pick<DigestInput, 'asOf' | 'subjectPrefix'>
   return `${prefix} ${what} — ${input.asOf}`.replace(/[\r\n\t]+/g, ' ').trim();
 }
 
+/**
+ * Customers described in one email. A CSM acts on the top of the list; the rest are counted and left
+ * to at-risk.csv, which also keeps the message far below SES's 10 MB limit (~15 KB a customer).
+ */
+export const MAX_DIGEST_CUSTOMERS = 100;
+
 export function renderDigest(input: DigestInput): DigestEmail {
-  const customers = orderForDigest(input.customers);
+  const all = orderForDigest(input.customers);
+  const customers = all.slice(0, MAX_DIGEST_CUSTOMERS);
   const newIds = new Set(input.newlyAtRisk);
-  const fresh = customers.filter((c) => newIds.has(c.customerId));
-  const subject = digestSubject(input, customers.length, fresh.length, input.recovered.length);
-  const view: DigestView = { input, customers, newIds, fresh };
+  const fresh = all.filter((c) => newIds.has(c.customerId));
+  const subject = digestSubject(input, all.length, fresh.length, input.recovered.length);
+  const view: DigestView = { input, all, customers, newIds, fresh };
   return { subject, html: renderHtml(view, subject), text: renderText(view) };
 }
 
 interface DigestView {
   input: DigestInput;
+  /** Every at-risk customer of the owner, in digest order. */
+  all: AtRiskCustomer[];
+  /** The ones described in the email (the first MAX_DIGEST_CUSTOMERS). */
   customers: AtRiskCustomer[];
   newIds: Set<string>;
   fresh: AtRiskCustomer[];
+}
+
+function omittedNote(view: DigestView): string | undefined {
+  const omitted = view.all.length - view.customers.length;
+  if (omitted <= 0) return undefined;
+  return `…and ${plural(omitted, 'more at-risk customer')}, lower in priority, listed in at-risk.csv beside the full report.`;
 }
 
 function mrrLine(c: AtRiskCustomer, currency: string): string {
@@ -81,7 +97,7 @@ function mrrLine(c: AtRiskCustomer, currency: string): string {
 }
 
 function summary(view: DigestView): string {
-  const { customers, fresh, input } = view;
+  const { all: customers, fresh, input } = view;
   if (!customers.length) return 'None of your customers shows a risk signal today.';
   const total = customers.reduce((s, c) => s + c.mrr, 0);
   return `${plural(customers.length, 'customer')} at risk${fresh.length ? ` (${fresh.length} new)` : ''}, ${formatMoney(total, input.currency)} MRR in total.`;
@@ -123,6 +139,8 @@ function renderText(view: DigestView): string {
       out.push(...activityTextBlock(c.activity, `${pad}`));
       out.push('');
     });
+    const omitted = omittedNote(view);
+    if (omitted) out.push(...wrapText(omitted), '');
   }
   if (input.reportUrl) out.push(...wrapText(`Full report: ${input.reportUrl}`), '');
   out.push('-- ', ...wrapText('Sent by Churnwatch. Risk scores run 0-100 (higher is worse) and add up from the reasons listed.'));
@@ -204,6 +222,7 @@ function renderHtml(view: DigestView, subject: string): string {
 ${fallback}
 ${changesBlock(view)}
 ${customers.map((c) => customerBlock(c, view)).join('\n')}
+${omittedNote(view) ? `<tr><td style="padding:4px 0 12px 0;${FONT}font-size:14px;line-height:20px;color:${C.muted};">${escapeHtml(omittedNote(view))}</td></tr>` : ''}
 ${report}
 <tr><td style="padding:8px 0 0 0;${FONT}font-size:12px;line-height:18px;color:${C.muted};">Sent by Churnwatch. Risk scores run 0–100 (higher is worse) and add up from the reasons listed.</td></tr>
 </table>

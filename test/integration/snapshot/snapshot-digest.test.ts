@@ -11,6 +11,8 @@ import { addDays } from '../../../lambdas/domain/dates';
 import { computeSnapshot } from '../../../lambdas/domain/snapshot';
 import type { Snapshot } from '../../../lambdas/domain/types';
 import { makeDigestHandler } from '../../../lambdas/digest/handler';
+import { sendDigests } from '../../../lambdas/digest/send-digests';
+import { DigestStore } from '../../../lambdas/store/digest-store';
 import { makeBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
 import { asOfFor, makeSnapshotHandler } from '../../../lambdas/snapshot/handler';
 import { parseConfig } from '../../../lambdas/shared/config';
@@ -251,5 +253,27 @@ describe('digest Lambda over SES', () => {
     expect(ana.body.text).toMatch(/recovered[\s\S]*Acme Corp/i);
     const ben = mail.find((m) => m.destination.to.includes('ben@test.example'))!;
     expect(ben.subject).not.toMatch(/new\)/);
+  });
+
+  it('does not send again when recording the sent digest fails after SES accepted it', async () => {
+    const asOf = addDays(AS_OF, 2);
+    const snap = await makeSnapshotHandler(deps())({ asOf }, context);
+    const snapshot = JSON.parse(await s3Text(snap.reportKeys.json)) as Snapshot;
+    class FlakyStore extends DigestStore {
+      failures = 0;
+      override async markSent(owner: string, day: string, messageId: string | undefined): Promise<void> {
+        if (owner === 'ben@test.example' && this.failures++ < 10) throw Object.assign(new Error('throttled (injected)'), { name: 'ThrottlingException' });
+        return super.markSent(owner, day, messageId);
+      }
+    }
+    const store = new FlakyStore(local.stack.clients.dynamo, local.stack.tableName);
+    await local.stack.clearMail();
+    const first = await sendDigests({ ses: local.stack.clients.ses!, store, config, maxAttempts: 3 }, snapshot);
+    expect(first.owners.find((o) => o.owner === 'ben@test.example')?.outcome).toBe('sent');
+    const again = await sendDigests({ ses: local.stack.clients.ses!, store, config, maxAttempts: 3 }, snapshot);
+    expect(again.sent).toBe(0);
+    const mail = await local.stack.sentMail();
+    expect(mail.filter((m) => m.destination.to.includes('ben@test.example'))).toHaveLength(1);
+    expect(mail).toHaveLength(first.sent);
   });
 });
