@@ -6,7 +6,7 @@
 import { activityWindowDays, activityWindows, frequencyOf, windowIndex, ACTIVITY_DAYS } from './activity';
 import { buildCohorts } from './cohorts';
 import { addMonthsClamped, dayNum, dayFromNum, monthEndNum, monthIndexOfNum, monthKey, monthStartNum } from './dates';
-import { addMovement, classifyMovement, emptyTotals, type Movement } from './movements';
+import { addMovement, classifyMovement, emptyTotals, endByIdentity, type Movement } from './movements';
 import { buildCustomerMrr, dominantPlan, type MrrSeries } from './mrr';
 import { annualizedFromMonth, compoundChurn, periodRates, ratio } from './rates';
 import { riskReasons, riskScore, RECENT_DAYS } from './risk';
@@ -107,7 +107,7 @@ export function customerFacts(
   for (let i = 0; i < trend.length; i++) trend[i] = series.at(cal.trendDays[i]!);
 
   const openPlan = open > 0 ? (dominantPlan(built.contributions, cal.openDay, customer.plan) ?? 'unknown') : undefined;
-  const churnReason = movement.kind === 'churned' ? churnReasonOf(built.cancellations, cal.closeDay) : undefined;
+  const churnReason = movement.kind === 'churned' ? churnReasonOf(built.cancellations, cal.periodStart, cal.closeDay) : undefined;
 
   let atRisk: AtRiskCustomer | undefined;
   if (series.at(cal.asOf) > 0 && firstActiveDay !== undefined) {
@@ -161,14 +161,18 @@ export function customerFacts(
   };
 }
 
-/** Reason of the latest cancellation effective by `day` (trimmed), 'unknown' when there is none. */
-export function churnReasonOf(cancellations: readonly Cancellation[], day: number): string {
+/**
+ * Reason of the latest cancellation that took effect in the period (`from`..`to`, trimmed), or
+ * 'unknown'. A cancellation from before the period (an add-on dropped a year ago) did not cause
+ * this month's churn, even if it is the customer's latest one.
+ */
+export function churnReasonOf(cancellations: readonly Cancellation[], from: number, to: number): string {
   let latest: Cancellation | undefined;
   let latestDay = -Infinity;
   for (const c of cancellations) {
     const d = dayNum(c.effectiveAt);
     // Ties on the day go to the later subscription id; cancellations arrive ordered by it.
-    if (d <= day && d >= latestDay) {
+    if (d >= from && d <= to && d >= latestDay) {
       latest = c;
       latestDay = d;
     }
@@ -289,7 +293,7 @@ export function aggregate(facts: readonly CustomerFacts[], settings: EngineSetti
     period: { start: dayFromNum(cal.periodStart), end: dayFromNum(cal.closeDay) },
     currency: settings.reportingCurrency,
     customers: totals.customers,
-    mrr: totals.mrr,
+    mrr: { ...totals.mrr, end: endByIdentity(totals.mrr) },
     ...rates,
     ndr12m: ratio(d0Retained, d0Mrr),
     grr12m: ratio(d0Floor, d0Mrr),

@@ -81,6 +81,21 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
+/** MRR of a customer on a day, straight from the SPEC §3.1 definition (lines deduplicated by identity). */
+function mrrOn(t: CustomerTimeline, dayText: string): number {
+  const d = dayNum(dayText);
+  const lines = new Map(t.lines.map((l) => [`${l.invoiceId}\u001f${l.lineId}`, l]));
+  let sum = 0;
+  for (const l of lines.values()) {
+    if (!l.periodStart || !l.periodEnd) continue;
+    if (!(dayNum(l.periodStart) <= d && d < dayNum(l.periodEnd))) continue;
+    const cancel = t.cancellations.find((x) => x.subscriptionId === l.subscriptionId);
+    if (l.subscriptionId && cancel && dayNum(cancel.effectiveAt) <= d) continue;
+    sum += lineMrr(l, fxRateFor(SETTINGS, l.currency));
+  }
+  return sum > MRR_EPSILON ? sum : 0;
+}
+
 describe('properties of the engine', () => {
   it('MRR step function equals the definition: sum of counted lines covering d, minus cancelled ones', () => {
     fc.assert(
@@ -108,11 +123,17 @@ describe('properties of the engine', () => {
       fc.property(bookArb, (book) => {
         const snap = computeSnapshot(toTimelines(book), SETTINGS, day(book.asOf));
         const m = snap.mrr;
-        const gap = m.end - (m.start + m.new + m.expansion + m.reactivation - m.contraction - m.churned);
-        expect(Math.abs(gap)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(m.start)));
+        // Exactly, as SPEC §3.2 requires (not merely up to rounding).
+        expect(m.end).toBe(m.start + m.new + m.expansion + m.reactivation - m.contraction - m.churned);
+        // And that end is the customers' closing MRR, up to float rounding.
+        const timelines = toTimelines(book);
+        const closeDay = snap.period.end;
+        const sumClose = timelines.reduce((sum, t) => sum + Math.max(0, mrrOn(t, closeDay)), 0);
+        expect(Math.abs(m.end - sumClose)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(m.start)));
         const c = snap.customers;
         expect(c.end).toBe(c.start + c.new + c.reactivated - c.churned);
-        for (const v of [m.start, m.new, m.expansion, m.contraction, m.churned, m.reactivation, m.end]) expect(v).toBeGreaterThanOrEqual(0);
+        for (const v of [m.start, m.new, m.expansion, m.contraction, m.churned, m.reactivation]) expect(v).toBeGreaterThanOrEqual(0);
+        expect(m.end).toBeGreaterThanOrEqual(-1e-9 * Math.max(1, m.start));
       }),
       { numRuns: 300 },
     );

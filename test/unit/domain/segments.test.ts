@@ -118,7 +118,7 @@ describe('cohorts', () => {
 });
 
 describe('churnReasons', () => {
-  it('uses the latest cancellation effective by the close, trimmed, else unknown', () => {
+  it('uses the latest cancellation effective within the month up to the close, trimmed, else unknown', () => {
     const cancelled = (id: string, cancellations: { subscriptionId: string; effectiveAt: string; reason?: string }[]) =>
       customer(id, [line(100, '2026-02-10', '2026-03-10', { subscriptionId: 's1' }), line(50, '2026-02-10', '2026-03-10', { subscriptionId: 's2' })], {
         cancellations,
@@ -133,6 +133,8 @@ describe('churnReasons', () => {
         cancelled('c', [{ subscriptionId: 's1', effectiveAt: '2026-03-05', reason: '   ' }]),
         cancelled('d', []),
         cancelled('e', [{ subscriptionId: 's1', effectiveAt: '2026-03-25', reason: 'later' }]), // after the close
+        // An add-on cancelled long before the month did not cause this churn (the lines just lapsed).
+        cancelled('f', [{ subscriptionId: 's9', effectiveAt: '2025-01-20', reason: 'old add-on' }]),
         openClose('kept', 100, 100),
       ],
       SETTINGS,
@@ -140,7 +142,7 @@ describe('churnReasons', () => {
     );
     expect(snap.churnReasons).toEqual({
       'Too expensive': { customers: 2, mrr: 300 },
-      unknown: { customers: 3, mrr: 450 },
+      unknown: { customers: 4, mrr: 600 },
     });
   });
 });
