@@ -56,7 +56,8 @@ interface ProfileSnapshot {
   ledger: LedgerState;
   version: number;
   attributes: CustomerAttributes;
-  attributesAt: number;
+  /** S3 event time each attribute was last set from: files processed out of order keep the newest value per field. */
+  attributesAt: Partial<Record<keyof CustomerAttributes, number>>;
 }
 
 function readProfile(item: Item | undefined): ProfileSnapshot {
@@ -69,8 +70,17 @@ function readProfile(item: Item | undefined): ProfileSnapshot {
     ledger: decodeLedger(item?.ledger as string | undefined),
     version: typeof item?.lv === 'number' ? item.lv : 0,
     attributes,
-    attributesAt: typeof item?.attrAt === 'number' ? item.attrAt : 0,
+    attributesAt: readAttributeTimes(item?.attrAt),
   };
+}
+
+function readAttributeTimes(value: unknown): ProfileSnapshot['attributesAt'] {
+  if (!value) return {};
+  try {
+    return JSON.parse(value as string) as ProfileSnapshot['attributesAt'];
+  } catch {
+    return {};
+  }
 }
 
 /** Applies one customer's changes to its profile snapshot; returns per-change outcomes. */
@@ -87,19 +97,26 @@ function mergeChanges(profile: ProfileSnapshot, changes: LedgerChange[]): { outc
   return { outcomes, dirty };
 }
 
-/** A customer record (or the name/owner on an invoice line) newer than the stored ones overrides the fields it carries. */
+/**
+ * Each field a customer record (or an invoice line's name/owner) carries replaces the stored one
+ * unless the stored one came from a later file: the latest record wins, field by field.
+ */
 function mergeAttributes(profile: ProfileSnapshot, incoming: CustomerAttributes, at: number): MergeOutcome {
-  if (at < profile.attributesAt) return 'unchanged';
-  let changed = false;
+  let outcome: MergeOutcome = 'unchanged';
   for (const field of ATTRIBUTE_FIELDS) {
     const value = incoming[field];
-    if (value !== undefined && profile.attributes[field] !== value) {
+    const storedAt = profile.attributesAt[field] ?? 0;
+    if (value === undefined || at < storedAt) continue;
+    if (profile.attributes[field] !== value) {
       profile.attributes[field] = value;
-      changed = true;
+      profile.attributesAt[field] = at;
+      outcome = 'ingested';
+    } else if (at > storedAt) {
+      profile.attributesAt[field] = at;
+      if (outcome === 'unchanged') outcome = 'refreshed';
     }
   }
-  if (changed) profile.attributesAt = Math.max(profile.attributesAt, at);
-  return changed ? 'ingested' : 'unchanged';
+  return outcome;
 }
 
 function ledgerItem(customerId: string, change: LedgerChange): Item | undefined {
@@ -200,7 +217,7 @@ async function writeProfile(
     ':ledger': encodeLedger(profile.ledger),
     ':cid': customerId,
     ':type': 'profile',
-    ':attrAt': profile.attributesAt,
+    ':attrAt': JSON.stringify(profile.attributesAt),
     ':gpk': keys.ownerIndex(profile.attributes.ownerEmail),
     ':gsk': keys.customerPk(customerId),
   };

@@ -355,4 +355,28 @@ describe('billing ingest on the embedded stack', () => {
     const errors = (await readText(`quarantine/${key}.errors.jsonl`))!.trim().split('\n').map((l) => JSON.parse(l) as { line: number });
     expect(errors.map((e) => e.line)).toEqual([3]);
   });
+
+  it('keeps the newest value of each customer attribute when files are processed out of order', async () => {
+    // This test delivers the notifications itself, in the order and with the event times it chooses.
+    local.stack.queue.unsubscribe();
+    const c = uniq('attrs');
+    const handler = makeBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
+    const put = async (key: string, body: string) =>
+      (await local.stack.clients.s3.send(new PutObjectCommand({ Bucket: local.stack.bucketName, Key: key, Body: body }))).ETag;
+    const deliver = async (key: string, eTag: string | undefined, eventTime: string) => {
+      const body = JSON.stringify({
+        Records: [{ eventSource: 'aws:s3', eventTime, eventName: 'ObjectCreated:Put', s3: { bucket: { name: local.stack.bucketName }, object: { key, size: 1, eTag } } }],
+      });
+      const res = await handler({ Records: [{ messageId: key, body } as SQSEvent['Records'][number]] }, context);
+      expect(res.batchItemFailures).toEqual([]);
+    };
+    const newer = `exports/${uniq('owners')}.csv`;
+    const older = `exports/${uniq('customers')}.csv`;
+    const newerTag = await put(newer, `customer_id,owner_email\n${c},new-owner@example.com\n`);
+    const olderTag = await put(older, `customer_id,name,owner_email,plan\n${c},Initech,old-owner@example.com,pro\n`);
+    await deliver(newer, newerTag, '2026-12-02T00:00:00Z');
+    await deliver(older, olderTag, '2026-12-01T00:00:00Z');
+    // The owner from the later file stays; the fields only the earlier file carries are kept too.
+    expect(await profile(c)).toMatchObject({ ownerEmail: 'new-owner@example.com', name: 'Initech', plan: 'pro' });
+  });
 });
