@@ -13,6 +13,8 @@ export interface IngestDeps {
   readOptions: ReadOptions;
   /** Rows folded into DynamoDB at a time: bounds memory however large the file is. */
   chunkRows?: number;
+  /** Bound of the quarantine file (default 64 MB). */
+  maxQuarantineBytes?: number;
 }
 
 export interface FileReport {
@@ -27,6 +29,8 @@ export interface FileReport {
   /** Why the file could not be read (status "failed"). */
   error?: string;
   quarantineKey?: string;
+  /** Bad rows counted but not written to the quarantine file (past its size bound). */
+  quarantineNotListed?: number;
   failedKey?: string;
 }
 
@@ -37,6 +41,12 @@ export const failedReportKeyFor = (key: string) => `failed/${key}.error.json`;
 const DEFAULT_CHUNK_ROWS = 20_000;
 /** Longest raw text kept per quarantined row: enough to find the row, bounded for huge fields. */
 const MAX_RAW = 2_000;
+/**
+ * Bound of the quarantine file (held in memory until the file is done): a file whose every row is bad
+ * (e.g. a currency missing from fxRates) must still end with a report, not an out-of-memory crash.
+ * Every bad row is still counted.
+ */
+const MAX_QUARANTINE_BYTES = 64 * 1024 * 1024;
 
 function toChanges(record: BillingRecord, at: number, source: LedgerChange['source']): LedgerChange[] {
     switch (record.kind) {
@@ -77,6 +87,7 @@ export async function ingestBillingFile(deps: IngestDeps, object: ObjectCreated)
   };
   const startedAt = new Date().toISOString();
   const quarantine: string[] = [];
+  let quarantineBytes = 0;
   let pending = new Map<string, LedgerChange[]>();
   let pendingRows = 0;
 
@@ -99,7 +110,13 @@ export async function ingestBillingFile(deps: IngestDeps, object: ObjectCreated)
         report.rows++;
         if (!row.ok) {
           report.quarantined++;
-          quarantine.push(JSON.stringify({ line: row.line, reason: row.reason, raw: row.raw.slice(0, MAX_RAW) }));
+          const entry = JSON.stringify({ line: row.line, reason: row.reason, raw: row.raw.slice(0, MAX_RAW) });
+          if (quarantineBytes + entry.length <= (deps.maxQuarantineBytes ?? MAX_QUARANTINE_BYTES)) {
+            quarantine.push(entry);
+            quarantineBytes += entry.length + 1;
+          } else {
+            report.quarantineNotListed = (report.quarantineNotListed ?? 0) + 1;
+          }
           continue;
         }
         const source = { key: object.key, line: row.line };

@@ -5,6 +5,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { makeBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
+import { ingestBillingFile } from '../../../lambdas/ingest-billing/ingest-file';
 import { parseConfig } from '../../../lambdas/shared/config';
 import { keys } from '../../../lambdas/store/keys';
 import { profileToTimeline } from '../../../lambdas/store/profile-reader';
@@ -378,5 +379,29 @@ describe('billing ingest on the embedded stack', () => {
     await deliver(older, olderTag, '2026-12-01T00:00:00Z');
     // The owner from the later file stays; the fields only the earlier file carries are kept too.
     expect(await profile(c)).toMatchObject({ ownerEmail: 'new-owner@example.com', name: 'Initech', plan: 'pro' });
+  });
+
+  it('bounds the quarantine file when every row is bad, and still counts and records them all', async () => {
+    local.stack.queue.unsubscribe();
+    const key = `exports/${uniq('all-bad')}.csv`;
+    const rows = [HEADER, ...Array.from({ length: 500 }, (_, i) => `in_${i},1,cust,s,pro,10,JPY,2026-01-01,2026-02-01,paid`)];
+    const eTag = (await local.stack.clients.s3.send(new PutObjectCommand({ Bucket: local.stack.bucketName, Key: key, Body: rows.join('\n') }))).ETag ?? '';
+    const report = await ingestBillingFile(
+      {
+        dynamo: local.stack.clients.dynamo,
+        s3: local.stack.clients.s3,
+        tableName: local.stack.tableName,
+        readOptions: { reportingCurrency: 'USD', fxRates: {} },
+        maxQuarantineBytes: 10_000,
+      },
+      { bucket: local.stack.bucketName, key, size: 1, eTag, eventTime: Date.now() },
+    );
+    expect(report).toMatchObject({ status: 'done', rows: 500, quarantined: 500, ingested: 0 });
+    const listed = (await readText(`quarantine/${key}.errors.jsonl`))!.trim().split('\n');
+    expect(listed.length).toBeGreaterThan(10);
+    expect(listed.length + report.quarantineNotListed!).toBe(500);
+    expect(JSON.parse(listed[0]!)).toMatchObject({ line: 2, reason: expect.stringMatching(/JPY/) });
+    const [file] = await fileRecords(key);
+    expect(file).toMatchObject({ quarantined: 500, quarantineNotListed: 500 - listed.length });
   });
 });
