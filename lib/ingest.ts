@@ -65,8 +65,10 @@ export class BillingIngest extends Construct {
     }
 
     grantTable(role, props.table);
-    // Deleting is part of moving an unreadable file to failed/ (SPEC §1.3: copy, then delete).
-    grantObjects(role, props.bucket, ['s3:GetObject', 's3:DeleteObject'], [PREFIX.exports, PREFIX.events], 'reads dropped files, moves unreadable ones to failed/');
+    grantObjects(role, props.bucket, ['s3:GetObject'], [PREFIX.exports, PREFIX.events], 'reads dropped files');
+    // Deleting is part of moving an unreadable billing export to failed/ (copy, then delete); event
+    // files are never moved.
+    grantObjects(role, props.bucket, ['s3:DeleteObject'], [PREFIX.exports], 'moves unreadable exports to failed/');
     grantObjects(role, props.bucket, ['s3:PutObject'], [PREFIX.quarantine, PREFIX.failed], 'writes row errors and failed files');
 
     acknowledge(fn, 'Serverless-LambdaDLQ', 'Invoked synchronously by the SQS event source: failed messages go to the queue\'s own dead-letter queue (maxReceiveCount 5), a function DLQ would never receive anything.');

@@ -73,6 +73,17 @@ export async function expandBillingPaths(path: string): Promise<{ path: string; 
     .map((file) => ({ path: file, key: `exports/${relative(path, file).split('\\').join('/')}` }));
 }
 
+/** Two inputs with the same name (`a/invoices.csv`, `b/invoices.csv`) must not become one S3 object. */
+export function uniqueKeys(files: { path: string; key: string }[]): { path: string; key: string }[] {
+  const used = new Set<string>();
+  return files.map((file) => {
+    let key = file.key;
+    for (let n = 2; used.has(key); n++) key = file.key.replace(/^exports\//, `exports/${n}/`);
+    used.add(key);
+    return { ...file, key };
+  });
+}
+
 /**
  * Runs the whole pipeline on a fresh embedded stack through the real handlers and event paths:
  * billing files → S3 → SQS-shaped notifications → ingest Lambda; event files → HTTP API adapter →
@@ -81,10 +92,11 @@ export async function expandBillingPaths(path: string): Promise<{ path: string; 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const progress = options.progress ?? (() => undefined);
   const { config } = options;
-  const [billingFiles, eventFiles] = await Promise.all([
-    Promise.all(options.billing.map(expandBillingPaths)).then((lists) => lists.flat()),
+  const [billingLists, eventFiles] = await Promise.all([
+    Promise.all(options.billing.map(expandBillingPaths)),
     Promise.all(options.events.map(expandEventPaths)).then((lists) => lists.flat()),
   ]);
+  const billingFiles = uniqueKeys(billingLists.flat());
 
   progress('starting the embedded AWS stack (DynamoDB Local, S3, SES)…');
   const stack = await startEmbeddedStack({ ses: true, namePrefix: 'churnwatch' });

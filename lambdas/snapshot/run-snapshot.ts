@@ -26,6 +26,22 @@ export interface SnapshotRun {
 
 export const reportPrefix = (asOf: Day) => `reports/${asOf}/`;
 
+/** Well under DynamoDB's 400 KB item limit. */
+const MAX_SUMMARY_CHARS = 300_000;
+
+/**
+ * What the snapshot item keeps, queryable by date: everything but the at-risk list (unbounded; it
+ * lives in S3). Segments and churn reasons are keyed by text from the exports (plans, free-text
+ * reasons): should they make the item too large, it keeps the headline figures only and the S3
+ * snapshot.json, referenced from the item, has the rest.
+ */
+export function snapshotSummary(snapshot: Snapshot, maxChars = MAX_SUMMARY_CHARS): Partial<Omit<Snapshot, 'atRisk'>> {
+  const { atRisk: _atRisk, ...full } = snapshot;
+  if (JSON.stringify(full).length <= maxChars) return full;
+  const { byPlan: _p, churnReasons: _r, cohorts: _c, byTier: _t, byLifecycle: _l, ...headline } = full;
+  return headline;
+}
+
 /**
  * Computes the snapshot for `asOf` from the customer profiles, stores its summary in DynamoDB (one
  * item per date: the history) and writes snapshot.json, at-risk.csv and report.html to S3.
@@ -55,9 +71,7 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day): Promise<Snapsh
     put(s3, bucketName, reportKeys.html, renderReportHtml(snapshot), 'text/html; charset=utf-8'),
   ]);
 
-  // The summary item keeps every headline figure queryable by date; the at-risk list (unbounded)
-  // lives in S3 and is referenced by key.
-  const { atRisk, ...summary } = snapshot;
+  const summary = snapshotSummary(snapshot);
   await dynamo.send(
     new PutCommand({
       TableName: tableName,
@@ -67,7 +81,7 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day): Promise<Snapsh
         asOf,
         computedAt: new Date().toISOString(),
         summary: JSON.stringify(summary),
-        atRiskCount: atRisk.length,
+        atRiskCount: snapshot.atRisk.length,
         reportKey: reportKeys.json,
         customersScanned: builder.size,
       },

@@ -335,7 +335,7 @@ describe('IAM', () => {
         .sort();
     };
     expect(s3Grants('ingest-billing')).toEqual(
-      ['s3:DeleteObject /events/*', 's3:DeleteObject /exports/*', 's3:GetObject /events/*', 's3:GetObject /exports/*', 's3:PutObject /failed/*', 's3:PutObject /quarantine/*'],
+      ['s3:DeleteObject /exports/*', 's3:GetObject /events/*', 's3:GetObject /exports/*', 's3:PutObject /failed/*', 's3:PutObject /quarantine/*'],
     );
     expect(s3Grants('snapshot')).toEqual(['s3:PutObject /reports/*']);
     expect(s3Grants('digest')).toEqual(['s3:GetObject /reports/*']);
