@@ -94,6 +94,10 @@ export async function ingestBillingFile(deps: IngestDeps, object: ObjectCreated)
   const flush = async () => {
     if (pendingRows === 0) return;
     const applied = await applyLedgerChanges(dynamo, tableName, pending);
+    for (const { source, reason } of applied.rejected) {
+      report.quarantined++;
+      quarantine.push(JSON.stringify({ line: source.line, reason, raw: '' }));
+    }
     report.ingested += applied.ingested;
     report.unchanged += applied.unchanged;
     report.writeRequests += applied.writeRequests;

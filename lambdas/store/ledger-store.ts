@@ -47,9 +47,29 @@ export interface ApplyResult {
   /** Ledger/cancellation items written. */
   ledgerItemsWritten: number;
   profilesWritten: number;
+  /** Changes not applied, with the reason (a customer whose profile would outgrow an item). */
+  rejected: { source: ChangeSource; reason: string }[];
 }
 
 const MAX_PROFILE_ATTEMPTS = 8;
+/**
+ * A profile is one DynamoDB item (400 KB at most). A customer whose ledger would outgrow it (about
+ * 1,800 Stripe-style lines) has those rows rejected with this reason instead of failing the file.
+ */
+export const PROFILE_BYTES_LIMIT = 380_000;
+
+/** Approximate item size of a profile once `ledger` is replaced (attribute names and values). */
+function profileBytes(item: Item | undefined, ledger: string): number {
+  let bytes = ledger.length + 'ledger'.length;
+  for (const [name, value] of Object.entries(item ?? {})) {
+    if (name === 'ledger') continue;
+    bytes += name.length + (typeof value === 'string' ? Buffer.byteLength(value) : JSON.stringify(value ?? null).length);
+  }
+  return bytes;
+}
+
+const tooLarge = (err: unknown) =>
+  (err as { name?: string }).name === 'ValidationException' && /size/i.test((err as Error).message);
 const ATTRIBUTE_FIELDS = ['name', 'ownerEmail', 'plan', 'segment', 'createdAt'] as const;
 
 interface ProfileSnapshot {
@@ -141,7 +161,7 @@ export async function applyLedgerChanges(
   tableName: string,
   byCustomer: Map<string, LedgerChange[]>,
 ): Promise<ApplyResult> {
-  const result: ApplyResult = { ingested: 0, unchanged: 0, writeRequests: 0, ledgerItemsWritten: 0, profilesWritten: 0 };
+  const result: ApplyResult = { ingested: 0, unchanged: 0, writeRequests: 0, ledgerItemsWritten: 0, profilesWritten: 0, rejected: [] };
   const customerIds = [...byCustomer.keys()];
   const { items } = await batchGet(
     dynamo,
@@ -170,21 +190,29 @@ export async function applyLedgerChanges(
 
   await runWithConcurrency([...merged.keys()], 8, async (customerId) => {
     let state = merged.get(customerId)!;
+    let stored = profiles.get(customerId);
     const changes = byCustomer.get(customerId)!;
+    const reject = () => {
+      const reason = `customer ${customerId}: its ledger would exceed what one profile item holds (${PROFILE_BYTES_LIMIT.toLocaleString('en-US')} bytes, about 1,800 invoice lines); these rows were not applied`;
+      for (const change of changes) if (change.kind !== 'attributes' || !change.incidental) result.rejected.push({ source: change.source, reason });
+    };
     for (let attempt = 0; ; attempt++) {
       if (!state.dirty) break;
+      if (profileBytes(stored, encodeLedger(state.profile.ledger)) > PROFILE_BYTES_LIMIT) return reject();
       try {
         result.writeRequests++;
         await writeProfile(dynamo, tableName, customerId, state.profile);
         result.profilesWritten++;
         break;
       } catch (err) {
+        if (tooLarge(err)) return reject();
         // A usage transaction on the same profile makes a plain update fail with a transaction
         // conflict; a concurrent billing file makes the version check fail. Both: re-read, re-merge.
         const contended = err instanceof ConditionalCheckFailedException || err instanceof TransactionConflictException;
         if (!contended || attempt + 1 >= MAX_PROFILE_ATTEMPTS) throw err;
         await backoff(attempt);
         const fresh = await dynamo.send(new GetCommand({ TableName: tableName, Key: keys.profile(customerId), ConsistentRead: true }));
+        stored = fresh.Item;
         const profile = readProfile(fresh.Item);
         state = { profile, ...mergeChanges(profile, changes) };
       }

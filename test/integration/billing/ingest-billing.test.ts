@@ -404,4 +404,23 @@ describe('billing ingest on the embedded stack', () => {
     const [file] = await fileRecords(key);
     expect(file).toMatchObject({ quarantined: 500, quarantineNotListed: 500 - listed.length });
   });
+
+  it('rejects, with a clear reason, the rows of a customer whose ledger would outgrow its profile, and ingests the others', async () => {
+    subscribe();
+    const big = uniq('huge');
+    const small = uniq('small');
+    const id = (i: number) => `in_${'x'.repeat(120)}_${i}`;
+    const rows = [HEADER, `in_s,1,${small},s,pro,10,USD,2026-01-01,2026-02-01,paid`];
+    for (let i = 0; i < 2_200; i++) rows.push(`${id(i)},li_${'y'.repeat(40)},${big},sub_big,pro,5,USD,2026-01-01,2026-02-01,paid`);
+    const key = `exports/${uniq('huge')}.csv`;
+    await drop(key, rows.join('\n'));
+    expect(local.stack.queue.deadLetters).toHaveLength(0);
+    expect(profileToTimeline((await profile(small))!).lines).toHaveLength(1);
+    expect(await profile(big)).toBeUndefined();
+    const [file] = await fileRecords(key);
+    expect(file).toMatchObject({ status: 'done', rows: 2_201, ingested: 1, quarantined: 2_200 });
+    const first = JSON.parse((await readText(`quarantine/${key}.errors.jsonl`))!.split('\n')[0]!) as { line: number; reason: string };
+    expect(first.line).toBe(3);
+    expect(first.reason).toMatch(new RegExp(`customer ${big}: its ledger would exceed what one profile item holds`));
+  });
 });
