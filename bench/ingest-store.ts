@@ -75,7 +75,7 @@ export const ingestStoreBench: BenchModule = {
       return [
         { name: 'ingest.storeRowsPerSec', value: rows / first.seconds, unit: 'rows/s', note: `${rows} rows, ${customers} customers, handler + DynamoDB Local` },
         { name: 'ingest.writesPer1000Rows', value: perThousand(first.writes), unit: 'requests', note: 'new file (target ≪ 1000: BatchWriteItem + one profile update per customer)' },
-        { name: 'ingest.redropWritesPer1000Rows', value: perThousand(again.writes), unit: 'requests', note: 'same file again (file record only)' },
+        { name: 'ingest.redropWritesPer1000Rows', value: perThousand(again.writes), unit: 'requests', note: 'same file again: no ledger item; one profile update per customer (newer version times) and the file record' },
         { name: 'ingest.redropLedgerWrites', value: last.ledgerItemsWritten, unit: 'items', note: 'ledger items written by the re-drop (target 0)' },
       ] satisfies Figure[];
     } finally {

@@ -38,7 +38,7 @@ export const quarantineKeyFor = (key: string) => `quarantine/${key}.errors.jsonl
 export const failedKeyFor = (key: string) => `failed/${key}`;
 export const failedReportKeyFor = (key: string) => `failed/${key}.error.json`;
 
-const DEFAULT_CHUNK_ROWS = 20_000;
+const DEFAULT_CHUNK_ROWS = 50_000;
 /** Longest raw text kept per quarantined row: enough to find the row, bounded for huge fields. */
 const MAX_RAW = 2_000;
 /**
