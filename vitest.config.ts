@@ -10,6 +10,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // One DynamoDB Local for the whole run; each test file creates its own table (docs/local-stack.md).
     globalSetup: ['test/support/global-setup.ts'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     // The handlers' structured logs and EMF metrics are for CloudWatch; tests assert on state instead.
     env: {
       POWERTOOLS_LOG_LEVEL: 'SILENT',
