@@ -1,3 +1,4 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { addDays } from '../domain/dates';
 import type { CustomerTimeline, Day } from '../domain/types';
@@ -6,6 +7,8 @@ import { decodeLedger } from './ledger-state';
 import { decodeUsageProfile, readActivityDays } from './usage-store';
 
 export interface ScanStats {
+  /** Parallel scan segments used. */
+  segments: number;
   /** Read capacity units the scan consumed, as DynamoDB reports them. */
   readUnits: number;
   itemsRead: number;
@@ -24,8 +27,8 @@ export async function scanProfiles(
   onPage: (items: Record<string, unknown>[]) => Promise<void> | void,
   opts: { segments?: number } = {},
 ): Promise<ScanStats> {
-  const segments = opts.segments ?? 4;
-  const stats: ScanStats = { readUnits: 0, itemsRead: 0, requests: 0 };
+  const segments = opts.segments ?? (await scanSegmentsFor(dynamo, tableName));
+  const stats: ScanStats = { readUnits: 0, itemsRead: 0, requests: 0, segments };
   await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
       let startKey: Record<string, unknown> | undefined;
@@ -49,6 +52,22 @@ export async function scanProfiles(
     }),
   );
   return stats;
+}
+
+/** Profiles per scan segment: small segments keep every page cheap and the scan parallel. */
+const PROFILES_PER_SEGMENT = 2_500;
+const MIN_SEGMENTS = 4;
+const MAX_SEGMENTS = 64;
+
+/**
+ * Segments for the parallel scan, from the owner index's item count (DynamoDB refreshes it about every
+ * six hours, close enough to size the work): one per ~2,500 profiles, 4 to 64.
+ */
+export async function scanSegmentsFor(dynamo: DynamoDBDocumentClient, tableName: string): Promise<number> {
+  const out = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+  const index = out.Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === TABLE_INDEX_BY_OWNER);
+  const count = index?.ItemCount ?? 0;
+  return Math.min(MAX_SEGMENTS, Math.max(MIN_SEGMENTS, Math.ceil(count / PROFILES_PER_SEGMENT)));
 }
 
 const customerIdOf = (item: Record<string, unknown>) =>

@@ -72,5 +72,7 @@ describe('a back-dated snapshot', () => {
     );
     expect(run.stats.backfilledActivity).toBe(0);
     expect(run.stats.itemsRead).toBe(2);
+    // Two profiles: the minimum of 4 segments (one per 2,500 profiles otherwise).
+    expect(run.stats.segments).toBe(4);
   });
 });
