@@ -8,6 +8,8 @@ export interface CohortMember {
   /** Month index (see dates.monthIndexOfNum) of the first active day. */
   cohortMonth: number;
   series: MrrSeries;
+  /** Active on a month end before the kept lines (archived history), when known. */
+  archivedActiveOn?: (day: number) => boolean;
 }
 
 export interface Cohort {
@@ -22,12 +24,12 @@ export interface Cohort {
  * or on asOf for the period's own month, which is incomplete.
  */
 export function buildCohorts(members: Iterable<CohortMember>, periodMonth: number, asOf: number): Cohort[] {
-  const byMonth = new Map<number, MrrSeries[]>();
+  const byMonth = new Map<number, CohortMember[]>();
   for (const m of members) {
     if (m.cohortMonth > periodMonth) continue;
     let list = byMonth.get(m.cohortMonth);
     if (!list) byMonth.set(m.cohortMonth, (list = []));
-    list.push(m.series);
+    list.push(m);
   }
   const months = [...byMonth.keys()].sort((a, b) => a - b).slice(-COHORT_COUNT);
   return months.map((month) => {
@@ -36,7 +38,7 @@ export function buildCohorts(members: Iterable<CohortMember>, periodMonth: numbe
     for (let m = month + 1; m <= periodMonth; m++) {
       const day = m === periodMonth ? asOf : monthEndNum(m);
       let active = 0;
-      for (const s of series) if (s.at(day) > 0) active++;
+      for (const s of series) if (s.series.at(day) > 0 || s.archivedActiveOn?.(day)) active++;
       retention.push(active / series.length);
     }
     return { cohort: monthKey(month), size: series.length, retention };

@@ -76,6 +76,7 @@ export interface CustomerFacts {
   movement: Movement;
   firstActiveDay: number | undefined;
   series: MrrSeries;
+  archivedActiveOn: ((day: number) => boolean) | undefined;
   /** Plan carrying most of the open MRR (customers with open > 0 only). */
   openPlan: string | undefined;
   /** MRR on each of calendar.trendDays. */
@@ -98,7 +99,7 @@ export function customerFacts(
   const { series } = built;
   const open = series.at(cal.openDay);
   const close = series.at(cal.closeDay);
-  const firstActiveDay = series.firstActiveDay();
+  const firstActiveDay = earliest(series.firstActiveDay(), customer.archivedFirstActiveDay);
   const activeBefore = firstActiveDay !== undefined && firstActiveDay < cal.periodStart;
   const activeDuring = open > 0 || close > 0 || series.activeWithin(cal.periodStart, cal.closeDay);
   const movement = classifyMovement(open, close, activeBefore, activeDuring);
@@ -152,6 +153,7 @@ export function customerFacts(
     movement,
     firstActiveDay,
     series,
+    archivedActiveOn: archivedMonthEndLookup(customer.archivedMonthEnds),
     openPlan,
     trend,
     mrrAtD0: series.at(cal.d0),
@@ -159,6 +161,19 @@ export function customerFacts(
     atRisk,
     linesWithoutFxRate: built.skippedByCurrency,
   };
+}
+
+/** Reads the archived month-end bitmap: active on the last day of an archived month. */
+function archivedMonthEndLookup(archived: CustomerTimeline['archivedMonthEnds']): ((day: number) => boolean) | undefined {
+  if (!archived) return undefined;
+  const from = monthIndexOfNum(dayNum(`${archived.from}-01`));
+  return (day) => archived.bits[monthIndexOfNum(day) - from] === '1' && day === monthEndNum(monthIndexOfNum(day));
+}
+
+function earliest(day: number | undefined, archived: Day | undefined): number | undefined {
+  if (archived === undefined) return day;
+  const a = dayNum(archived);
+  return day === undefined || a < day ? a : day;
 }
 
 /**
@@ -284,7 +299,7 @@ export function aggregate(facts: readonly CustomerFacts[], settings: EngineSetti
   const cohortMembers = [];
   for (const f of facts) {
     if (f.firstActiveDay !== undefined && f.firstActiveDay <= cal.closeDay) {
-      cohortMembers.push({ cohortMonth: monthIndexOfNum(f.firstActiveDay), series: f.series });
+      cohortMembers.push({ cohortMonth: monthIndexOfNum(f.firstActiveDay), series: f.series, archivedActiveOn: f.archivedActiveOn });
     }
   }
 

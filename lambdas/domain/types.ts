@@ -65,6 +65,16 @@ export interface CustomerTimeline {
   firstEventDay?: Day;
   /** First day each feature was used (may lie outside `activity`). */
   featureFirstSeen: Record<string, Day>;
+  /**
+   * First active day established by lines no longer in `lines` (a long history whose settled lines
+   * were archived out of the profile). Taken as the customer's first active day when earlier.
+   */
+  archivedFirstActiveDay?: Day;
+  /**
+   * Whether the archived lines made the customer active on each month's last day: `bits[i]` is '1'
+   * for month `from` + i (`from` is `YYYY-MM`). Lets cohort retention look back past the kept lines.
+   */
+  archivedMonthEnds?: { from: string; bits: string };
 }
 
 export interface EngineSettings {

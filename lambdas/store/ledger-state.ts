@@ -1,4 +1,6 @@
-import type { Cancellation, LedgerLine, LineStatus } from '../domain/types';
+import { createHash } from 'node:crypto';
+import { addMonthsClamped, dayNum, monthEndNum, monthIndexOfNum, monthKey, monthStartNum } from '../domain/dates';
+import { MRR_STATUSES, type Cancellation, type Day, type LedgerLine, type LineStatus } from '../domain/types';
 
 /**
  * The ledger part of a customer profile: the current version of each line and cancellation, with the
@@ -13,9 +15,20 @@ export interface Versioned<T> {
 export interface LedgerState {
   lines: Map<string, Versioned<LedgerLine>>;
   cancellations: Map<string, Versioned<Cancellation>>;
+  /** Settled lines moved out of a long history: what the profile still needs to know of them. */
+  archive: LedgerArchive;
 }
 
-export const emptyLedger = (): LedgerState => ({ lines: new Map(), cancellations: new Map() });
+export interface LedgerArchive {
+  /** First day an archived recurring line started, i.e. the customer's first active day among them. */
+  firstActiveDay?: Day;
+  /** 8-byte hashes of the archived lines (identity and content): an export that repeats one is unchanged. */
+  hashes: Set<string>;
+  /** Month ends on which the archived lines made the customer active (cohort retention looks back). */
+  monthEnds?: { from: string; bits: string };
+}
+
+export const emptyLedger = (): LedgerState => ({ lines: new Map(), cancellations: new Map(), archive: { hashes: new Set() } });
 
 /** Identity of a line: (invoice_id, line_id). A unit separator cannot occur in either id. */
 export const lineIdentity = (line: Pick<LedgerLine, 'invoiceId' | 'lineId'>): string =>
@@ -49,6 +62,8 @@ interface EncodedLedger {
   v: 1;
   l: EncodedLine[];
   c: EncodedCancellation[];
+  /** Archive: first active day, line hashes. */
+  a?: { f: string | null; h: string[]; m?: { from: string; bits: string } };
 }
 
 const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
@@ -82,6 +97,10 @@ export function encodeLedger(state: LedgerState): string {
     c.push([x.subscriptionId, x.effectiveAt, orNull(x.canceledAt), orNull(x.reason), orNull(x.feedback), at]);
   }
   const encoded: EncodedLedger = { v: 1, l, c };
+  if (state.archive.hashes.size > 0) {
+    encoded.a = { f: orNull(state.archive.firstActiveDay), h: [...state.archive.hashes] };
+    if (state.archive.monthEnds) encoded.a.m = state.archive.monthEnds;
+  }
   return JSON.stringify(encoded);
 }
 
@@ -89,6 +108,9 @@ export function decodeLedger(text: string | undefined): LedgerState {
   const state = emptyLedger();
   if (!text) return state;
   const encoded = JSON.parse(text) as EncodedLedger;
+  if (encoded.a) {
+    state.archive = withoutUndefined({ firstActiveDay: orUndefined(encoded.a.f), hashes: new Set(encoded.a.h), monthEnds: encoded.a.m });
+  }
   for (const [invoiceId, lineId, amount, currency, ps, pe, status, sub, plan, iss, qty, at] of encoded.l) {
     const value: LedgerLine = withoutUndefined({
       invoiceId,
@@ -149,8 +171,90 @@ function mergeOne<T extends object>(
   return 'ingested';
 }
 
-export const mergeLine = (state: LedgerState, line: LedgerLine, at: number): MergeOutcome =>
-  mergeOne(state.lines, lineIdentity(line), { value: line, at });
+export function mergeLine(state: LedgerState, line: LedgerLine, at: number): MergeOutcome {
+  const id = lineIdentity(line);
+  // A cumulative export repeats lines that were archived out of the profile: same content, nothing to do.
+  if (state.archive.hashes.size > 0 && !state.lines.has(id) && state.archive.hashes.has(lineHash(line))) return 'unchanged';
+  return mergeOne(state.lines, id, { value: line, at });
+}
+
+/** 8 bytes (base64) of SHA-256 over a line's identity and content. */
+export function lineHash(line: LedgerLine): string {
+  const content = [line.invoiceId, line.lineId, line.amount, line.currency, line.periodStart ?? null, line.periodEnd ?? null, line.status, line.subscriptionId ?? null, line.plan ?? null, line.issuedAt ?? null, line.quantity ?? null];
+  return createHash('sha256').update(JSON.stringify(content)).digest().subarray(0, 8).toString('base64');
+}
+
+/** Months of lines a profile keeps when it archives: the 12-month figures, the trend and a margin. */
+export const ARCHIVE_KEEP_MONTHS = 15;
+
+/** The day a line last matters on: its period end, or for a one-time charge its issue or start day. */
+const lastDayOf = (line: LedgerLine): Day | undefined => line.periodEnd ?? line.issuedAt ?? line.periodStart;
+
+/**
+ * Moves the lines that ended more than ARCHIVE_KEEP_MONTHS before the customer's latest line out of
+ * the profile, remembering the first active day they establish and their hashes. Every figure of a
+ * snapshot dated within those months is unchanged (they only looked back for the first active day);
+ * the `LINE#` items keep the full history. Returns the number of lines archived.
+ */
+export function archiveOldLines(state: LedgerState): number {
+  let latest: Day | undefined;
+  for (const { value } of state.lines.values()) {
+    const last = lastDayOf(value);
+    if (last && (!latest || last > latest)) latest = last;
+  }
+  if (!latest) return 0;
+  const keepFrom = addMonthsClamped(latest, -ARCHIVE_KEEP_MONTHS);
+  let archived = 0;
+  const moved: LedgerLine[] = [];
+  for (const [id, { value }] of state.lines) {
+    const last = lastDayOf(value);
+    if (last && last >= keepFrom) continue;
+    const recurring = value.periodStart && value.periodEnd && value.periodStart < value.periodEnd;
+    if (recurring && MRR_STATUSES.has(value.status) && value.amount > 0) {
+      const first = state.archive.firstActiveDay;
+      if (!first || value.periodStart! < first) state.archive.firstActiveDay = value.periodStart;
+    }
+    state.archive.hashes.add(lineHash(value));
+    state.lines.delete(id);
+    moved.push(value);
+    archived++;
+  }
+  if (moved.length) state.archive.monthEnds = archiveMonthEnds(state, moved);
+  return archived;
+}
+
+/**
+ * Adds the month ends the moved lines cover to the archive's bitmap. "Active" on a month end: a
+ * paid, open or failed line with a positive amount covers it and its subscription was not cancelled
+ * by then (credits are not netted: the archive keeps positivity, not amounts).
+ */
+function archiveMonthEnds(state: LedgerState, moved: LedgerLine[]): { from: string; bits: string } | undefined {
+  const active = new Set<number>();
+  const previous = state.archive.monthEnds;
+  if (previous) {
+    const from = monthIndexOfNum(dayNum(`${previous.from}-01`));
+    for (let i = 0; i < previous.bits.length; i++) if (previous.bits[i] === '1') active.add(from + i);
+  }
+  const cancelled = new Map([...state.cancellations.values()].map(({ value }) => [value.subscriptionId, dayNum(value.effectiveAt)]));
+  for (const line of moved) {
+    if (!line.periodStart || !line.periodEnd || !MRR_STATUSES.has(line.status) || line.amount <= 0) continue;
+    const start = dayNum(line.periodStart);
+    let end = dayNum(line.periodEnd);
+    const cancel = line.subscriptionId ? cancelled.get(line.subscriptionId) : undefined;
+    if (cancel !== undefined) end = Math.min(end, cancel);
+    for (let m = monthIndexOfNum(start); monthStartNum(m) < end; m++) {
+      const monthEnd = monthEndNum(m);
+      if (monthEnd >= start && monthEnd < end) active.add(m);
+    }
+  }
+  if (active.size === 0) return previous;
+  const months = [...active].sort((a, b) => a - b);
+  const first = months[0]!;
+  const last = months[months.length - 1]!;
+  let bits = '';
+  for (let m = first; m <= last; m++) bits += active.has(m) ? '1' : '0';
+  return { from: monthKey(first), bits };
+}
 
 export const mergeCancellation = (state: LedgerState, cancellation: Cancellation, at: number): MergeOutcome =>
   mergeOne(state.cancellations, cancellation.subscriptionId, { value: cancellation, at });

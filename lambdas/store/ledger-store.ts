@@ -4,6 +4,7 @@ import type { Cancellation, LedgerLine } from '../domain/types';
 import { backoff, batchGet, batchPut, runWithConcurrency, type Item } from './batch';
 import { keys } from './keys';
 import {
+  archiveOldLines,
   decodeLedger,
   encodeLedger,
   mergeCancellation,
@@ -57,6 +58,11 @@ const MAX_PROFILE_ATTEMPTS = 8;
  * 1,800 Stripe-style lines) has those rows rejected with this reason instead of failing the file.
  */
 export const PROFILE_BYTES_LIMIT = 380_000;
+/**
+ * Past this size the profile's ledger archives its settled lines (those that ended more than 15
+ * months before the latest): a long history then stays far below the item limit.
+ */
+export const ARCHIVE_AT_BYTES = 150_000;
 
 /** Approximate item size of a profile once `ledger` is replaced (attribute names and values). */
 function profileBytes(item: Item | undefined, ledger: string): number {
@@ -193,11 +199,12 @@ export async function applyLedgerChanges(
     let stored = profiles.get(customerId);
     const changes = byCustomer.get(customerId)!;
     const reject = () => {
-      const reason = `customer ${customerId}: its ledger would exceed what one profile item holds (${PROFILE_BYTES_LIMIT.toLocaleString('en-US')} bytes, about 1,800 invoice lines); these rows were not applied`;
+      const reason = `customer ${customerId}: its ledger would exceed what one profile item holds (${PROFILE_BYTES_LIMIT.toLocaleString('en-US')} bytes, about 1,800 invoice lines within 15 months); these rows were not applied`;
       for (const change of changes) if (change.kind !== 'attributes' || !change.incidental) result.rejected.push({ source: change.source, reason });
     };
     for (let attempt = 0; ; attempt++) {
       if (!state.dirty) break;
+      if (encodeLedger(state.profile.ledger).length > ARCHIVE_AT_BYTES) archiveOldLines(state.profile.ledger);
       if (profileBytes(stored, encodeLedger(state.profile.ledger)) > PROFILE_BYTES_LIMIT) return reject();
       try {
         result.writeRequests++;

@@ -90,6 +90,8 @@ export function profileToTimeline(item: Record<string, unknown>): CustomerTimeli
     activity: usage.activity,
     firstEventDay: usage.firstEventDay,
     featureFirstSeen: usage.featureFirstSeen,
+    archivedFirstActiveDay: ledger.archive.firstActiveDay,
+    archivedMonthEnds: ledger.archive.monthEnds,
   };
 }
 
