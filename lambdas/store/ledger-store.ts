@@ -204,11 +204,12 @@ export async function applyLedgerChanges(
     };
     for (let attempt = 0; ; attempt++) {
       if (!state.dirty) break;
-      if (encodeLedger(state.profile.ledger).length > ARCHIVE_AT_BYTES) archiveOldLines(state.profile.ledger);
-      if (profileBytes(stored, encodeLedger(state.profile.ledger)) > PROFILE_BYTES_LIMIT) return reject();
+      let ledger = encodeLedger(state.profile.ledger);
+      if (ledger.length > ARCHIVE_AT_BYTES && archiveOldLines(state.profile.ledger) > 0) ledger = encodeLedger(state.profile.ledger);
+      if (profileBytes(stored, ledger) > PROFILE_BYTES_LIMIT) return reject();
       try {
         result.writeRequests++;
-        await writeProfile(dynamo, tableName, customerId, state.profile);
+        await writeProfile(dynamo, tableName, customerId, state.profile, ledger);
         result.profilesWritten++;
         break;
       } catch (err) {
@@ -244,12 +245,14 @@ async function writeProfile(
   tableName: string,
   customerId: string,
   profile: ProfileSnapshot,
+  /** The profile's ledger, encoded. */
+  ledger: string,
 ): Promise<void> {
   const names: Record<string, string> = { '#lv': 'lv', '#ledger': 'ledger' };
   const values: Record<string, unknown> = {
     ':old': profile.version,
     ':new': profile.version + 1,
-    ':ledger': encodeLedger(profile.ledger),
+    ':ledger': ledger,
     ':cid': customerId,
     ':type': 'profile',
     ':attrAt': JSON.stringify(profile.attributesAt),
