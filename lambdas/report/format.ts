@@ -76,9 +76,5 @@ export function formatMonth(value: string): string {
   return d.toLocaleDateString(LOCALE, { month: 'short', year: 'numeric', timeZone: 'UTC' });
 }
 
-/** The UTC day `offset` days from `day` (YYYY-MM-DD). */
-export function addDays(day: string, offset: number): string {
-  const [y, m, d] = day.split('-').map(Number);
-  const t = Date.UTC(y!, m! - 1, d!) + offset * 86_400_000;
-  return new Date(t).toISOString().slice(0, 10);
-}
+/** The UTC day `offset` days from `day` (YYYY-MM-DD): the engine's day arithmetic. */
+export { addDays } from '../domain/dates';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { addDays } from '../domain/dates';
 import type { Day, DayActivity } from '../domain/types';
 import type { UsageEvent } from '../formats/usage-event';
 import { PROFILE_ACTIVITY_DAYS } from './keys';
@@ -209,10 +210,7 @@ export interface TouchedDay {
   featuresUsed: string[];
 }
 
-export function addDays(day: Day, n: number): Day {
-  const t = Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10)));
-  return new Date(t + n * 86_400_000).toISOString().slice(0, 10);
-}
+export { addDays };
 
 /** First day kept in a profile whose latest event day is `lastEventDay`. */
 export function activityWindowStart(lastEventDay: Day): Day {
