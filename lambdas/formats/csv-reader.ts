@@ -2,7 +2,7 @@ import { UnreadableFileError, RowError } from './errors';
 import { detectCsvLayout, type CsvLayout } from './csv-header';
 import { CsvTokenizer } from './csv-tokenizer';
 import { BUILDERS, BuildContext, FIELDS, type Field, type RowSource } from './records';
-import { clipRaw, type ReadOptions, type ReadResult } from './read-result';
+import { INVALID_UTF8, clipRaw, type ReadOptions, type ReadResult } from './read-result';
 
 const ABSENT = -1;
 const FALLBACK = -2;
@@ -66,6 +66,10 @@ export async function* readCsvBatches(chunks: AsyncIterable<Buffer>, opts: ReadO
         return;
       }
       row!.row = fields;
+      if (tokenizer.invalidUtf8 && text.slice(start, end).includes('\uFFFD')) {
+        results.push({ ok: false, line, reason: INVALID_UTF8, raw: clipRaw(text.slice(start, end)) });
+        return;
+      }
       try {
         results.push({ ok: true, line, record: build!(row!, ctx!) });
       } catch (err) {

@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { UnreadableFileError } from './errors';
+import { Utf8Check } from './utf8';
 
 /**
  * A streaming RFC 4180 tokenizer for the billing-export hot path.
@@ -14,6 +15,12 @@ import { UnreadableFileError } from './errors';
  * Dialect: comma delimiter, `"` quote doubled inside quoted fields, records end at LF, CRLF or (when
  * the first line ends so) a lone CR; a UTF-8 BOM is dropped; empty lines are skipped; rows may have
  * any number of fields.
+ *
+ * Damage stays local: a malformed record (a quote never closed, or one closed before junk) is reported
+ * on its first physical line, and reading resumes at the next physical line, so the rows after a stray
+ * quote are recovered and every physical line is accounted for. A quoted field may span at most
+ * MAX_QUOTED_LINES line breaks and MAX_QUOTED_CHARS characters: past that, it is taken for a quote
+ * that is never closed rather than buffered on.
  */
 export interface CsvSink {
   /**
@@ -27,6 +34,14 @@ export interface CsvSink {
 
 /** A record (or unclosed quoted field) this long is not an export row; stop rather than buffer without bound. */
 export const MAX_RECORD_CHARS = 16 * 1024 * 1024;
+/** Line breaks a quoted field may contain before it is reported as a quote that is never closed. */
+export const MAX_QUOTED_LINES = 100;
+/**
+ * Characters a quoted field may hold before it is reported as a quote that is never closed: below
+ * MAX_RECORD_CHARS, so that such a quote costs one row, not the file. (Ignored columns may carry long
+ * texts: a 1 MB description is read whole.)
+ */
+export const MAX_QUOTED_CHARS = 8 * 1024 * 1024;
 
 const QUOTE = 34;
 const COMMA = 44;
@@ -66,13 +81,22 @@ export class CsvTokenizer {
   private failure = '';
   private failureAt = 0;
 
+  private readonly utf8 = new Utf8Check();
+  /**
+   * Set once the input held bytes that are not UTF-8: they decode to U+FFFD, so from then on a record
+   * containing U+FFFD may hide two different ids behind one text, and the reader refuses it.
+   */
+  invalidUtf8 = false;
+
   constructor(private readonly sink: CsvSink) {}
 
   write(chunk: Buffer): void {
+    if (!this.utf8.push(chunk)) this.invalidUtf8 = true;
     this.push(this.decoder.write(chunk), false);
   }
 
   end(): void {
+    if (!this.utf8.end()) this.invalidUtf8 = true;
     this.push(this.decoder.end(), true);
   }
 
@@ -156,9 +180,12 @@ export class CsvTokenizer {
     return pos;
   }
 
-  /** Skips a malformed record to the end of the physical line containing `at` (its break included). */
-  private fail(reason: string, text: string, at: number, final: boolean): number {
-    const br = text.indexOf(this.eolChar, at);
+  /**
+   * Skips a malformed record to the end of its first physical line (the record starts at `start`):
+   * the next line is read afresh, so a stray quote does not swallow the rows after it.
+   */
+  private fail(reason: string, text: string, start: number, final: boolean): number {
+    const br = text.indexOf(this.eolChar, start);
     if (br === -1 && !final) return INCOMPLETE;
     this.failure = reason;
     this.failureAt = br === -1 ? text.length : br;
@@ -188,8 +215,14 @@ export class CsvTokenizer {
         for (;;) {
           q = text.indexOf('"', segment);
           if (q === -1 || (q + 1 === n && !final)) {
+            const unclosed = this.quotedTooLong(text, pos, n);
+            if (unclosed) return this.fail(`quote not closed: field ${fields.length + 1} ${unclosed}`, text, start, final);
             if (!final) return INCOMPLETE;
-            return this.fail(`quote not closed: field ${fields.length + 1} runs to the end of the file`, text, n, true);
+            return this.fail(`quote not closed: field ${fields.length + 1} runs to the end of the file`, text, start, true);
+          }
+          if (q - pos > MAX_QUOTED_CHARS) {
+            const unclosed = this.quotedTooLong(text, pos, q);
+            if (unclosed) return this.fail(`quote not closed: field ${fields.length + 1} ${unclosed}`, text, start, final);
           }
           if (text.charCodeAt(q + 1) !== QUOTE) break;
           value += text.slice(segment, q + 1);
@@ -199,7 +232,11 @@ export class CsvTokenizer {
         fields.push(value);
         pos = q + 1;
         if (lineEnd !== -1 && lineEnd < pos) {
-          breaks += countBreaks(text, eol, lineEnd, pos);
+          const inField = countBreaks(text, eol, lineEnd, pos);
+          if (inField > MAX_QUOTED_LINES) {
+            return this.fail(`quote not closed: field ${fields.length} ${this.quotedTooLong(text, lineEnd, pos)}`, text, start, final);
+          }
+          breaks += inField;
           lineEnd = text.indexOf(this.eolChar, pos);
         }
         nextQuote = this.findQuote(text, pos);
@@ -220,7 +257,7 @@ export class CsvTokenizer {
         return this.fail(
           `unexpected ${JSON.stringify(text[pos])} after the closing quote of field ${fields.length} (expected a comma or the end of the line)`,
           text,
-          pos,
+          start,
           final,
         );
       }
@@ -239,7 +276,7 @@ export class CsvTokenizer {
         return this.fail(
           `a quote inside unquoted field ${fields.length + 1} (a field containing quotes must be quoted, with each inner quote doubled)`,
           text,
-          pos,
+          start,
           final,
         );
       }
@@ -247,6 +284,13 @@ export class CsvTokenizer {
       if (next !== -1) return this.emit(text, start, end, next, breaks);
       pos = end + 1;
     }
+  }
+
+  /** Why the quoted text `text[from, to)` cannot be one field, or '' when it may be. */
+  private quotedTooLong(text: string, from: number, to: number): string {
+    if (to - from > MAX_QUOTED_CHARS) return `runs past ${MAX_QUOTED_CHARS.toLocaleString('en-US')} characters`;
+    if (countBreaks(text, this.eol, from, to) > MAX_QUOTED_LINES) return `runs across more than ${MAX_QUOTED_LINES} lines`;
+    return '';
   }
 
   private findQuote(text: string, from: number): number {

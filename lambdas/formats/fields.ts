@@ -7,9 +7,21 @@ import { RowError } from './errors';
  * Each throws a RowError whose reason names the field and the problem.
  */
 
+/**
+ * Ids are DynamoDB key material (`CUST#<customer>`, `LINE#<invoice>#<line>`, keys at most 1,024 bytes
+ * for a sort key), so their bound is in UTF-8 bytes: 256 characters of Japanese are 768 bytes, and two
+ * of them plus the prefixes would not fit a sort key. Names and texts are values, bounded in characters.
+ */
 export const MAX_ID = 256;
 export const MAX_NAME = 512;
 export const MAX_TEXT = 2000;
+/** Local part and domain as SMTP allows (RFC 5321: a path of at most 256 octets, 254 usable). */
+export const MAX_EMAIL_BYTES = 254;
+/**
+ * The largest magnitude a JavaScript number (and the DynamoDB document client) holds exactly. An
+ * amount beyond it would be silently rounded, or make the client throw and lose the whole file.
+ */
+export const MAX_EXACT_AMOUNT = Number.MAX_SAFE_INTEGER;
 
 const quote = (v: string): string => JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
 
@@ -34,6 +46,38 @@ export function optionalText(value: unknown, field: string, maxLength: number): 
 
 export function requiredText(value: unknown, field: string, maxLength: number): string {
   const s = optionalText(value, field, maxLength);
+  if (s === undefined) throw new RowError(`${field} is missing`);
+  return s;
+}
+
+// C0 controls (NUL, ESC, U+001F, ...) and DEL have no business in an id, and a lone surrogate (JSON can
+// carry "\ud800") would be replaced by U+FFFD on its way to DynamoDB: two different ids, one key.
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const ID_FORBIDDEN = /[\u0000-\u001f\u007f\ud800-\udfff]/u;
+
+function describeForbidden(s: string): string {
+  const m = ID_FORBIDDEN.exec(s)!;
+  const code = m[0].charCodeAt(0);
+  const what = code === 0 ? 'a NUL byte' : code >= 0xd800 ? 'a lone surrogate' : 'a control character';
+  return `${what} (U+${code.toString(16).toUpperCase().padStart(4, '0')}) at character ${m.index + 1}`;
+}
+
+/** UTF-8 length of `s`, computed only when it could exceed `max` (3 bytes per UTF-16 unit at most). */
+const overBytes = (s: string, max: number): number => (s.length * 3 <= max ? 0 : Math.max(0, Buffer.byteLength(s, 'utf8') - max));
+
+/** An identifier: text of at most MAX_ID UTF-8 bytes with no control character, or undefined when empty. */
+export function optionalId(value: unknown, field: string): string | undefined {
+  const s = optionalText(value, field, MAX_ID);
+  if (s === undefined) return undefined;
+  if (overBytes(s, MAX_ID) > 0) {
+    throw new RowError(`${field} is ${Buffer.byteLength(s, 'utf8')} bytes long in UTF-8 (at most ${MAX_ID} bytes: it is part of a database key)`);
+  }
+  if (ID_FORBIDDEN.test(s)) throw new RowError(`${field} ${quote(s)} contains ${describeForbidden(s)}`);
+  return s;
+}
+
+export function requiredId(value: unknown, field: string): string {
+  const s = optionalId(value, field);
   if (s === undefined) throw new RowError(`${field} is missing`);
   return s;
 }
@@ -70,14 +114,22 @@ export function parseDecimal(s: string): number {
 
 /** A decimal in major units: a JSON number or a plain decimal string ("99.00", "-12.5"). */
 export function amountValue(value: unknown, field: string): number {
+  let n: number;
+  let shown: string;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new RowError(`${field}: ${value} is not a finite number`);
-    return value;
+    n = value;
+    shown = String(value);
+  } else {
+    const s = optionalText(value, field, 64);
+    if (s === undefined) throw new RowError(`${field} is missing`);
+    n = parseDecimal(s);
+    if (Number.isNaN(n)) throw new RowError(`${field}: ${quote(s)} is not a number`);
+    shown = s;
   }
-  const s = optionalText(value, field, 64);
-  if (s === undefined) throw new RowError(`${field} is missing`);
-  const n = parseDecimal(s);
-  if (Number.isNaN(n)) throw new RowError(`${field}: ${quote(s)} is not a number`);
+  if (n > MAX_EXACT_AMOUNT || n < -MAX_EXACT_AMOUNT) {
+    throw new RowError(`${field}: ${quote(shown)} is beyond ±9007199254740991 (2^53 − 1), the largest magnitude stored exactly`);
+  }
   return n;
 }
 
@@ -129,6 +181,9 @@ export class CurrencyParser {
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const isLeap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 
+/** Years before 1000 are typing slips (`0000-01-01`), not billing history: cohorts would read "0-01". */
+const MIN_YEAR = 1000;
+
 function realDate(y: number, m: number, d: number): boolean {
   if (m < 1 || m > 12 || d < 1) return false;
   return d <= (m === 2 && isLeap(y) ? 29 : (DAYS_IN_MONTH[m - 1] as number));
@@ -166,6 +221,12 @@ export interface DateOptions {
 
 /** Parses one date field to its UTC day, `YYYY-MM-DD`. Throws a RowError naming the field. */
 function parseDay(s: string, field: string, opts: DateOptions): string {
+  const day = parseDayUnchecked(s, field, opts);
+  if (+day.slice(0, 4) < MIN_YEAR) throw new RowError(`${field}: ${quote(s)} is before the year ${MIN_YEAR}`);
+  return day;
+}
+
+function parseDayUnchecked(s: string, field: string, opts: DateOptions): string {
   let m = PLAIN_DAY.exec(s);
   if (m) {
     if (!realDate(+m[1]!, +m[2]!, +m[3]!)) throw new RowError(`${field}: ${quote(s)} is not a real date`);
@@ -200,7 +261,8 @@ export class DayParser {
 
   optional(value: unknown, field: string): string | undefined {
     // Most dates are plain days: checked in place, no hashing of the fresh string into the cache.
-    if (typeof value === 'string' && value.length === 10 && isRealPlainDay(value)) return value;
+    // (A year starting with 0 takes the slow path, which rejects years before MIN_YEAR.)
+    if (typeof value === 'string' && value.length === 10 && value.charCodeAt(0) !== 48 && isRealPlainDay(value)) return value;
     if (typeof value === 'number' && this.opts.stripe) value = String(value);
     const s = optionalText(value, field, 64);
     if (s === undefined) return undefined;
@@ -219,11 +281,20 @@ export class DayParser {
   }
 }
 
-// Deliberately loose: one "@", no spaces. SES rejects what is not deliverable; this catches columns mixed up.
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/**
+ * The address a digest is sent to, so strict: the WHATWG HTML `type=email` grammar (ASCII dot-atom
+ * local part, LDH domain labels) with at least one dot in the domain. `"><svg/onload=…>@evil.com`,
+ * quotes, angle brackets, spaces, control bytes and display names ("Ann <ann@x.com>") are refused.
+ */
+const EMAIL =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+export function isEmailAddress(s: string): boolean {
+  return s.length <= MAX_EMAIL_BYTES && EMAIL.test(s);
+}
 
 export function optionalEmail(value: unknown, field: string): string | undefined {
   const s = optionalText(value, field, MAX_NAME);
-  if (s !== undefined && !EMAIL.test(s)) throw new RowError(`${field}: ${quote(s)} is not an email address`);
+  if (s !== undefined && !isEmailAddress(s)) throw new RowError(`${field}: ${quote(s)} is not an email address`);
   return s;
 }

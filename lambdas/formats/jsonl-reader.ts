@@ -1,6 +1,7 @@
 import { UnreadableFileError, RowError } from './errors';
 import { BUILDERS, BuildContext, FIELDS, type BuilderName, type RowSource } from './records';
-import { clipRaw, type ReadOptions, type ReadResult } from './read-result';
+import { isUtf8 } from 'node:buffer';
+import { INVALID_UTF8, clipRaw, type ReadOptions, type ReadResult } from './read-result';
 
 const TYPES: Record<string, BuilderName> = {
   invoice_line: 'invoice_line',
@@ -52,6 +53,7 @@ export async function* readJsonlBatches(chunks: AsyncIterable<Buffer>, opts: Rea
     if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (text.trim() === '') return undefined;
+    if (!isUtf8(bytes)) return { ok: false, line: lineNo, reason: INVALID_UTF8, raw: clipRaw(text) };
     try {
       return { ok: true, line: lineNo, record: parseLine(text, row, ctx) };
     } catch (err) {

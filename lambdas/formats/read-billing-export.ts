@@ -1,6 +1,6 @@
 import { buffers, gunzip, isZlibError, peek, type ByteSource } from './byte-stream';
 import { readCsvBatches } from './csv-reader';
-import { detectFileKind, firstSignificantByte, looksBinary, sniffFormat } from './detect';
+import { binaryReason, detectFileKind, sniffFormat } from './detect';
 import { UnreadableFileError } from './errors';
 import { Flatten } from './flatten';
 import { readJsonlBatches } from './jsonl-reader';
@@ -32,15 +32,15 @@ export async function* readBillingExportBatches(body: ByteSource, key: string, o
     throw new UnreadableFileError(`Not a valid gzip file: ${(err as Error).message}`, undefined, { cause: err });
   }
   if (!text.head) throw new UnreadableFileError('The file is empty once decompressed');
-  if (looksBinary(text.head)) {
-    throw new UnreadableFileError('Not a text file: expected CSV or JSON Lines (a spreadsheet must be saved as CSV)');
+  const binary = binaryReason(text.head);
+  if (binary) {
+    throw new UnreadableFileError(`Not a text file: ${binary}; expected CSV or JSON Lines in UTF-8`);
   }
   const format = kind.format ?? sniffFormat(text.head);
-  if (format === 'jsonl' && kind.format === 'jsonl') {
-    const first = firstSignificantByte(text.head);
-    if (first !== undefined && first !== 0x7b) {
-      throw new UnreadableFileError(`Named ${key} but does not start with a JSON object: not JSON Lines`, 1);
-    }
+  // A named .jsonl whose first line is not an object ([1,2], a stray header) is still JSON Lines: that
+  // line is quarantined like any other bad line. Only a head with no JSON object line at all is not.
+  if (format === 'jsonl' && kind.format === 'jsonl' && !hasJsonObjectLine(text.head)) {
+    throw new UnreadableFileError(`Named ${key} but no line of its first ${text.head.length} bytes is a JSON object: not JSON Lines`, 1);
   }
 
   let lastLine = 0;
@@ -59,4 +59,17 @@ export async function* readBillingExportBatches(body: ByteSource, key: string, o
       { cause: err },
     );
   }
+}
+
+/** Whether some line of `head` starts with `{` (its last line may be cut off where `head` ends). */
+function hasJsonObjectLine(head: Buffer): boolean {
+  let start = 0;
+  while (start < head.length) {
+    let end = head.indexOf(10, start);
+    if (end === -1) end = head.length;
+    const text = head.subarray(start, end).toString('utf8').replace(/^\uFEFF/, '').trim();
+    if (text.startsWith('{')) return true;
+    start = end + 1;
+  }
+  return false;
 }

@@ -13,3 +13,6 @@ export interface ReadOptions {
 export const MAX_RAW = 2048;
 
 export const clipRaw = (raw: string): string => (raw.length > MAX_RAW ? `${raw.slice(0, MAX_RAW)}…` : raw);
+
+/** Why a row with bytes that are not UTF-8 is quarantined: decoding would replace them, merging ids. */
+export const INVALID_UTF8 = 'the row holds bytes that are not valid UTF-8 (shown as U+FFFD in raw); the export must be UTF-8 encoded';

@@ -8,8 +8,10 @@ import {
   MAX_TEXT,
   amountValue,
   optionalEmail,
+  optionalId,
   optionalPositiveNumber,
   optionalText,
+  requiredId,
   requiredText,
 } from './fields';
 
@@ -79,6 +81,15 @@ export class BuildContext {
     this.currencies = new CurrencyParser(reportingCurrency, fxRates);
   }
 
+  /**
+   * A given line_id, kept apart from the `#n` ordinals: one starting with `#` gets another `#` in
+   * front, so an explicit `#1` (stored `##1`) and the first implicit line (`#1`) of one invoice are
+   * two lines, not one overwriting the other.
+   */
+  static explicitLineId(given: string): string {
+    return given.charCodeAt(0) === 35 /* # */ ? `#${given}` : given;
+  }
+
   nextLineId(invoiceId: string): string {
     const n = (this.lineOrdinals.get(invoiceId) ?? 0) + 1;
     this.lineOrdinals.set(invoiceId, n);
@@ -98,8 +109,8 @@ function statusValue(value: unknown): LineStatus {
 }
 
 export function buildInvoiceLine(src: RowSource, ctx: BuildContext): BillingRecord {
-  const invoiceId = requiredText(src.get(FIELD.invoice_id), 'invoice_id', MAX_ID);
-  const customerId = requiredText(src.get(FIELD.customer_id), 'customer_id', MAX_ID);
+  const invoiceId = requiredId(src.get(FIELD.invoice_id), 'invoice_id');
+  const customerId = requiredId(src.get(FIELD.customer_id), 'customer_id');
   const amount = amountValue(src.get(FIELD.amount), 'amount');
   const currency = ctx.currencies.required(src.get(FIELD.currency), 'currency');
   let periodStart = ctx.days.optional(src.get(FIELD.period_start), 'period_start');
@@ -115,8 +126,8 @@ export function buildInvoiceLine(src: RowSource, ctx: BuildContext): BillingReco
     if (periodEnd === periodStart) periodStart = periodEnd = undefined;
   }
   const status = statusValue(src.get(FIELD.status));
-  const lineIdGiven = optionalText(src.get(FIELD.line_id), 'line_id', MAX_ID);
-  const subscriptionId = optionalText(src.get(FIELD.subscription_id), 'subscription_id', MAX_ID);
+  const lineIdGiven = optionalId(src.get(FIELD.line_id), 'line_id');
+  const subscriptionId = optionalId(src.get(FIELD.subscription_id), 'subscription_id');
   const plan = optionalText(src.get(FIELD.plan), 'plan', MAX_ID);
   const quantity = optionalPositiveNumber(src.get(FIELD.quantity), 'quantity');
   const issuedAt = ctx.days.optional(src.get(FIELD.issued_at), 'issued_at');
@@ -125,7 +136,7 @@ export function buildInvoiceLine(src: RowSource, ctx: BuildContext): BillingReco
 
   // Only a valid line takes an ordinal, so a quarantined row does not shift the ids of the lines after it
   // relative to the same file with that row removed.
-  const line: LedgerLine = { invoiceId, lineId: lineIdGiven ?? ctx.nextLineId(invoiceId), amount, currency, status };
+  const line: LedgerLine = { invoiceId, lineId: lineIdGiven !== undefined ? BuildContext.explicitLineId(lineIdGiven) : ctx.nextLineId(invoiceId), amount, currency, status };
   if (subscriptionId !== undefined) line.subscriptionId = subscriptionId;
   if (plan !== undefined) line.plan = plan;
   if (periodStart !== undefined) line.periodStart = periodStart;
@@ -139,8 +150,8 @@ export function buildInvoiceLine(src: RowSource, ctx: BuildContext): BillingReco
 }
 
 export function buildCancellation(src: RowSource, ctx: BuildContext, effectiveField: Field = 'effective_at'): BillingRecord {
-  const customerId = requiredText(src.get(FIELD.customer_id), 'customer_id', MAX_ID);
-  const subscriptionId = requiredText(src.get(FIELD.subscription_id), 'subscription_id', MAX_ID);
+  const customerId = requiredId(src.get(FIELD.customer_id), 'customer_id');
+  const subscriptionId = requiredId(src.get(FIELD.subscription_id), 'subscription_id');
   const effectiveAt = ctx.days.required(src.get(FIELD[effectiveField]), effectiveField);
   const canceledAt = ctx.days.optional(src.get(FIELD.canceled_at), 'canceled_at');
   const reason = optionalText(src.get(FIELD.reason), 'reason', MAX_TEXT);
@@ -153,7 +164,7 @@ export function buildCancellation(src: RowSource, ctx: BuildContext, effectiveFi
 }
 
 export function buildCustomer(src: RowSource, ctx: BuildContext): BillingRecord {
-  const customerId = requiredText(src.get(FIELD.customer_id), 'customer_id', MAX_ID);
+  const customerId = requiredId(src.get(FIELD.customer_id), 'customer_id');
   const attributes: Extract<BillingRecord, { kind: 'customer' }>['attributes'] = {};
   const name = optionalText(src.get(FIELD.name), 'name', MAX_NAME);
   const ownerEmail = optionalEmail(src.get(FIELD.owner_email), 'owner_email');
@@ -177,7 +188,7 @@ export function buildCustomer(src: RowSource, ctx: BuildContext): BillingRecord 
 export function buildStripeSubscription(src: RowSource, ctx: BuildContext): BillingRecord {
   const status = requiredText(src.get(FIELD.status), 'Status', 64).toLowerCase();
   if (status !== 'canceled') {
-    const customerId = requiredText(src.get(FIELD.customer_id), 'customer_id', MAX_ID);
+    const customerId = requiredId(src.get(FIELD.customer_id), 'customer_id');
     const name = optionalText(src.get(FIELD.customer_name), 'Customer Name', MAX_NAME);
     const ownerEmail = optionalEmail(src.get(FIELD.owner_email), 'owner_email');
     const attributes: Extract<BillingRecord, { kind: 'customer' }>['attributes'] = {};

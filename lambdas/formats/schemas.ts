@@ -16,7 +16,8 @@ const currency = z.string().regex(/^[A-Z]{3}$/);
 export const ledgerLineSchema = z
   .object({
     invoiceId: id,
-    lineId: id,
+    // A given line_id starting with "#" is stored with one more "#" (records.ts, explicitLineId).
+    lineId: z.string().min(1).max(MAX_ID + 1),
     subscriptionId: id.optional(),
     plan: id.optional(),
     amount: z.number().finite(),

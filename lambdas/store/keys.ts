@@ -3,12 +3,22 @@
 export const PROFILE_SK = 'PROFILE';
 export const NO_OWNER = '~none';
 
+/**
+ * `#` and `\` of an id that is followed by another part of the same key are escaped (`\#`, `\\`),
+ * so that the key is injective: `LINE#a#b` + `c` and `LINE#a` + `b#c` stay two keys. Ids without
+ * either character (nearly all) are unchanged, so existing keys keep their form. The last part
+ * of a key needs no escaping: it runs to the end of the key.
+ */
+export function escapeKeyPart(id: string): string {
+  return id.includes('#') || id.includes('\\') ? id.replace(/[\\#]/g, (c) => `\\${c}`) : id;
+}
+
 export const keys = {
   customerPk: (customerId: string) => `CUST#${customerId}`,
   profile: (customerId: string) => ({ pk: `CUST#${customerId}`, sk: PROFILE_SK }),
   line: (customerId: string, invoiceId: string, lineId: string) => ({
     pk: `CUST#${customerId}`,
-    sk: `LINE#${invoiceId}#${lineId}`,
+    sk: `LINE#${escapeKeyPart(invoiceId)}#${lineId}`,
   }),
   cancellation: (customerId: string, subscriptionId: string) => ({
     pk: `CUST#${customerId}`,
@@ -16,6 +26,9 @@ export const keys = {
   }),
   day: (customerId: string, day: string) => ({ pk: `CUST#${customerId}`, sk: `DAY#${day}` }),
   daySkPrefix: 'DAY#',
+  /** Event ids received from a customer on one UTC day (by arrival, not by event time): de-duplication. */
+  seen: (customerId: string, arrivalDay: string) => ({ pk: `CUST#${customerId}`, sk: `SEEN#${arrivalDay}` }),
+  seenSkPrefix: 'SEEN#',
   file: (s3Key: string, etag: string) => ({ pk: `FILE#${s3Key}`, sk: `ETAG#${etag}` }),
   snapshot: (asOf: string) => ({ pk: 'SNAPSHOT', sk: asOf }),
   digest: (ownerEmail: string, asOf: string) => ({ pk: `OWNER#${ownerEmail}`, sk: `DIGEST#${asOf}` }),

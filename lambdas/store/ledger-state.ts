@@ -30,9 +30,12 @@ export interface LedgerArchive {
 
 export const emptyLedger = (): LedgerState => ({ lines: new Map(), cancellations: new Map(), archive: { hashes: new Set() } });
 
-/** Identity of a line: (invoice_id, line_id). A unit separator cannot occur in either id. */
+/**
+ * Identity of a line: (invoice_id, line_id), length-prefixed so that it is injective whatever the ids
+ * contain (a separator character could occur in an id: `a\u001f` + `b` and `a` + `\u001fb` would meet).
+ */
 export const lineIdentity = (line: Pick<LedgerLine, 'invoiceId' | 'lineId'>): string =>
-  `${line.invoiceId}\u001f${line.lineId}`;
+  `${line.invoiceId.length}:${line.invoiceId}${line.lineId}`;
 
 // Positional arrays keep the profile small: a snapshot scan reads every profile, and read units are
 // charged per 4 KB. `null` marks an absent optional field.

@@ -236,7 +236,7 @@ export async function applyLedgerChanges(
 function dedupeByKey(items: Item[]): Item[] {
   // BatchWriteItem rejects two puts of the same key in one request; the last version wins.
   const byKey = new Map<string, Item>();
-  for (const item of items) byKey.set(`${item.pk as string}\u0000${item.sk as string}`, item);
+  for (const item of items) byKey.set(JSON.stringify([item.pk, item.sk]), item);
   return [...byKey.values()];
 }
 
