@@ -95,11 +95,15 @@ export function monthKey(monthIndex: number): string {
   return `${Math.floor(monthIndex / 12)}-${pad2((monthIndex % 12) + 1)}`;
 }
 
-/** The same day number `n` calendar months later (earlier when negative), clamped to the month's end. */
+/** Day number of day `day` of the month `monthIndex` (see monthIndexOfNum), clamped to the month's end. */
+export function clampedDayNum(monthIndex: number, day: number): number {
+  const y = Math.floor(monthIndex / 12);
+  const m = monthIndex - y * 12 + 1;
+  return civilToDayNum(y, m, Math.min(day, daysInMonth(y, m)));
+}
+
+/** The same day `months` calendar months later (earlier when negative), clamped to the month's end. */
 export function addMonthsClamped(day: Day, months: number): Day {
   const [y, m, d] = dayNumToCivil(dayNum(day));
-  const idx = y * 12 + m - 1 + months;
-  const ty = Math.floor(idx / 12);
-  const tm = (idx % 12) + 1;
-  return dayFromNum(civilToDayNum(ty, tm, Math.min(d, daysInMonth(ty, tm))));
+  return dayFromNum(clampedDayNum(y * 12 + m - 1 + months, d));
 }

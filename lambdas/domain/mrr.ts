@@ -2,7 +2,7 @@
  * MRR (SPEC §3.1): line MRR, and per customer a piecewise-constant MRR step function so that every
  * day query of the snapshot (open, close, month ends, asOf − 30, d0) is a binary search.
  */
-import { dayNum } from './dates';
+import { clampedDayNum, dayNum, dayNumToCivil, monthIndexOfNum } from './dates';
 import { fxRateFor } from './fx';
 import { canonicalCancellations, canonicalLines } from './ledger';
 import { MRR_STATUSES, type Cancellation, type EngineSettings, type LedgerLine } from './types';
@@ -12,16 +12,125 @@ export const AVERAGE_MONTH_DAYS = 30.4375;
 export const WHOLE_MONTH_TOLERANCE_DAYS = 3;
 /** MRR at or below this counts as zero: credits that offset a charge leave float dust, not a customer. */
 export const MRR_EPSILON = 1e-9;
+/**
+ * A change of a customer's MRR smaller than this fraction of it is float dust, not a movement: a
+ * proration credit and charge normalised by their cycle sum to the new price only up to rounding, and
+ * the next regular invoice must not show as a 1e-14 expansion.
+ */
+const DUST = 1e-12;
+
+/** k when a period of `days` days covers k ≥ 1 whole months (within ±3 days of k × 30.4375), else 0. */
+export function wholeMonths(days: number): number {
+  const k = Math.round(days / AVERAGE_MONTH_DAYS);
+  return k >= 1 && Math.abs(days - AVERAGE_MONTH_DAYS * k) <= WHOLE_MONTH_TOLERANCE_DAYS ? k : 0;
+}
 
 /**
- * Monthly amount of a line covering `days` days: amount / k for k whole months (k = round(days/30.4375)
- * within ±3 days), else pro rata amount × 30.4375 / days. Zero for a one-time charge (days ≤ 0).
+ * Monthly amount of a line covering `days` days with no billing cycle to prorate against: amount / k
+ * for k whole months, else pro rata amount × 30.4375 / days. Zero for a one-time charge (days ≤ 0).
  */
 export function monthlyAmount(amount: number, days: number): number {
   if (!(days > 0)) return 0;
-  const k = Math.round(days / AVERAGE_MONTH_DAYS);
-  if (k >= 1 && Math.abs(days - AVERAGE_MONTH_DAYS * k) <= WHOLE_MONTH_TOLERANCE_DAYS) return amount / k;
-  return (amount * AVERAGE_MONTH_DAYS) / days;
+  const k = wholeMonths(days);
+  return k ? amount / k : (amount * AVERAGE_MONTH_DAYS) / days;
+}
+
+/** A billing cycle `[start, end)` of k months; a whole-month line's period is one. */
+interface Cycle {
+  start: number;
+  end: number;
+  k: number;
+}
+
+/**
+ * The day of the month a line's cycles are anchored on. A line starting on a short month's last day
+ * (Feb 28) was clamped when its end falls on a later day (Mar 31): the anchor is that later day.
+ */
+function anchorDay(line: Cycle): number {
+  const [, , startDay] = dayNumToCivil(line.start);
+  const [, , endDay] = dayNumToCivil(line.end);
+  const clamped = endDay > startDay && dayNumToCivil(line.start + 1)[2] === 1;
+  return clamped ? endDay : startDay;
+}
+
+/**
+ * The cycle of `line` just before it (`before`) or just after it, stepped by calendar months from its
+ * start as billing systems anchor; `[start, end)` must lie inside it, else it prorates no single cycle.
+ */
+function adjacentCycle(line: Cycle, before: boolean, start: number, end: number): Cycle | undefined {
+  const month = monthIndexOfNum(line.start);
+  const day = anchorDay(line);
+  const cycle = before
+    ? { start: clampedDayNum(month - line.k, day), end: line.start, k: line.k }
+    : { start: line.end, end: clampedDayNum(month + 2 * line.k, day), k: line.k };
+  return cycle.start <= start && end <= cycle.end ? cycle : undefined;
+}
+
+/** Of the lines that pass `accept`, the one with the fewest months (the tightest cycle), first wins ties. */
+function tightest(lines: readonly Cycle[], accept: (l: Cycle) => boolean): Cycle | undefined {
+  let best: Cycle | undefined;
+  for (const l of lines) if (accept(l) && (!best || l.k < best.k)) best = l;
+  return best;
+}
+
+/**
+ * The billing cycles of a customer's subscriptions, read from their whole-month lines (any status: a
+ * voided invoice still shows the schedule), so that partial lines are normalised by the cycle they
+ * prorate rather than by an average month.
+ */
+export class BillingCycles {
+  private readonly bySubscription = new Map<string, Cycle[]>();
+
+  constructor(lines: readonly LedgerLine[]) {
+    for (const line of lines) {
+      if (line.subscriptionId === undefined || !line.periodStart || !line.periodEnd) continue;
+      const start = dayNum(line.periodStart);
+      const end = dayNum(line.periodEnd);
+      const k = wholeMonths(end - start);
+      if (!k) continue;
+      const list = this.bySubscription.get(line.subscriptionId);
+      if (list) list.push({ start, end, k });
+      else this.bySubscription.set(line.subscriptionId, [{ start, end, k }]);
+    }
+  }
+
+  /** Monthly amount of a line of `amount` covering `[start, end)` of `subscriptionId` (SPEC §3.1). */
+  monthly(amount: number, start: number, end: number, subscriptionId: string | undefined): number {
+    const days = end - start;
+    if (!(days > 0)) return 0;
+    const siblings = subscriptionId === undefined ? undefined : this.bySubscription.get(subscriptionId);
+    const cycle = siblings && (wholeMonths(days) ? this.prorationToCycleEnd(siblings, start, end) : this.partialCycle(siblings, start, end));
+    return cycle ? (amount * (cycle.end - cycle.start)) / (days * cycle.k) : monthlyAmount(amount, days);
+  }
+
+  /**
+   * SPEC §3.1: the containing whole-month line is the cycle itself (its own period, which also holds
+   * for billers whose "month" is 30 days); else the cycle before the line starting where the partial
+   * ends, or after the line ending where it starts.
+   */
+  private partialCycle(siblings: readonly Cycle[], start: number, end: number): Cycle | undefined {
+    const containing = tightest(siblings, (l) => l.start <= start && end <= l.end);
+    if (containing) return containing;
+    const next = tightest(siblings, (l) => l.start === end);
+    if (next) return adjacentCycle(next, true, start, end);
+    const previous = tightest(siblings, (l) => l.end === start);
+    return previous && adjacentCycle(previous, false, start, end);
+  }
+
+  /**
+   * A line whose length is about whole months may still be a proration: 28 remaining days of a 31-day
+   * cycle, or 2 months left of an annual one. It is one when a longer whole-month line of its
+   * subscription contains it and it runs to that line's end, as prorations do, unless a line of its
+   * own length ends where it starts: then it continues a regular series (monthly lines after a switch
+   * from an annual plan, the last of them ending with the year).
+   */
+  private prorationToCycleEnd(siblings: readonly Cycle[], start: number, end: number): Cycle | undefined {
+    const days = end - start;
+    const k = wholeMonths(days);
+    const cycle = tightest(siblings, (l) => l.start <= start && end === l.end && l.end - l.start > days);
+    if (!cycle || siblings.some((l) => l.end === start && l.k === k)) return undefined;
+    return cycle;
+  }
 }
 
 /** Whether a line counts towards MRR at all: a counted status and a real service period. */
@@ -35,12 +144,14 @@ export function isRecurring(line: LedgerLine): boolean {
 }
 
 /**
- * MRR of one line in the reporting currency (`fxRate` units per unit of the line's currency).
- * Zero for void/refunded/uncollectible lines and one-time charges.
+ * MRR of one line in the reporting currency (`fxRate` units per unit of the line's currency), with
+ * the customer's `ledger` giving the billing cycles a partial line prorates (without it, the
+ * average month). Zero for void/uncollectible lines and one-time charges.
  */
-export function lineMrr(line: LedgerLine, fxRate = 1): number {
+export function lineMrr(line: LedgerLine, fxRate = 1, ledger: readonly LedgerLine[] = []): number {
   if (!isRecurring(line)) return 0;
-  return monthlyAmount(line.amount, dayNum(line.periodEnd!) - dayNum(line.periodStart!)) * fxRate;
+  const cycles = new BillingCycles(ledger);
+  return cycles.monthly(line.amount, dayNum(line.periodStart!), dayNum(line.periodEnd!), line.subscriptionId) * fxRate;
 }
 
 export const isActiveMrr = (mrr: number) => mrr > MRR_EPSILON;
@@ -138,6 +249,7 @@ export function buildCustomerMrr(
     for (const c of cancellations) cancelEnd.set(c.subscriptionId, dayNum(c.effectiveAt));
   }
 
+  const cycles = new BillingCycles(lines);
   const contributions: MrrContribution[] = [];
   let skippedByCurrency: Map<string, number> | undefined;
   for (const line of lines) {
@@ -161,7 +273,7 @@ export function buildCustomerMrr(
       if (e !== undefined && e < end) end = e;
     }
     if (end <= start) continue;
-    contributions.push({ line, start, end, mrr: monthlyAmount(line.amount, periodEnd - start) * rate });
+    contributions.push({ line, start, end, mrr: cycles.monthly(line.amount, start, periodEnd, line.subscriptionId) * rate });
   }
   return { series: sweep(contributions), contributions, lines, cancellations, skippedByCurrency };
 }
@@ -196,7 +308,9 @@ function sweep(contributions: readonly MrrContribution[]): MrrSeries {
     }
     // With nothing running the MRR is exactly 0, not the float residue of +x − x.
     if (open === 0) sum = 0;
-    if (values.length && values[values.length - 1] === sum) continue;
+    const last = values.length ? values[values.length - 1]! : undefined;
+    if (last === sum) continue;
+    if (open > 0 && last !== undefined && Math.abs(sum - last) <= DUST * Math.max(1, Math.abs(last))) continue;
     days.push(d);
     values.push(sum);
   }

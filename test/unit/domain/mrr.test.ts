@@ -16,7 +16,7 @@ describe('line MRR (SPEC §3.1)', () => {
     expect(lineMrr(line(1200, '2027-06-01', '2028-06-01'))).toBe(100); // 366 days (leap) → k = 12
   });
 
-  it('pro-rates partial periods and prorations, credits included', () => {
+  it('pro-rates partial periods without a sibling line by the average month, credits included', () => {
     // 14 days: k = round(0.46) = 0 → amount × 30.4375 / 14
     expect(lineMrr(line(50, '2026-03-01', '2026-03-15'))).toBeCloseTo((50 * 30.4375) / 14, 12);
     // 45 days: k = 1 but |45 − 30.4375| > 3 → pro rata
@@ -29,13 +29,14 @@ describe('line MRR (SPEC §3.1)', () => {
     expect(monthlyAmount(100, 28)).toBe(100);
   });
 
-  it('counts no MRR for one-time charges and for void, refunded or uncollectible lines', () => {
+  it('counts no MRR for one-time charges and for void or uncollectible lines', () => {
     expect(lineMrr(line(500, undefined, undefined))).toBe(0);
     expect(lineMrr(line(500, '2026-03-01', '2026-03-01'))).toBe(0);
-    for (const status of ['void', 'refunded', 'uncollectible'] as const) {
+    for (const status of ['void', 'uncollectible'] as const) {
       expect(lineMrr(line(99, '2026-01-15', '2026-02-15', { status }))).toBe(0);
     }
-    for (const status of ['paid', 'open', 'failed'] as const) {
+    // A refund is a cash event, not a change of subscription (SPEC §1.1).
+    for (const status of ['paid', 'open', 'failed', 'refunded'] as const) {
       expect(lineMrr(line(99, '2026-01-15', '2026-02-15', { status }))).toBe(99);
     }
   });

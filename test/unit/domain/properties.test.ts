@@ -84,14 +84,14 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
 /** MRR of a customer on a day, straight from the SPEC §3.1 definition (lines deduplicated by identity). */
 function mrrOn(t: CustomerTimeline, dayText: string): number {
   const d = dayNum(dayText);
-  const lines = new Map(t.lines.map((l) => [`${l.invoiceId}\u001f${l.lineId}`, l]));
+  const lines = [...new Map(t.lines.map((l) => [`${l.invoiceId}\u001f${l.lineId}`, l])).values()];
   let sum = 0;
-  for (const l of lines.values()) {
+  for (const l of lines) {
     if (!l.periodStart || !l.periodEnd) continue;
     if (!(dayNum(l.periodStart) <= d && d < dayNum(l.periodEnd))) continue;
     const cancel = t.cancellations.find((x) => x.subscriptionId === l.subscriptionId);
     if (l.subscriptionId && cancel && dayNum(cancel.effectiveAt) <= d) continue;
-    sum += lineMrr(l, fxRateFor(SETTINGS, l.currency));
+    sum += lineMrr(l, fxRateFor(SETTINGS, l.currency), lines);
   }
   return sum > MRR_EPSILON ? sum : 0;
 }
@@ -109,7 +109,7 @@ describe('properties of the engine', () => {
           if (!(dayNum(l.periodStart) <= d && d < dayNum(l.periodEnd))) continue;
           const cancel = timeline!.cancellations.find((x) => x.subscriptionId === l.subscriptionId);
           if (l.subscriptionId && cancel && dayNum(cancel.effectiveAt) <= d) continue;
-          expected += lineMrr(l, fxRateFor(SETTINGS, l.currency));
+          expected += lineMrr(l, fxRateFor(SETTINGS, l.currency), timeline!.lines);
         }
         expect(Math.abs(series.raw(d) - expected)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
         expect(series.at(d) > 0).toBe(expected > MRR_EPSILON);
