@@ -24,20 +24,31 @@ export interface UsageEvent {
 
 // DynamoDB rejects strings that are not valid UTF-8; JSON can carry lone surrogates ("\ud800").
 const LONE_SURROGATE = /\p{Cs}/u;
+// NUL, ESC, U+001F and the other C0 controls (and DEL) are no part of an id or a feature name.
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
-const text = (max: number) =>
+/**
+ * Ids and feature names are key material (`CUST#<customerId>`) and attribute names (`f:<feature>`),
+ * so their bounds are in UTF-8 bytes, as DynamoDB counts them.
+ */
+const text = (maxBytes: number) =>
   z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
     .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
-    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode (no lone surrogate)');
+    .refine((s) => s.length * 3 <= maxBytes || Buffer.byteLength(s, 'utf8') <= maxBytes, `must be at most ${maxBytes} bytes in UTF-8`)
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode (no lone surrogate)')
+    .refine((s) => !CONTROL.test(s), 'must not contain control characters (NUL, ESC, U+001F, …)');
+
+export const MAX_EVENT_ID_BYTES = 256;
+export const MAX_FEATURE_BYTES = 128;
 
 const eventShape = z.object({
-  eventId: text(256),
-  customerId: text(256),
-  feature: text(128),
+  eventId: text(MAX_EVENT_ID_BYTES),
+  customerId: text(MAX_EVENT_ID_BYTES),
+  feature: text(MAX_FEATURE_BYTES),
   timestamp: z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }),
-  userId: text(256).nullish(),
+  userId: text(MAX_EVENT_ID_BYTES).nullish(),
   count: z
     .number({ error: 'must be a positive integer' })
     .int('must be a positive integer')

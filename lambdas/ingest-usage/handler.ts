@@ -5,6 +5,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { isUtf8 } from 'node:buffer';
 import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, usageRequestSchema } from '../formats/usage-event';
 import { ingestUsageEvents } from '../store/usage-store';
 import { dynamo } from '../shared/aws-clients';
@@ -40,7 +41,7 @@ export function createIngestUsageHandler(deps: IngestUsageDeps): ApiHandler {
     return respond(statusCode, body);
   };
 
-  const ingest = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  const ingest = async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
     if (event.body === null || event.body === undefined || event.body.length === 0) {
       return refuse(400, { message: 'request body is empty: send {"events": [...]}' });
     }
@@ -48,6 +49,8 @@ export function createIngestUsageHandler(deps: IngestUsageDeps): ApiHandler {
     if (bytes.length > MAX_REQUEST_BYTES) {
       return refuse(413, { message: `request body is ${bytes.length} bytes; the limit is ${MAX_REQUEST_BYTES}` });
     }
+    // Decoding would replace bad bytes with U+FFFD, making `cus_\xff` and `cus_\xfe` one customer.
+    if (!isUtf8(bytes)) return refuse(400, { message: 'request body is not valid UTF-8' });
     let parsed: unknown;
     try {
       parsed = JSON.parse(bytes.toString('utf8'));
@@ -66,7 +69,10 @@ export function createIngestUsageHandler(deps: IngestUsageDeps): ApiHandler {
     }
     if (events.length === 0) return refuse(400, { message: 'no events: "events" is empty' });
 
-    const result = await ingestUsageEvents(events, { dynamo: deps.dynamo, tableName: deps.tableName, now: deps.now });
+    // Contended customers are retried until shortly before the function would time out.
+    const remaining = context?.getRemainingTimeInMillis?.() ?? 10_000;
+    const deadline = Date.now() + Math.max(1_000, remaining - 2_000);
+    const result = await ingestUsageEvents(events, { dynamo: deps.dynamo, tableName: deps.tableName, now: deps.now, deadline });
     metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
     metrics.addMetric('EventsDuplicate', MetricUnit.Count, result.duplicates);
     metrics.addMetric('EventsRejected', MetricUnit.Count, result.rejected.length);

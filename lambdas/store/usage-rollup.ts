@@ -8,6 +8,10 @@ import { PROFILE_ACTIVITY_DAYS } from './keys';
  * The pure half of usage ingest: de-duplication, grouping and the arithmetic of the DAY# rollups and
  * the profile's usage part. The store turns these plans into DynamoDB updates; tests replay them in
  * memory to check that any order, split or repetition of events gives the same rollups.
+ *
+ * Feature names are data (SPEC §2): they are kept in Maps, never as keys of plain objects, where
+ * `constructor` or `toString` would find Object.prototype's members and `__proto__` would vanish.
+ * The domain's `DayActivity.features` records are built without a prototype (`featureRecord`).
  */
 
 /**
@@ -18,6 +22,23 @@ export const MAX_EVENT_IDS_PER_DAY = 30_000;
 export const MAX_FEATURES_PER_DAY = 100;
 export const MAX_USERS_PER_DAY = 10_000;
 export const MAX_USER_BYTES_PER_DAY = 96 * 1024;
+/**
+ * Distinct event ids a customer may send per UTC day of arrival (its SEEN# item: 40,000 × 8 B = 320 KB,
+ * under the 400 KB item limit).
+ */
+export const MAX_EVENT_IDS_RECEIVED_PER_DAY = 40_000;
+/**
+ * Days of arrival whose event ids are checked: the arrival day and the 7 before it, so an event sent
+ * again within 7 days of its first delivery is a duplicate whatever timestamp it carries (SPEC §2).
+ */
+export const DEDUP_ARRIVAL_DAYS = 8;
+
+/** A prototype-free record of feature counts (or days), for the domain's `Record<string, …>` fields. */
+export function featureRecord<T>(entries: Iterable<[string, T]>): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>;
+  for (const [k, v] of entries) out[k] = v;
+  return out;
+}
 
 export interface IndexedEvent {
   /** Position in the caller's input, for per-event results. */
@@ -68,20 +89,35 @@ export function groupByCustomerDay(events: IndexedEvent[]): Map<string, Map<Day,
 export interface DayState {
   version: number;
   events: number;
-  features: Record<string, number>;
+  features: Map<string, number>;
   users: Set<string>;
   usersCapped: boolean;
   ids: Set<string>;
 }
 
 export function emptyDayState(): DayState {
-  return { version: 0, events: 0, features: {}, users: new Set(), usersCapped: false, ids: new Set() };
+  return { version: 0, events: 0, features: new Map(), users: new Set(), usersCapped: false, ids: new Set() };
+}
+
+/**
+ * The event ids a customer sent on its recent days of arrival (SEEN# items), shared by the plans of one
+ * batch: `ids` the hashes already seen, `today` how many today's item holds (the batch's included).
+ */
+export interface RecentIds {
+  ids: Set<string>;
+  today: number;
+  /** Hashes this batch adds to today's item. */
+  added: string[];
+}
+
+export function emptyRecentIds(): RecentIds {
+  return { ids: new Set(), today: 0, added: [] };
 }
 
 /** The increments one batch adds to one DAY# item. */
 export interface DayDelta {
   events: number;
-  features: Record<string, number>;
+  features: Map<string, number>;
   users: string[];
   /** True when this batch is the one that hits the user cap (the flag is then set on the item). */
   capUsers: boolean;
@@ -99,15 +135,18 @@ export interface DayPlan {
   featuresUsed: string[];
 }
 
-/** Decides, event by event, what a batch adds to one customer-day. */
-export function planDay(state: DayState, customerId: string, day: Day, events: IndexedEvent[]): DayPlan {
-  const delta: DayDelta = { events: 0, features: {}, users: [], capUsers: false, ids: [] };
+/**
+ * Decides, event by event, what a batch adds to one customer-day. An event is a duplicate when its id
+ * is on the day's item or among the customer's recent arrivals (`recent`, updated as events are taken).
+ */
+export function planDay(state: DayState, customerId: string, day: Day, events: IndexedEvent[], recent: RecentIds = emptyRecentIds()): DayPlan {
+  const delta: DayDelta = { events: 0, features: new Map(), users: [], capUsers: false, ids: [] };
   const accepted: number[] = [];
   const duplicates: number[] = [];
   const rejected: Rejection[] = [];
   const newIds = new Set<string>();
   const newUsers = new Set<string>();
-  let distinctFeatures = Object.keys(state.features).length;
+  let distinctFeatures = state.features.size;
   let userCount = state.users.size;
   let userBytes = 0;
   for (const u of state.users) userBytes += Buffer.byteLength(u, 'utf8');
@@ -115,8 +154,15 @@ export function planDay(state: DayState, customerId: string, day: Day, events: I
 
   for (const { index, event } of events) {
     const id = eventIdHash(event.eventId);
-    if (state.ids.has(id) || newIds.has(id)) {
+    if (state.ids.has(id) || newIds.has(id) || recent.ids.has(id)) {
       duplicates.push(index);
+      continue;
+    }
+    if (recent.today >= MAX_EVENT_IDS_RECEIVED_PER_DAY) {
+      rejected.push({
+        index,
+        reason: `eventId: customer ${JSON.stringify(customerId)} reached the limit of ${MAX_EVENT_IDS_RECEIVED_PER_DAY} distinct events received in one day (UTC); send larger counts per event instead`,
+      });
       continue;
     }
     if (state.ids.size + newIds.size >= MAX_EVENT_IDS_PER_DAY) {
@@ -126,7 +172,7 @@ export function planDay(state: DayState, customerId: string, day: Day, events: I
       });
       continue;
     }
-    const isNewFeature = state.features[event.feature] === undefined && delta.features[event.feature] === undefined;
+    const isNewFeature = !state.features.has(event.feature) && !delta.features.has(event.feature);
     if (isNewFeature && distinctFeatures >= MAX_FEATURES_PER_DAY) {
       rejected.push({
         index,
@@ -136,10 +182,13 @@ export function planDay(state: DayState, customerId: string, day: Day, events: I
     }
     if (isNewFeature) distinctFeatures++;
     newIds.add(id);
+    recent.ids.add(id);
+    recent.today++;
+    recent.added.push(id);
     accepted.push(index);
     delta.ids.push(id);
     delta.events += event.count;
-    delta.features[event.feature] = (delta.features[event.feature] ?? 0) + event.count;
+    delta.features.set(event.feature, (delta.features.get(event.feature) ?? 0) + event.count);
     const user = event.userId;
     if (user !== undefined && !capped && !state.users.has(user) && !newUsers.has(user)) {
       const bytes = Buffer.byteLength(user, 'utf8');
@@ -155,26 +204,28 @@ export function planDay(state: DayState, customerId: string, day: Day, events: I
     }
   }
 
-  const features = { ...state.features };
-  for (const [f, c] of Object.entries(delta.features)) features[f] = (features[f] ?? 0) + c;
   return {
     delta,
     accepted,
     duplicates,
     rejected,
-    totals: { events: state.events + delta.events, features },
-    featuresUsed: Object.keys(delta.features),
+    totals: { events: state.events + delta.events, features: featureRecord(addCounts(state.features, delta.features)) },
+    featuresUsed: [...delta.features.keys()],
   };
+}
+
+function addCounts(a: Map<string, number>, b: Map<string, number>): Map<string, number> {
+  const sum = new Map(a);
+  for (const [f, c] of b) sum.set(f, (sum.get(f) ?? 0) + c);
+  return sum;
 }
 
 /** Applies a delta the way the DynamoDB update does (ADD n, ADD f:*, ADD users, ADD ids, v + 1). */
 export function applyDayDelta(state: DayState, delta: DayDelta): DayState {
-  const features = { ...state.features };
-  for (const [f, c] of Object.entries(delta.features)) features[f] = (features[f] ?? 0) + c;
   return {
     version: state.version + 1,
     events: state.events + delta.events,
-    features,
+    features: addCounts(state.features, delta.features),
     users: new Set([...state.users, ...delta.users]),
     usersCapped: state.usersCapped || delta.capUsers,
     ids: new Set([...state.ids, ...delta.ids]),
@@ -187,11 +238,11 @@ export interface ProfileUsageState {
   activity: Record<Day, DayActivity>;
   firstEventDay?: Day;
   lastEventDay?: Day;
-  featureFirstSeen: Record<string, Day>;
+  featureFirstSeen: Map<string, Day>;
 }
 
 export function emptyProfileUsage(): ProfileUsageState {
-  return { version: 0, activity: {}, featureFirstSeen: {} };
+  return { version: 0, activity: {}, featureFirstSeen: new Map() };
 }
 
 export interface ProfileUsagePlan {
@@ -202,7 +253,7 @@ export interface ProfileUsagePlan {
   firstEventDay?: Day;
   lastEventDay?: Day;
   /** `ff:<feature>` values to write (new features, or an earlier first day from a backfill). */
-  featureFirstSeen: Record<string, Day>;
+  featureFirstSeen: Map<string, Day>;
 }
 
 export interface TouchedDay {
@@ -220,7 +271,7 @@ export function activityWindowStart(lastEventDay: Day): Day {
 /** What a batch changes in the profile's usage part, given the new totals of the days it touched. */
 export function planProfile(state: ProfileUsageState, touched: Map<Day, TouchedDay>): ProfileUsagePlan {
   const days = [...touched.keys()].sort();
-  const plan: ProfileUsagePlan = { set: {}, remove: [], featureFirstSeen: {} };
+  const plan: ProfileUsagePlan = { set: {}, remove: [], featureFirstSeen: new Map() };
   if (days.length === 0) return plan;
   const minDay = days[0]!;
   const maxDay = days[days.length - 1]!;
@@ -232,8 +283,8 @@ export function planProfile(state: ProfileUsageState, touched: Map<Day, TouchedD
     const t = touched.get(day)!;
     if (day >= windowStart) plan.set[day] = t.totals;
     for (const f of t.featuresUsed) {
-      const known = plan.featureFirstSeen[f] ?? state.featureFirstSeen[f];
-      if (known === undefined || day < known) plan.featureFirstSeen[f] = day;
+      const known = plan.featureFirstSeen.get(f) ?? state.featureFirstSeen.get(f);
+      if (known === undefined || day < known) plan.featureFirstSeen.set(f, day);
     }
   }
   plan.remove = Object.keys(state.activity)
@@ -250,7 +301,7 @@ export function applyProfilePlan(state: ProfileUsageState, plan: ProfileUsagePla
     activity,
     firstEventDay: plan.firstEventDay ?? state.firstEventDay,
     lastEventDay: plan.lastEventDay ?? state.lastEventDay,
-    featureFirstSeen: { ...state.featureFirstSeen, ...plan.featureFirstSeen },
+    featureFirstSeen: new Map([...state.featureFirstSeen, ...plan.featureFirstSeen]),
   };
 }
 
@@ -264,11 +315,9 @@ export function decodeDayActivity(value: unknown): DayActivity | undefined {
   try {
     const parsed = JSON.parse(value) as { n?: unknown; f?: unknown };
     if (typeof parsed.n !== 'number') return undefined;
-    const features: Record<string, number> = {};
-    if (parsed.f && typeof parsed.f === 'object') {
-      for (const [k, v] of Object.entries(parsed.f)) if (typeof v === 'number') features[k] = v;
-    }
-    return { events: parsed.n, features };
+    // JSON.parse makes every key an own property, `__proto__` included; entries() then lists them all.
+    const entries = parsed.f && typeof parsed.f === 'object' ? Object.entries(parsed.f) : [];
+    return { events: parsed.n, features: featureRecord(entries.filter((e): e is [string, number] => typeof e[1] === 'number')) };
   } catch {
     return undefined;
   }

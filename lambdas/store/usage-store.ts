@@ -1,12 +1,16 @@
 import { BatchGetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Day, DayActivity } from '../domain/types';
-import { validateUsageEvent } from '../formats/usage-event';
+import { utcDay, validateUsageEvent } from '../formats/usage-event';
+import { backoff } from './batch';
 import { ACTIVITY_ATTR_PREFIX, FEATURE_FIRST_SEEN_PREFIX, keys } from './keys';
 import {
+  DEDUP_ARRIVAL_DAYS,
+  addDays,
   dedupeBatch,
   emptyDayState,
   encodeDayActivity,
   decodeDayActivity,
+  featureRecord,
   groupByCustomerDay,
   planDay,
   planProfile,
@@ -16,6 +20,7 @@ import {
   type IndexedEvent,
   type ProfileUsagePlan,
   type ProfileUsageState,
+  type RecentIds,
   type Rejection,
   type TouchedDay,
 } from './usage-rollup';
@@ -34,6 +39,11 @@ export interface UsageStoreDeps {
   concurrency?: number;
   /** Attempts per customer when concurrent writers conflict. */
   maxAttempts?: number;
+  /**
+   * Epoch ms by which a contended customer must be written (the handler sets it from the function's
+   * remaining time); retries go on until then rather than giving up after a fixed count.
+   */
+  deadline?: number;
 }
 
 export interface UsageIngestResult {
@@ -52,10 +62,39 @@ const DAYS_PER_TRANSACTION = 40;
  * and ~2,200 events/s; 4 → ~52 and ~2,600 events/s.
  */
 const DEFAULT_CONCURRENCY = 4;
-const DEFAULT_MAX_ATTEMPTS = 12;
+const DEFAULT_MAX_ATTEMPTS = 100;
+/** Without a deadline from the caller: well inside the function's 10 s timeout. */
+const DEFAULT_BUDGET_MS = 7_000;
+/** SEEN# items expire this long after their arrival day (DynamoDB TTL), past the 8 days they are read. */
+const SEEN_TTL_DAYS = 10;
+
+/**
+ * Writers of one customer in this process, one at a time: concurrent requests in one process (the
+ * local API adapter, a container serving several requests) queue for a customer instead of cancelling
+ * each other's transactions, which cost a retry (another read and write) each. Across processes (Lambda
+ * containers) the conditional transaction and its retries keep the counts exact.
+ */
+const customerQueues = new Map<string, Promise<unknown>>();
+
+async function oneAtATime<T>(customerId: string, fn: () => Promise<T>): Promise<T> {
+  const before = customerQueues.get(customerId) ?? Promise.resolve();
+  const run = before.then(fn, fn);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  customerQueues.set(customerId, settled);
+  try {
+    return await run;
+  } finally {
+    if (customerQueues.get(customerId) === settled) customerQueues.delete(customerId);
+  }
+}
 
 export async function ingestUsageEvents(events: unknown[], deps: UsageStoreDeps): Promise<UsageIngestResult> {
   const now = (deps.now ?? (() => new Date()))();
+  const arrivalDay = utcDay(now.getTime());
+  const deadline = deps.deadline ?? Date.now() + DEFAULT_BUDGET_MS;
   const rejected: Rejection[] = [];
   const valid: IndexedEvent[] = [];
   events.forEach((raw, index) => {
@@ -74,7 +113,7 @@ export async function ingestUsageEvents(events: unknown[], deps: UsageStoreDeps)
     const dayList = [...days.keys()].sort();
     for (let i = 0; i < dayList.length; i += DAYS_PER_TRANSACTION) {
       const chunk = new Map(dayList.slice(i, i + DAYS_PER_TRANSACTION).map((d) => [d, days.get(d)!]));
-      const plans = await writeCustomerDays(deps, customerId, chunk);
+      const plans = await oneAtATime(customerId, () => writeCustomerDays(deps, customerId, chunk, arrivalDay, deadline));
       for (const p of plans) {
         accepted += p.accepted.length;
         duplicates += p.duplicates.length;
@@ -90,12 +129,14 @@ async function writeCustomerDays(
   deps: UsageStoreDeps,
   customerId: string,
   days: Map<Day, IndexedEvent[]>,
+  arrivalDay: Day,
+  deadline: number,
 ): Promise<DayPlan[]> {
   const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   for (let attempt = 1; ; attempt++) {
-    const { dayStates, profile } = await readCustomer(deps, customerId, [...days.keys()]);
+    const { dayStates, profile, recent } = await readCustomer(deps, customerId, [...days.keys()], arrivalDay);
     const plans = new Map<Day, DayPlan>();
-    for (const [day, events] of days) plans.set(day, planDay(dayStates.get(day)!, customerId, day, events));
+    for (const [day, events] of days) plans.set(day, planDay(dayStates.get(day)!, customerId, day, events, recent));
     const writes = [...plans].filter(([, p]) => p.delta.ids.length > 0);
     if (writes.length === 0) return [...plans.values()];
 
@@ -104,17 +145,34 @@ async function writeCustomerDays(
     );
     const transactItems = [
       ...writes.map(([day, p]) => ({ Update: dayUpdate(deps.tableName, customerId, day, dayStates.get(day)!, p.delta) })),
+      { Update: seenUpdate(deps.tableName, customerId, arrivalDay, recent) },
+      // Every transaction of a customer updates its profile on the condition of `uv`: that condition
+      // serialises all writers of the customer, the SEEN# item's included.
       { Update: profileUpdate(deps.tableName, customerId, profile, planProfile(profile, touched)) },
     ];
     try {
       await deps.dynamo.send(new TransactWriteCommand({ TransactItems: transactItems }));
       return [...plans.values()];
     } catch (err) {
-      if (!isWriteConflict(err) || attempt >= maxAttempts) throw err;
+      if (!isWriteConflict(err) || attempt >= maxAttempts || Date.now() >= deadline) throw err;
       // Full jitter: concurrent writers of one customer spread out instead of colliding again.
-      await sleep(Math.random() * Math.min(1000, 10 * 2 ** attempt));
+      await backoff(Math.min(attempt, 7), 10, 1000);
     }
   }
+}
+
+/** Adds the batch's event ids to the customer's SEEN# item of today (arrival day), expiring later. */
+function seenUpdate(tableName: string, customerId: string, arrivalDay: Day, recent: RecentIds) {
+  return {
+    TableName: tableName,
+    Key: keys.seen(customerId, arrivalDay),
+    UpdateExpression: 'ADD #ids :ids SET #ttl = :ttl',
+    ExpressionAttributeNames: { '#ids': 'ids', '#ttl': 'ttl' },
+    ExpressionAttributeValues: {
+      ':ids': new Set(recent.added.map((h) => Buffer.from(h, 'hex'))),
+      ':ttl': Math.floor(Date.parse(`${addDays(arrivalDay, SEEN_TTL_DAYS)}T00:00:00Z`) / 1000),
+    },
+  };
 }
 
 function dayUpdate(tableName: string, customerId: string, day: Day, state: DayState, delta: DayDelta) {
@@ -126,7 +184,7 @@ function dayUpdate(tableName: string, customerId: string, day: Day, state: DaySt
   };
   const adds = ['#n :n', '#ids :ids'];
   const sets = ['#v = :v1'];
-  Object.entries(delta.features).forEach(([feature, count], i) => {
+  [...delta.features].forEach(([feature, count], i) => {
     names[`#f${i}`] = `${DAY_ATTR_FEATURE_PREFIX}${feature}`;
     values[`:f${i}`] = count;
     adds.push(`#f${i} :f${i}`);
@@ -176,7 +234,7 @@ function profileUpdate(tableName: string, customerId: string, state: ProfileUsag
     values[':le'] = plan.lastEventDay;
     sets.push('#le = :le');
   }
-  Object.entries(plan.featureFirstSeen).forEach(([feature, day], i) => {
+  [...plan.featureFirstSeen].forEach(([feature, day], i) => {
     names[`#ff${i}`] = `${FEATURE_FIRST_SEEN_PREFIX}${feature}`;
     values[`:ff${i}`] = day;
     sets.push(`#ff${i} = :ff${i}`);
@@ -212,24 +270,33 @@ async function readCustomer(
   deps: UsageStoreDeps,
   customerId: string,
   days: Day[],
-): Promise<{ dayStates: Map<Day, DayState>; profile: ProfileUsageState }> {
+  arrivalDay: Day,
+): Promise<{ dayStates: Map<Day, DayState>; profile: ProfileUsageState; recent: RecentIds }> {
   const profileKey = keys.profile(customerId);
-  const items = await batchGetAll(deps, [...days.map((d) => keys.day(customerId, d)), profileKey]);
+  const todaySk = keys.seen(customerId, arrivalDay).sk;
+  const seenKeys = Array.from({ length: DEDUP_ARRIVAL_DAYS }, (_, i) => keys.seen(customerId, addDays(arrivalDay, -i)));
+  const items = await batchGetAll(deps, [...days.map((d) => keys.day(customerId, d)), profileKey, ...seenKeys]);
   const dayStates = new Map<Day, DayState>(days.map((d) => [d, emptyDayState()]));
-  let profile: ProfileUsageState = { version: 0, activity: {}, featureFirstSeen: {} };
+  let profile: ProfileUsageState = { version: 0, activity: {}, featureFirstSeen: new Map() };
+  const recent: RecentIds = { ids: new Set(), today: 0, added: [] };
   for (const item of items) {
     const sk = item.sk as string;
     if (sk === profileKey.sk) profile = readProfileUsageState(item);
     else if (sk.startsWith(keys.daySkPrefix)) dayStates.set(sk.slice(keys.daySkPrefix.length), decodeDayState(item));
+    else if (sk.startsWith(keys.seenSkPrefix)) {
+      const ids = (item.ids as Set<Uint8Array> | undefined) ?? new Set();
+      for (const b of ids) recent.ids.add(Buffer.from(b).toString('hex'));
+      if (sk === todaySk) recent.today = ids.size;
+    }
   }
-  return { dayStates, profile };
+  return { dayStates, profile, recent };
 }
 
 async function batchGetAll(deps: UsageStoreDeps, keyList: Record<string, string>[]): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
   let pending: Record<string, unknown>[] = keyList;
   for (let attempt = 0; pending.length > 0; attempt++) {
-    if (attempt > 0) await sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt));
+    if (attempt > 0) await backoff(attempt);
     if (attempt > 12) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
     const res = await deps.dynamo.send(
       new BatchGetCommand({ RequestItems: { [deps.tableName]: { Keys: pending, ConsistentRead: true } } }),
@@ -245,21 +312,26 @@ function decodeDayState(item: Record<string, unknown>): DayState {
   for (const b of (item.ids as Set<Uint8Array> | undefined) ?? []) ids.add(Buffer.from(b).toString('hex'));
   return {
     version: typeof item.v === 'number' ? item.v : 0,
-    ...decodeDayTotals(item),
+    events: typeof item.n === 'number' ? item.n : 0,
+    features: decodeDayFeatures(item),
     users: new Set((item.users as Set<string> | undefined) ?? []),
     usersCapped: item.usersCapped === true,
     ids,
   };
 }
 
-function decodeDayTotals(item: Record<string, unknown>): DayActivity {
-  const features: Record<string, number> = {};
+function decodeDayFeatures(item: Record<string, unknown>): Map<string, number> {
+  const features = new Map<string, number>();
   for (const [name, value] of Object.entries(item)) {
     if (name.startsWith(DAY_ATTR_FEATURE_PREFIX) && typeof value === 'number') {
-      features[name.slice(DAY_ATTR_FEATURE_PREFIX.length)] = value;
+      features.set(name.slice(DAY_ATTR_FEATURE_PREFIX.length), value);
     }
   }
-  return { events: typeof item.n === 'number' ? item.n : 0, features };
+  return features;
+}
+
+function decodeDayTotals(item: Record<string, unknown>): DayActivity {
+  return { events: typeof item.n === 'number' ? item.n : 0, features: featureRecord(decodeDayFeatures(item)) };
 }
 
 function readProfileUsageState(item: Record<string, unknown>): ProfileUsageState {
@@ -269,7 +341,7 @@ function readProfileUsageState(item: Record<string, unknown>): ProfileUsageState
     activity: decoded.activity,
     firstEventDay: decoded.firstEventDay,
     lastEventDay: typeof item.le === 'string' ? item.le : undefined,
-    featureFirstSeen: decoded.featureFirstSeen,
+    featureFirstSeen: new Map(Object.entries(decoded.featureFirstSeen)),
   };
 }
 
@@ -282,15 +354,17 @@ export interface DecodedUsageProfile {
 /** Reads the usage part of a profile item (as returned by the document client). */
 export function decodeUsageProfile(item: Record<string, unknown>): DecodedUsageProfile {
   const activity: Record<Day, DayActivity> = {};
-  const featureFirstSeen: Record<string, Day> = {};
+  const firstSeen: [string, Day][] = [];
   for (const [name, value] of Object.entries(item)) {
     if (name.startsWith(ACTIVITY_ATTR_PREFIX)) {
       const a = decodeDayActivity(value);
       if (a) activity[name.slice(ACTIVITY_ATTR_PREFIX.length)] = a;
     } else if (name.startsWith(FEATURE_FIRST_SEEN_PREFIX) && typeof value === 'string') {
-      featureFirstSeen[name.slice(FEATURE_FIRST_SEEN_PREFIX.length)] = value;
+      firstSeen.push([name.slice(FEATURE_FIRST_SEEN_PREFIX.length), value]);
     }
   }
+  // Prototype-free: `ff:constructor` is a feature like any other, not Object.prototype.constructor.
+  const featureFirstSeen = featureRecord(firstSeen);
   const out: DecodedUsageProfile = { activity, featureFirstSeen };
   if (typeof item.fe === 'string') out.firstEventDay = item.fe;
   return out;
@@ -343,8 +417,4 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<v
     while (next < items.length) await fn(items[next++]!);
   });
   await Promise.all(workers);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -69,9 +69,9 @@ describe('validateUsageEvent', () => {
     expect(reasonOf({ customerId: 'c', feature: 'f', timestamp: base.timestamp })).toBe('eventId: is required');
     expect(reasonOf({ ...base, customerId: '' })).toBe('customerId: must not be empty');
     expect(reasonOf({ ...base, customerId: 42 })).toBe('customerId: must be a string');
-    expect(reasonOf({ ...base, eventId: 'x'.repeat(257) })).toBe('eventId: must be at most 256 characters');
-    expect(reasonOf({ ...base, feature: 'f'.repeat(129) })).toBe('feature: must be at most 128 characters');
-    expect(reasonOf({ ...base, userId: 'u'.repeat(257) })).toBe('userId: must be at most 256 characters');
+    expect(reasonOf({ ...base, eventId: 'x'.repeat(257) })).toBe('eventId: must be at most 256 bytes in UTF-8');
+    expect(reasonOf({ ...base, feature: 'f'.repeat(129) })).toBe('feature: must be at most 128 bytes in UTF-8');
+    expect(reasonOf({ ...base, userId: 'u'.repeat(257) })).toBe('userId: must be at most 256 bytes in UTF-8');
     expect(reasonOf({ ...base, count: 0 })).toBe('count: must be a positive integer');
     expect(reasonOf({ ...base, count: 1.5 })).toBe('count: must be a positive integer');
     expect(reasonOf({ ...base, count: '3' })).toBe('count: must be a positive integer');

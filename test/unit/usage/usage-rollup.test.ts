@@ -55,10 +55,10 @@ class Model {
 
   /** Everything except versions, which count writes and so depend on the batching. */
   view() {
-    const days = [...this.days].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, s]) => [k, s.events, s.features, [...s.users].sort(), [...s.ids].sort()]);
+    const days = [...this.days].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, s]) => [k, s.events, Object.fromEntries(s.features), [...s.users].sort(), [...s.ids].sort()]);
     const profiles = [...this.profiles]
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, p]) => [k, p.activity, p.firstEventDay, p.lastEventDay, p.featureFirstSeen]);
+      .map(([k, p]) => [k, p.activity, p.firstEventDay, p.lastEventDay, Object.fromEntries(p.featureFirstSeen)]);
     return { days, profiles };
   }
 }
@@ -204,7 +204,7 @@ describe('planProfile', () => {
     expect(plan.set).toEqual({});
     expect(plan.firstEventDay).toBe('2025-01-01');
     expect(plan.lastEventDay).toBeUndefined();
-    expect(plan.featureFirstSeen).toEqual({ search: '2025-01-01', export: '2025-01-01' });
+    expect(Object.fromEntries(plan.featureFirstSeen)).toEqual({ search: '2025-01-01', export: '2025-01-01' });
   });
 
   it('computes the window start across month and leap-year boundaries', () => {
