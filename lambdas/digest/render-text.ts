@@ -1,9 +1,12 @@
+import { stripControls } from '../report/escape';
+
 /** Plain-text helpers for the digest's text part, which must read well in an 80-column terminal. */
 export const TEXT_WIDTH = 78;
 
 /** Word-wraps `text` to `width` columns, continuing lines with `indent`; words longer than a line are split. */
 export function wrapText(text: string, width = TEXT_WIDTH, firstIndent = '', indent = firstIndent): string[] {
-  const words = text.replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
+  // Every piece of the text part that came from an export passes here: no ESC reaches a terminal.
+  const words = stripControls(text).replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
   const lines: string[] = [];
   let line = firstIndent;
   let lineHasWord = false;

@@ -11,6 +11,18 @@ const ENTITIES: Record<string, string> = {
   "'": '&#39;',
 };
 
+/**
+ * C0 controls other than tab, LF and CR, DEL and the C1 controls: ESC sequences from an export would
+ * recolour or rewrite a terminal showing the text mail, and HTML may not contain them at all.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+
+/** `value` as text without control characters (for the text mail, and under escapeHtml). */
+export function stripControls(value: unknown): string {
+  return String(value ?? '').replace(CONTROLS, '');
+}
+
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (ch) => ENTITIES[ch]!);
+  return stripControls(value).replace(/[&<>"']/g, (ch) => ENTITIES[ch]!);
 }
