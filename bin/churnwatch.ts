@@ -109,6 +109,8 @@ async function localRun(argv: string[]): Promise<void> {
     if (values.outbox) await writeOutbox(resolve(values.outbox), result.mail, await readText(result.stack, result.reportKeys.html));
     if (values.json) {
       process.stdout.write(`${JSON.stringify(result.snapshot, null, 2)}\n`);
+      // stdout holds only the snapshot; what was refused still has to be said somewhere.
+      printIngestSummary(result, process.stderr);
     } else {
       process.stdout.write(`${formatConsoleReport(result.snapshot, result.digest, config.digest.fallbackTo)}\n`);
       printIngestSummary(result);
@@ -118,14 +120,14 @@ async function localRun(argv: string[]): Promise<void> {
   }
 }
 
-function printIngestSummary(result: PipelineResult): void {
+function printIngestSummary(result: PipelineResult, out: NodeJS.WritableStream = process.stdout): void {
   const quarantined = result.files.filter((f) => f.quarantined > 0 || f.status === 'failed');
   for (const f of quarantined) {
     const where = f.status === 'failed' ? `moved to ${f.failedKey}: ${f.error}` : `${f.quarantined} row(s) quarantined in ${f.quarantineKey}`;
-    process.stdout.write(`! ${f.key}: ${where}\n`);
+    out.write(`! ${f.key}: ${where}\n`);
   }
   if (result.usage.rejected.length > 0) {
-    process.stdout.write(`! ${result.usage.rejected.length} usage event(s) rejected, e.g. ${result.usage.rejected.slice(0, 3).map((r) => `${r.file}:${r.line} ${r.reason}`).join('; ')}\n`);
+    out.write(`! ${result.usage.rejected.length} usage event(s) rejected, e.g. ${result.usage.rejected.slice(0, 3).map((r) => `${r.file}:${r.line} ${r.reason}`).join('; ')}\n`);
   }
 }
 

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, validateUsageEvent } from '../lambdas/formats/usage-event';
+import { backoff } from '../lambdas/store/batch';
 import { readJsonLines } from '../lambdas/store/usage-file';
 
 export { ingestUsageFile, type UsageFileResult } from '../lambdas/store/usage-file';
@@ -21,6 +22,8 @@ export interface BulkLoadResult {
   files: number;
   events: number;
   requests: number;
+  /** Requests sent again after a 5xx, a 429, a network error or a timeout. */
+  retries: number;
   accepted: number;
   duplicates: number;
   rejected: BulkRejection[];
@@ -33,7 +36,14 @@ export interface BulkLoadOptions {
   /** Requests in flight. */
   concurrency?: number;
   now?: () => Date;
+  /** Attempts per request (default 8): retries are harmless, the API recognises what it already counted. */
+  maxAttempts?: number;
+  /** Milliseconds before a request is abandoned and sent again (default 60 s). */
+  requestTimeoutMs?: number;
 }
+
+/** Answers worth sending the same request again for: throttling and server-side failures. */
+const retryable = (status: number) => status === 429 || status >= 500;
 
 const EVENT_FILE = /\.(jsonl|ndjson|json)(\.gz)?$/i;
 const ENVELOPE_BYTES = '{"events":[]}'.length;
@@ -52,29 +62,43 @@ export async function expandEventPaths(path: string): Promise<string[]> {
 }
 
 export async function bulkLoadUsageEvents(paths: string[], options: BulkLoadOptions): Promise<BulkLoadResult> {
-  const result: BulkLoadResult = { files: 0, events: 0, requests: 0, accepted: 0, duplicates: 0, rejected: [] };
+  const result: BulkLoadResult = { files: 0, events: 0, requests: 0, retries: 0, accepted: 0, duplicates: 0, rejected: [] };
+  const maxAttempts = options.maxAttempts ?? 8;
+  const timeoutMs = options.requestTimeoutMs ?? 60_000;
   const now = options.now ?? (() => new Date());
   const inFlight = new Set<Promise<void>>();
   const limit = options.concurrency ?? 4;
 
+  type Payload = { accepted?: number; duplicates?: number; rejected?: { index: number; reason: string }[]; message?: string };
+  /** One request, sent again with backoff on a retryable answer, a network error or a timeout. */
+  const send = async (body: string): Promise<{ status: number; payload: Payload }> => {
+    for (let attempt = 1; ; attempt++) {
+      let failure: string;
+      try {
+        const res = await fetch(`${options.url}/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': options.apiKey },
+          body,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        const payload = (await res.json().catch(() => ({}))) as Payload;
+        if (!retryable(res.status)) return { status: res.status, payload };
+        failure = `usage API answered ${res.status}: ${payload.message ?? 'no message'}`;
+      } catch (err) {
+        failure = `usage API request failed: ${(err as Error).message}`;
+      }
+      if (attempt >= maxAttempts) throw new Error(`${failure} (after ${attempt} attempts)`);
+      result.retries++;
+      await backoff(attempt, 100, 5_000);
+    }
+  };
+
   const post = async (texts: string[], origins: { file: string; line: number }[]) => {
     const body = `{"events":[${texts.join(',')}]}`;
     result.requests++;
-    const res = await fetch(`${options.url}/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': options.apiKey },
-      body,
-    });
-    const payload = (await res.json().catch(() => ({}))) as {
-      accepted?: number;
-      duplicates?: number;
-      rejected?: { index: number; reason: string }[];
-      message?: string;
-    };
-    if (res.status !== 202 && res.status !== 400) {
-      throw new Error(`usage API answered ${res.status}: ${payload.message ?? 'no message'}`);
-    }
-    if (res.status === 400 && !payload.rejected) throw new Error(`usage API answered 400: ${payload.message}`);
+    const { status, payload } = await send(body);
+    if (status !== 202 && status !== 400) throw new Error(`usage API answered ${status}: ${payload.message ?? 'no message'}`);
+    if (status === 400 && !payload.rejected) throw new Error(`usage API answered 400: ${payload.message}`);
     result.accepted += payload.accepted ?? 0;
     result.duplicates += payload.duplicates ?? 0;
     for (const r of payload.rejected ?? []) result.rejected.push({ ...origins[r.index]!, reason: r.reason });

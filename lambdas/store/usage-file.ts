@@ -1,5 +1,5 @@
+import { isUtf8 } from 'node:buffer';
 import { createGunzip } from 'node:zlib';
-import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
 import { MAX_EVENTS_PER_REQUEST } from '../formats/usage-event';
 import { ingestUsageEvents, type UsageStoreDeps } from './usage-store';
@@ -58,19 +58,69 @@ export interface JsonLine {
   text: string;
 }
 
-/** Yields each non-blank line parsed as JSON (or with the parse error), with its line number. */
+/** A line this long is no event (the API takes 1 MB per request); it is rejected, not buffered on. */
+const MAX_LINE_BYTES = 1_048_576;
+
+/**
+ * Yields each non-blank line parsed as JSON (or with the reason it cannot be), with its line number.
+ * Lines are split on the bytes and checked as UTF-8 before decoding: a decoder would turn bad bytes into
+ * U+FFFD and make `cus_\xff` and `cus_\xfe` one customer. CRLF and a leading BOM are tolerated.
+ */
 export async function* readJsonLines(stream: Readable): AsyncGenerator<JsonLine> {
-  const rl = createInterface({ input: await decompressIfGzip(stream), crlfDelay: Infinity });
   let line = 0;
-  for await (const raw of rl) {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let overlong = false;
+
+  function parse(bytes: Buffer): JsonLine | undefined {
     line++;
-    const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
-    if (text.trim() === '') continue;
+    let end = bytes.length;
+    if (end > 0 && bytes[end - 1] === 13) end--;
+    let start = 0;
+    if (line === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
+    const raw = bytes.subarray(start, end);
+    if (!isUtf8(raw)) return { line, error: 'line is not valid UTF-8 (the file must be UTF-8 encoded)', text: raw.toString('utf8') };
+    const text = raw.toString('utf8');
+    if (text.trim() === '') return undefined;
     try {
-      yield { line, value: JSON.parse(text), text };
+      return { line, value: JSON.parse(text), text };
     } catch (err) {
-      yield { line, error: `malformed JSON: ${(err as Error).message}`, text };
+      return { line, error: `malformed JSON: ${(err as Error).message}`, text };
     }
+  }
+
+  for await (const chunk of await decompressIfGzip(stream)) {
+    const buf = chunk as Buffer;
+    let start = 0;
+    for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, start)) {
+      const piece = buf.subarray(start, nl);
+      start = nl + 1;
+      if (overlong) {
+        line++;
+        overlong = false;
+        pending = [];
+        pendingBytes = 0;
+        yield { line, error: `line is longer than ${MAX_LINE_BYTES} bytes`, text: '' };
+        continue;
+      }
+      const whole = pending.length > 0 ? Buffer.concat([...pending, piece]) : piece;
+      pending = [];
+      pendingBytes = 0;
+      const l = parse(whole);
+      if (l) yield l;
+    }
+    if (start < buf.length && !overlong) {
+      pending.push(buf.subarray(start));
+      pendingBytes += buf.length - start;
+      if (pendingBytes > MAX_LINE_BYTES) overlong = true;
+    }
+  }
+  if (overlong) {
+    line++;
+    yield { line, error: `line is longer than ${MAX_LINE_BYTES} bytes`, text: '' };
+  } else if (pending.length > 0) {
+    const l = parse(Buffer.concat(pending));
+    if (l) yield l;
   }
 }
 
