@@ -48,6 +48,7 @@ const STRIPE_SUBSCRIPTIONS: Partial<Record<Field, string[]>> = {
   status: ['status'],
   ended_at: ['ended at (utc)'],
   canceled_at: ['canceled at (utc)'],
+  current_period_start: ['current period start (utc)'],
   // The customer's own words (too_expensive, missing_features, …) say more to a CSM than Stripe's
   // mechanism (cancellation_requested, payment_failed), which is the fallback.
   reason: ['cancellation feedback', 'cancellation reason'],
@@ -62,6 +63,9 @@ const STRIPE_CUSTOMERS: Partial<Record<Field, string[]>> = {
   segment: ['segment (metadata)'],
   owner_email: OWNER_METADATA,
 };
+
+/** Columns only a Stripe payments (charges) export has: customer and amount, but no service period. */
+const STRIPE_PAYMENT_COLUMNS = ['amount refunded', 'captured', 'seller message', 'card id', 'paymentintent id', 'payment intent id'];
 
 function indexOf(names: string[]): Map<string, number> {
   const index = new Map<string, number>();
@@ -116,6 +120,14 @@ export function detectCsvLayout(header: string[]): CsvLayout {
     stripeDates: true,
   });
   const customerCol = hasAny(index, ['customer id', 'customer']);
+  if (customerCol && hasAny(index, STRIPE_PAYMENT_COLUMNS) && !hasAny(index, ['period start (utc)', 'period start'])) {
+    throw new UnreadableFileError(
+      'Looks like a Stripe payments export (one row per charge: no invoice lines, no service periods), which cannot give MRR. ' +
+        'Send the invoice line items export instead (Stripe Dashboard: Invoices, Export, invoice line items, with Period Start ' +
+        'and Period End), and the subscriptions export for cancellations.',
+      1,
+    );
+  }
   if (hasAny(index, ['invoice id', 'invoice']) && index.has('amount') && index.has('currency') && customerCol) {
     const layout = stripe('stripe_invoice_line_items', 'invoice_line', STRIPE_LINE_ITEMS);
     const missing = (['period_start', 'period_end', 'status'] as const).filter((f) => layout.columns[f] === undefined);
@@ -134,11 +146,18 @@ export function detectCsvLayout(header: string[]): CsvLayout {
 
   const shown = header.slice(0, 12).map((h) => JSON.stringify(h.length > 40 ? `${h.slice(0, 40)}…` : h)).join(', ');
   const missingInvoice = INVOICE_REQUIRED.filter((f) => !index.has(f));
-  const hint = hasAny(index, ['invoice_id', 'amount', 'period_start'])
-    ? ` It looks like an invoice_line file missing: ${missingInvoice.join(', ')}.`
-    : index.has('effective_at')
-      ? ` It looks like a cancellation file missing: ${CANCEL_REQUIRED.filter((f) => !index.has(f)).join(', ')}.`
-      : '';
+  // Stripe names its key `id` and the customer `Customer ID`: such a header is a Stripe export short of
+  // columns, not a canonical file short of `customer_id`.
+  const stripeKeyed = index.has('id') || customerCol;
+  const hint = stripeKeyed
+    ? ' It looks like a Stripe export: a customers export needs Created (UTC) and Name, Email or Description beside id; ' +
+      'a subscriptions export needs id, Customer ID, Status and Canceled At (UTC) or Ended At (UTC); an invoice line items ' +
+      'export needs Invoice ID, Customer ID, Amount, Currency, Period Start (UTC), Period End (UTC) and Invoice Status.'
+    : hasAny(index, ['invoice_id', 'amount', 'period_start'])
+      ? ` It looks like an invoice_line file missing: ${missingInvoice.join(', ')}.`
+      : index.has('effective_at')
+        ? ` It looks like a cancellation file missing: ${CANCEL_REQUIRED.filter((f) => !index.has(f)).join(', ')}.`
+        : '';
   throw new UnreadableFileError(
     `Unrecognised CSV header (${shown}${header.length > 12 ? ', …' : ''}).${hint} Expected the canonical invoice_line ` +
       `(${INVOICE_REQUIRED.join(', ')}), cancellation (${CANCEL_REQUIRED.join(', ')}) or customer (customer_id, …) ` +

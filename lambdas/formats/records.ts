@@ -50,6 +50,7 @@ export const FIELDS = [
   'segment',
   'created_at',
   'ended_at',
+  'current_period_start',
 ] as const;
 
 export type Field = (typeof FIELDS)[number];
@@ -181,14 +182,17 @@ export function buildCustomer(src: RowSource, ctx: BuildContext): BillingRecord 
 
 /**
  * Stripe subscriptions export: a `canceled` subscription becomes a cancellation effective on the day
- * it ended (Ended At, else Canceled At). Any other status (active, trialing, past_due, a cancellation
- * scheduled for period end, …) becomes a customer record carrying the customer's name: it changes no
- * MRR, keeps every row accounted for as ingested, and names customers that have no customer export.
+ * it ended (Ended At, else Canceled At). An `unpaid` one (dunning gave up; Stripe's own MRR leaves it
+ * out) becomes a cancellation effective at its Current Period Start: its open invoices then count
+ * nothing (SPEC §1.2). Any other status (active, trialing, past_due, a cancellation scheduled for
+ * period end, …) becomes a customer record carrying the customer's name: it changes no MRR, keeps
+ * every row accounted for as ingested, and names customers that have no customer export.
  */
 export function buildStripeSubscription(src: RowSource, ctx: BuildContext): BillingRecord {
   const status = requiredText(src.get(FIELD.status), 'Status', 64).toLowerCase();
+  if (status === 'unpaid') return buildUnpaidSubscription(src, ctx);
   if (status !== 'canceled') {
-    const customerId = requiredId(src.get(FIELD.customer_id), 'customer_id');
+    const customerId = requiredText(src.get(FIELD.customer_id), 'customer_id', MAX_ID);
     const name = optionalText(src.get(FIELD.customer_name), 'Customer Name', MAX_NAME);
     const ownerEmail = optionalEmail(src.get(FIELD.owner_email), 'owner_email');
     const attributes: Extract<BillingRecord, { kind: 'customer' }>['attributes'] = {};
@@ -202,6 +206,16 @@ export function buildStripeSubscription(src: RowSource, ctx: BuildContext): Bill
     throw new RowError('status is canceled but Ended At (UTC) and Canceled At (UTC) are both empty');
   }
   return buildCancellation(src, ctx, hasEnded ? 'ended_at' : 'canceled_at');
+}
+
+/** The churn reason of an unpaid subscription is `unpaid` unless the export gives one. */
+function buildUnpaidSubscription(src: RowSource, ctx: BuildContext): BillingRecord {
+  if (optionalText(src.get(FIELD.current_period_start), 'Current Period Start (UTC)', 64) === undefined) {
+    throw new RowError('status is unpaid but Current Period Start (UTC) is empty: the day it stopped counting is unknown');
+  }
+  const record = buildCancellation(src, ctx, 'current_period_start');
+  if (record.kind === 'cancellation') record.cancellation.reason ??= 'unpaid';
+  return record;
 }
 
 export const BUILDERS = {

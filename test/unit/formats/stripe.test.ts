@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { UnreadableFileError } from '../../../lambdas/formats/errors';
 import { bad, good, readFixture } from './helpers';
+
+async function readError(name: string): Promise<UnreadableFileError> {
+  const err = await readFixture(name).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(UnreadableFileError);
+  return err as UnreadableFileError;
+}
 
 describe('Stripe Dashboard export presets', () => {
   // plan: the product name (readable in byPlan) is preferred to the price id.
@@ -49,7 +59,7 @@ describe('Stripe Dashboard export presets', () => {
     expect(bad(rs).map((r) => [r.line, r.reason])).toEqual([[5, 'status: "draft" is not one of paid|open|failed|void|refunded|uncollectible']]);
   });
 
-  it('subscriptions: canceled ones become cancellations, the others customer records', async () => {
+  it('subscriptions: canceled and unpaid ones become cancellations, the others (past_due included) customer records', async () => {
     const rs = await readFixture('stripe-subscriptions.csv');
     expect(rs.map((r) => (r.ok ? [r.line, r.record] : [r.line, r.reason]))).toEqual([
       [2, { kind: 'customer', customerId: 'cus_R1', attributes: { name: 'Acme GmbH' } }],
@@ -73,6 +83,11 @@ describe('Stripe Dashboard export presets', () => {
         },
       ],
       [5, 'status is canceled but Ended At (UTC) and Canceled At (UTC) are both empty'],
+      // Unpaid: churned from the start of its current period, as Stripe's MRR leaves it out (SPEC §1.2).
+      [6, { kind: 'cancellation', customerId: 'cus_R7', cancellation: { subscriptionId: 'sub_1Qh', effectiveAt: '2026-01-05', reason: 'unpaid' } }],
+      // past_due keeps counting: no cancellation.
+      [7, { kind: 'customer', customerId: 'cus_R8', attributes: { name: 'Eta Co' } }],
+      [8, 'status is unpaid but Current Period Start (UTC) is empty: the day it stopped counting is unknown'],
     ]);
   });
 
@@ -89,5 +104,18 @@ describe('Stripe Dashboard export presets', () => {
       ],
       [3, { kind: 'customer', customerId: 'cus_R2', attributes: { name: 'Zürich Ölwerke AG (enterprise)', segment: 'enterprise', createdAt: '2025-12-20' } }],
     ]);
+  });
+
+  it('a payments export is rejected naming it and what to send instead, not as line items lacking a period', async () => {
+    const err = await readError('stripe-payments.csv');
+    expect(err.message).toMatch(/Stripe payments export/);
+    expect(err.message).toMatch(/invoice line items export instead/);
+    expect(err.message).not.toMatch(/lacks/);
+  });
+
+  it('a customers export with only an id column is told what a Stripe export needs, not that customer_id is missing', async () => {
+    const err = await readError('stripe-customers-id-only.csv');
+    expect(err.message).toMatch(/customers export needs Created \(UTC\) and Name, Email or Description beside id/);
+    expect(err.message).not.toMatch(/missing/);
   });
 });
