@@ -1,15 +1,14 @@
 /**
- * Risk reasons (SPEC §3.5) for a customer active on asOf, each with a sentence a CSM can act on and
- * the points it adds to the riskScore. The score is the capped sum of the points, so it is always
- * explained by the reasons listed next to it.
+ * Risk reasons (SPEC §3.5) for a customer active on asOf, each with a sentence a CSM can act on. They
+ * are signals, exact facts; the churn probability comes from the fitted scorecard (forecast/).
  */
 import { frequencyOf, frequencyRank, WINDOW_DAYS, type ActivityWindows } from './activity';
 import { dayFromNum, dayNum } from './dates';
 import { MRR_EPSILON } from './mrr';
 import type { CustomerTimeline, EngineSettings, LedgerLine, RiskCode, RiskReason } from './types';
 
-/** Points per reason: losing usage altogether or failing to pay weigh most, mild declines least. */
-export const RISK_POINTS: Record<RiskCode, number> = {
+/** The old fixed points per reason (before the fitted forecast), kept as the backtest's baseline. */
+export const LEGACY_RISK_POINTS: Record<RiskCode, number> = {
   inactive: 35,
   activity_decline: 25,
   payment_failed: 25,
@@ -20,16 +19,9 @@ export const RISK_POINTS: Record<RiskCode, number> = {
   contraction: 15,
   module_reduction: 10,
 };
-export const MAX_RISK_SCORE = 100;
 
 export const INACTIVE_DAYS = 14;
 export const RECENT_DAYS = 30;
-
-export function riskScore(reasons: readonly Pick<RiskReason, 'points'>[]): number {
-  let sum = 0;
-  for (const r of reasons) sum += r.points;
-  return Math.min(MAX_RISK_SCORE, sum);
-}
 
 const moneyFormat = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 export const formatMoney = (amount: number, currency: string) => `${moneyFormat.format(amount)} ${currency}`;
@@ -54,7 +46,7 @@ export interface RiskInput {
 export function riskReasons(input: RiskInput): RiskReason[] {
   const { customer, asOf, windows, windowStart, firstActiveDay, settings } = input;
   const reasons: RiskReason[] = [];
-  const add = (code: RiskCode, detail: string) => reasons.push({ code, detail, points: RISK_POINTS[code] });
+  const add = (code: RiskCode, detail: string) => reasons.push({ code, detail, points: LEGACY_RISK_POINTS[code] });
   const cur = windows.activeDaysCurrent;
   const prev = windows.activeDaysPrevious;
 

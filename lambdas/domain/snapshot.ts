@@ -3,13 +3,17 @@
  * plus its MRR step function), then the facts are aggregated in customer-id order so that the float
  * sums, and hence the JSON, do not depend on the order customers arrive in.
  */
-import { activityWindowDays, activityWindows, frequencyOf, windowIndex, ACTIVITY_DAYS } from './activity';
+import { activityWindowDays, frequencyOf, windowIndex, ACTIVITY_DAYS } from './activity';
+import { assessCustomer } from './forecast/assess';
+import { bandOf } from './forecast/bands';
+import { DEFAULT_MODEL } from './forecast/default-model';
+import { interceptPoints, score } from './forecast/scorecard';
+import { BANDS, DEFAULT_RISK_SETTINGS, type Band, type RiskSettings, type RiskSummary, type ScheduledChurn, type ScorecardModel } from './forecast/types';
 import { buildCohorts } from './cohorts';
 import { addMonthsClamped, dayNum, dayFromNum, monthEndNum, monthIndexOfNum, monthKey, monthStartNum } from './dates';
 import { addMovement, classifyMovement, emptyTotals, endByIdentity, type Movement } from './movements';
 import { buildCustomerMrr, dominantPlan, type MrrSeries } from './mrr';
 import { annualizedFromMonth, compoundChurn, periodRates, ratio } from './rates';
-import { riskReasons, riskScore, RECENT_DAYS } from './risk';
 import { lifecycleOf, SegmentTable, tierOf } from './segments';
 import type {
   AtRiskCustomer,
@@ -85,14 +89,32 @@ export interface CustomerFacts {
   /** Cancellation reason, for customers that logo-churned in the period. */
   churnReason: string | undefined;
   atRisk: AtRiskCustomer | undefined;
+  scheduled: ScheduledChurn | undefined;
+  /** Band and MRR of a forecast customer (active on asOf, not on the save list). */
+  forecast: { band: Band; mrr: number } | undefined;
   linesWithoutFxRate: Map<string, number> | undefined;
 }
+
+/** What the forecast needs besides the customer: the model, the bands' thresholds, last run's bands. */
+export interface ForecastContext {
+  model: ScorecardModel;
+  risk: RiskSettings;
+  /** Bands of the previous snapshot (red and yellow only), for hysteresis. */
+  previousBands: ReadonlyMap<string, Band>;
+}
+
+export const defaultForecastContext = (risk: RiskSettings = DEFAULT_RISK_SETTINGS): ForecastContext => ({
+  model: { ...DEFAULT_MODEL, horizonDays: risk.horizonDays },
+  risk,
+  previousBands: new Map(),
+});
 
 export function customerFacts(
   customer: CustomerTimeline,
   settings: EngineSettings,
   cal: SnapshotCalendar,
   rateCache: Map<string, number | undefined> = new Map(),
+  forecastContext: ForecastContext = defaultForecastContext(),
 ): CustomerFacts {
   // Profiles written before a customer had lines, cancellations or usage may lack those parts.
   const built = buildCustomerMrr(customer.lines ?? [], customer.cancellations ?? [], settings, rateCache);
@@ -110,42 +132,7 @@ export function customerFacts(
   const openPlan = open > 0 ? (dominantPlan(built.contributions, cal.openDay, customer.plan) ?? 'unknown') : undefined;
   const churnReason = movement.kind === 'churned' ? churnReasonOf(built.cancellations, cal.periodStart, cal.closeDay) : undefined;
 
-  let atRisk: AtRiskCustomer | undefined;
-  if (series.at(cal.asOf) > 0 && firstActiveDay !== undefined) {
-    const mrrNow = series.at(cal.asOf);
-    const mrrPrevious = series.at(cal.asOf - RECENT_DAYS);
-    const windows = activityWindows(customer.activity ?? {}, cal.windowDays, cal.windowIndex);
-    const reasons = riskReasons({
-      customer,
-      lines: built.lines,
-      asOf: cal.asOf,
-      windows,
-      windowStart: cal.windowStart,
-      firstActiveDay,
-      mrrNow,
-      mrrThirtyDaysAgo: mrrPrevious,
-      settings,
-      currency: settings.reportingCurrency,
-    });
-    if (reasons.length) {
-      atRisk = {
-        customerId: customer.customerId,
-        name: customer.name ?? null,
-        owner: customer.ownerEmail ?? null,
-        mrr: mrrNow,
-        riskScore: riskScore(reasons),
-        frequency: frequencyOf(windows.activeDaysCurrent),
-        reasons,
-        tier: tierOf(mrrNow, settings),
-        mrrPrevious,
-        plan: dominantPlan(built.contributions, cal.asOf, customer.plan, null) ?? customer.plan ?? null,
-        activity: windows.counts,
-        activeDaysCurrent: windows.activeDaysCurrent,
-        activeDaysPrevious: windows.activeDaysPrevious,
-      };
-    }
-  }
-
+  const { atRisk, scheduled, forecast } = riskOf(customer, built, firstActiveDay, cal, settings, forecastContext);
   return {
     customerId: customer.customerId,
     open,
@@ -159,8 +146,56 @@ export function customerFacts(
     mrrAtD0: series.at(cal.d0),
     churnReason,
     atRisk,
+    scheduled,
+    forecast,
     linesWithoutFxRate: built.skippedByCurrency,
   };
+}
+
+/**
+ * Signals, forecast and save list of a customer active on asOf (docs/metrics.md §3.5–3.6). It is at
+ * risk with at least one signal or a red/yellow band; a customer whose cancellation is on file goes
+ * to the save list instead of being forecast (and stays listed with its signals, if any).
+ */
+function riskOf(
+  customer: CustomerTimeline,
+  built: ReturnType<typeof buildCustomerMrr>,
+  firstActiveDay: number | undefined,
+  cal: SnapshotCalendar,
+  settings: EngineSettings,
+  ctx: ForecastContext,
+): Pick<CustomerFacts, 'atRisk' | 'scheduled' | 'forecast'> {
+  const a = assessCustomer(customer, built, firstActiveDay, cal, settings, ctx.risk.horizonDays);
+  if (!a) return { atRisk: undefined, scheduled: undefined, forecast: undefined };
+  const name = customer.name ?? null;
+  const owner = customer.ownerEmail ?? null;
+  const scheduled: ScheduledChurn | undefined = a.scheduled
+    ? { customerId: customer.customerId, name, owner, mrr: a.mrr, ...a.scheduled }
+    : undefined;
+  const scored = a.row ? score(ctx.model, a.row, settings.reportingCurrency) : undefined;
+  const band = scored ? bandOf(scored.probability, ctx.previousBands.get(customer.customerId), ctx.risk) : null;
+  if (!a.signals.length && (band === null || band === 'green')) {
+    return { atRisk: undefined, scheduled, forecast: band ? { band, mrr: a.mrr } : undefined };
+  }
+  const atRisk: AtRiskCustomer = {
+    customerId: customer.customerId,
+    name,
+    owner,
+    mrr: a.mrr,
+    riskScore: scored ? Math.round(100 * scored.probability) : null,
+    churnProbability: scored?.probability ?? null,
+    band,
+    frequency: frequencyOf(a.windows.activeDaysCurrent),
+    reasons: a.signals,
+    factors: scored?.factors ?? [],
+    tier: tierOf(a.mrr, settings),
+    mrrPrevious: a.mrrPrevious,
+    plan: dominantPlan(built.contributions, cal.asOf, customer.plan, null) ?? customer.plan ?? null,
+    activity: a.windows.counts,
+    activeDaysCurrent: a.windows.activeDaysCurrent,
+    activeDaysPrevious: a.windows.activeDaysPrevious,
+  };
+  return { atRisk, scheduled, forecast: band ? { band, mrr: a.mrr } : undefined };
 }
 
 /** Reads the archived month-end bitmap: active on the last day of an archived month. */
@@ -196,8 +231,13 @@ export function churnReasonOf(cancellations: readonly Cancellation[], from: numb
   return reason ? reason : 'unknown';
 }
 
-export function computeSnapshot(customers: Iterable<CustomerTimeline>, settings: EngineSettings, asOf: Day): Snapshot {
-  const builder = new SnapshotBuilder(settings, asOf);
+export function computeSnapshot(
+  customers: Iterable<CustomerTimeline>,
+  settings: EngineSettings,
+  asOf: Day,
+  forecast: ForecastContext = defaultForecastContext(),
+): Snapshot {
+  const builder = new SnapshotBuilder(settings, asOf, forecast);
   for (const customer of customers) builder.add(customer);
   return builder.finish();
 }
@@ -214,25 +254,39 @@ export class SnapshotBuilder {
   constructor(
     private readonly settings: EngineSettings,
     private readonly asOf: Day,
+    private readonly forecast: ForecastContext = defaultForecastContext(),
   ) {
     this.cal = snapshotCalendar(asOf);
   }
 
   add(customer: CustomerTimeline): void {
-    this.facts.push(customerFacts(customer, this.settings, this.cal, this.rateCache));
+    this.facts.push(customerFacts(customer, this.settings, this.cal, this.rateCache, this.forecast));
   }
 
   get size(): number {
     return this.facts.length;
   }
 
+  /** Red and yellow bands of the forecast customers: the next run's hysteresis. */
+  bands(): Map<string, Band> {
+    const out = new Map<string, Band>();
+    for (const f of this.facts) if (f.forecast && f.forecast.band !== 'green') out.set(f.customerId, f.forecast.band);
+    return out;
+  }
+
   finish(): Snapshot {
     const facts = this.facts.slice().sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
-    return aggregate(facts, this.settings, this.cal, this.asOf);
+    return aggregate(facts, this.settings, this.cal, this.asOf, this.forecast);
   }
 }
 
-export function aggregate(facts: readonly CustomerFacts[], settings: EngineSettings, cal: SnapshotCalendar, asOf: Day): Snapshot {
+export function aggregate(
+  facts: readonly CustomerFacts[],
+  settings: EngineSettings,
+  cal: SnapshotCalendar,
+  asOf: Day,
+  forecast: ForecastContext = defaultForecastContext(),
+): Snapshot {
   const totals = emptyTotals();
   const byPlan = new SegmentTable<string>();
   const byTier = new SegmentTable<Tier>();
@@ -244,6 +298,8 @@ export function aggregate(facts: readonly CustomerFacts[], settings: EngineSetti
   let d0Retained = 0;
   let d0Floor = 0;
   const atRisk: AtRiskCustomer[] = [];
+  const scheduledChurn: ScheduledChurn[] = [];
+  const bands = Object.fromEntries(BANDS.map((b) => [b, { customers: 0, mrr: 0 }])) as RiskSummary['bands'];
   const linesWithoutFxRate = new Map<string, number>();
 
   for (const f of facts) {
@@ -277,6 +333,11 @@ export function aggregate(facts: readonly CustomerFacts[], settings: EngineSetti
       d0Floor += Math.min(f.close, f.mrrAtD0);
     }
     if (f.atRisk) atRisk.push(f.atRisk);
+    if (f.scheduled) scheduledChurn.push(f.scheduled);
+    if (f.forecast) {
+      bands[f.forecast.band].customers++;
+      bands[f.forecast.band].mrr += f.forecast.mrr;
+    }
     if (f.linesWithoutFxRate) {
       for (const [currency, n] of f.linesWithoutFxRate) linesWithoutFxRate.set(currency, (linesWithoutFxRate.get(currency) ?? 0) + n);
     }
@@ -291,10 +352,15 @@ export function aggregate(facts: readonly CustomerFacts[], settings: EngineSetti
     mrrEnd: m.mrrEnd,
   }));
 
+  // By probability, then MRR; customers on the save list (not forecast) after the forecast ones.
   atRisk.sort(
     (a, b) =>
-      b.riskScore - a.riskScore || b.mrr - a.mrr || (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0),
+      (b.churnProbability ?? -1) - (a.churnProbability ?? -1) ||
+      b.mrr - a.mrr ||
+      (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0),
   );
+  scheduledChurn.sort((a, b) => (a.effectiveAt < b.effectiveAt ? -1 : a.effectiveAt > b.effectiveAt ? 1 : b.mrr - a.mrr));
+  const { model, risk } = forecast;
 
   const cohortMembers = [];
   for (const f of facts) {
@@ -320,6 +386,18 @@ export function aggregate(facts: readonly CustomerFacts[], settings: EngineSetti
     cohorts: buildCohorts(cohortMembers, cal.periodMonth, cal.closeDay),
     churnReasons: Object.fromEntries([...churnReasons].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     atRisk,
+    scheduledChurn,
+    risk: {
+      model: model.kind,
+      fittedAt: model.fittedAt,
+      trainingRows: model.trainingRows,
+      trainingChurns: model.trainingChurns,
+      horizonDays: risk.horizonDays,
+      interceptPoints: interceptPoints(model),
+      bands,
+      thresholds: { red: risk.red, yellow: risk.yellow },
+      provenance: model.provenance,
+    },
     trend,
     diagnostics: { customers: facts.length, linesWithoutFxRate: Object.fromEntries(linesWithoutFxRate) },
   };

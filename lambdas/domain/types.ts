@@ -3,6 +3,9 @@
  * DynamoDB profiles in Lambda, in the CLI, in tests and in benchmarks.
  */
 
+import type { Band, Factor, RiskSummary, ScheduledChurn } from './forecast/types';
+import type { WeekSummary } from './forecast/weeks';
+
 /** A UTC calendar day, `YYYY-MM-DD`. */
 export type Day = string;
 
@@ -44,6 +47,8 @@ export interface DayActivity {
   events: number;
   /** Events per feature. */
   features: Record<string, number>;
+  /** Distinct users that day, where events carry a userId (daily rollups; the profile omits it). */
+  users?: number;
 }
 
 /**
@@ -75,6 +80,11 @@ export interface CustomerTimeline {
    * for month `from` + i (`from` is `YYYY-MM`). Lets cohort retention look back past the kept lines.
    */
   archivedMonthEnds?: { from: string; bits: string };
+  /**
+   * Weekly usage summaries by week-start day (Monday), for the forecast's 13-month baseline. Absent,
+   * they are built from `activity`.
+   */
+  weeks?: Record<Day, WeekSummary>;
 }
 
 export interface EngineSettings {
@@ -108,7 +118,7 @@ export interface RiskReason {
   code: RiskCode;
   /** A sentence a CSM understands, e.g. "active days 20 → 6 in 28 days". */
   detail: string;
-  /** This reason's share of the riskScore (the score is the capped sum of the points). */
+  /** The reason's old fixed points (before the fitted forecast); kept for the backtest's baseline. */
   points: number;
 }
 
@@ -128,9 +138,15 @@ export interface AtRiskCustomer {
   name: string | null;
   owner: string | null;
   mrr: number;
-  riskScore: number;
+  /** round(100 × churnProbability); null for a customer on the save list (not forecast). */
+  riskScore: number | null;
+  /** Probability that MRR reaches 0 within the horizon (docs/metrics.md §3.6); null on the save list. */
+  churnProbability: number | null;
+  band: Band | null;
   frequency: Frequency;
   reasons: RiskReason[];
+  /** The scorecard's factors, largest points first: interceptPoints + Σ points reproduce the probability. */
+  factors: Factor[];
   // Fields beyond SPEC §5 (allowed: "further fields may be added"), used by the digest and report.
   tier: Tier;
   /** MRR 30 days before asOf, to show the change. */
@@ -171,6 +187,9 @@ export interface Snapshot {
   cohorts: { cohort: string; size: number; retention: number[] }[];
   churnReasons: Record<string, { customers: number; mrr: number }>;
   atRisk: AtRiskCustomer[];
+  /** The save list: customers whose cancellation is on file and takes effect after asOf. */
+  scheduledChurn: ScheduledChurn[];
+  risk: RiskSummary;
   // Beyond SPEC §5: the 12 monthly points behind the trend chart, oldest first.
   trend: { month: string; logoChurnRate: number | null; ndr: number | null; mrrStart: number; mrrEnd: number }[];
   /** Beyond SPEC §5: what the engine had to leave out, so a config change that orphans lines is visible. */

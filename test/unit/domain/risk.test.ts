@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { computeSnapshot } from '../../../lambdas/domain/snapshot';
 import { addDays } from '../../../lambdas/domain/dates';
 import { frequencyOf } from '../../../lambdas/domain/activity';
-import { riskScore } from '../../../lambdas/domain/risk';
 import type { CustomerTimeline, DayActivity, EngineSettings, LedgerLine } from '../../../lambdas/domain/types';
 import { activityOn, customer, daysEnding, line, SETTINGS } from './builders';
 
@@ -158,18 +157,16 @@ describe('risk reasons (SPEC §3.5)', () => {
 });
 
 describe('riskScore and the atRisk list', () => {
-  it('sums the points of the reasons, capped at 100', () => {
-    expect(riskScore([{ points: 35 }, { points: 25 }])).toBe(60);
-    expect(riskScore([{ points: 35 }, { points: 25 }, { points: 25 }, { points: 20 }])).toBe(100);
+  it('reports every reason that holds, and a riskScore that is the rounded churn probability', () => {
     const r = assess({
       lines: [line(14400, '2025-02-19', '2026-02-19'), line(9600, '2026-02-19', '2027-02-19'), line(5, undefined, undefined, { status: 'failed', issuedAt: AS_OF })],
       activity: activityOn(daysEnding(PREV_END, 20)),
     });
     expect(r?.reasons.map((x) => x.code).sort()).toEqual(['activity_decline', 'contraction', 'frequency_downgrade', 'inactive', 'payment_failed']);
-    expect(r?.riskScore).toBe(100);
+    expect(r?.riskScore).toBe(Math.round(100 * r!.churnProbability!));
   });
 
-  it('lists only customers active on asOf, by score, then MRR, then id, with their details', () => {
+  it('lists only customers active on asOf, by churn probability, then MRR, then id, with their details', () => {
     const recentFail = (id: string, mrr: number, extra: Partial<CustomerTimeline> = {}) =>
       customer(id, [line(mrr * 12, '2025-06-01', '2026-06-01'), line(1, undefined, undefined, { status: 'failed', issuedAt: AS_OF })], {
         activity: everyDay(),
@@ -188,12 +185,18 @@ describe('riskScore and the atRisk list', () => {
       SETTINGS,
       AS_OF,
     );
-    expect(snap.atRisk.map((c) => c.customerId)).toEqual(['worse', 'big', 'a', 'b']);
-    const a = snap.atRisk[2]!;
-    expect(a).toMatchObject({ name: 'Acme', owner: 'csm@example.com', plan: 'pro', tier: 'B', mrr: 100, mrrPrevious: 100, riskScore: 25, frequency: 'daily' });
-    expect(snap.atRisk[3]).toMatchObject({ name: null, owner: null, plan: null });
-    expect(snap.atRisk[1]!.tier).toBe('A');
-    const worse = snap.atRisk[0]!;
+    expect(snap.atRisk.map((c) => c.customerId).sort()).toEqual(['a', 'b', 'big', 'worse']);
+    for (let i = 1; i < snap.atRisk.length; i++) {
+      const [x, y] = [snap.atRisk[i - 1]!, snap.atRisk[i]!];
+      expect(x.churnProbability! > y.churnProbability! || (x.churnProbability === y.churnProbability && (x.mrr > y.mrr || (x.mrr === y.mrr && x.customerId < y.customerId)))).toBe(true);
+    }
+    const byId = (id: string) => snap.atRisk.find((c) => c.customerId === id)!;
+    const a = byId('a');
+    expect(a).toMatchObject({ name: 'Acme', owner: 'csm@example.com', plan: 'pro', tier: 'B', mrr: 100, mrrPrevious: 100, frequency: 'daily' });
+    expect(a.riskScore).toBe(Math.round(100 * a.churnProbability!));
+    expect(byId('b')).toMatchObject({ name: null, owner: null, plan: null });
+    expect(byId('big').tier).toBe('A');
+    const worse = byId('worse');
     expect(worse.activity).toHaveLength(56);
     expect(worse.activity.slice(25, 28)).toEqual([1, 1, 1]); // the last 3 days of the previous window
     expect(worse.activity.slice(28).every((n) => n === 0)).toBe(true);

@@ -1,0 +1,257 @@
+/**
+ * The forecast's inputs for one customer on one day (docs/metrics.md §3.6). Every value is computed
+ * only from what was known on that day, so the same function serves the daily snapshot, the monthly
+ * refit and the walk-forward backtest.
+ */
+import type { ActivityWindows } from '../activity';
+import { WINDOW_DAYS } from '../activity';
+import { dayNum } from '../dates';
+import type { MrrContribution, MrrSeries } from '../mrr';
+import type { LedgerLine, RiskCode, RiskReason } from '../types';
+import type { FactorCode } from './types';
+import { weekStartOf, type WeekSummary } from './weeks';
+
+/** The feature vector's names, in order. Changing it invalidates stored models (they carry the names). */
+export const FEATURES = [
+  'engagement_level',
+  'engagement_trend',
+  'users_trend',
+  'breadth_trend',
+  'recency',
+  'never_used',
+  'frequency_downgrade',
+  'activity_decline',
+  'inactive',
+  'module_reduction',
+  'core_feature_unused',
+  'retention_feature_lost',
+  'tenure',
+  'has_baseline',
+  'renewal_due',
+  'committed',
+  'payment_failed',
+  'failed_invoices_90d',
+  'mrr_change_90d',
+  'contraction',
+  'not_activated',
+] as const;
+export type FeatureName = (typeof FEATURES)[number];
+
+/** Which factor each feature's points are reported under: correlated usage inputs become one factor. */
+export const FEATURE_FACTOR: Record<FeatureName, FactorCode> = {
+  engagement_level: 'engagement',
+  engagement_trend: 'engagement',
+  users_trend: 'engagement',
+  breadth_trend: 'engagement',
+  recency: 'engagement',
+  never_used: 'engagement',
+  frequency_downgrade: 'engagement',
+  activity_decline: 'engagement',
+  inactive: 'engagement',
+  module_reduction: 'engagement',
+  core_feature_unused: 'engagement',
+  retention_feature_lost: 'engagement',
+  tenure: 'tenure',
+  has_baseline: 'tenure',
+  renewal_due: 'renewal',
+  committed: 'renewal',
+  payment_failed: 'payment_failed',
+  failed_invoices_90d: 'payment_failed',
+  mrr_change_90d: 'mrr_movement',
+  contraction: 'mrr_movement',
+  not_activated: 'onboarding',
+};
+
+/** Baseline: up to 13 months (56 weeks) of weeks that ended before the current 28-day window. */
+const BASELINE_WEEKS = 56;
+const MIN_BASELINE_WEEKS = 4;
+const RECENCY_CAP_DAYS = 90;
+/** A line of 59+ days is a multi-month commitment (quarterly, annual): churn waits for its renewal. */
+const MULTI_MONTH_DAYS = 59;
+
+/** The facts behind the features, kept for the factor sentences. */
+export interface FeatureFacts {
+  activeDays: number;
+  baselineActiveDays: number | null;
+  seasonalIndex: number | null;
+  usersNow: number;
+  usersBaseline: number | null;
+  breadthNow: number;
+  breadthBaseline: number | null;
+  daysSinceLastEvent: number | null;
+  tenureDays: number;
+  renewalDay: number | null;
+  mrrNow: number;
+  mrr90DaysAgo: number;
+  failedInvoices90d: number;
+  signals: readonly RiskReason[];
+}
+
+export interface FeatureRow {
+  values: number[];
+  facts: FeatureFacts;
+}
+
+export interface FeatureInput {
+  asOf: number;
+  horizonDays: number;
+  series: MrrSeries;
+  contributions: readonly MrrContribution[];
+  /** Canonical lines known on asOf. */
+  lines: readonly LedgerLine[];
+  firstActiveDay: number;
+  windows: ActivityWindows;
+  /** Weekly summaries keyed by week-start day number; weeks after asOf must not be present. */
+  weeks: ReadonlyMap<number, WeekSummary>;
+  lastEventDay: number | undefined;
+  /** The signals on asOf (docs/metrics.md §3.5). */
+  signals: readonly RiskReason[];
+}
+
+export function featureRow(input: FeatureInput): FeatureRow {
+  const { asOf, windows, weeks } = input;
+  const activeDays = windows.activeDaysCurrent;
+  const currentStart = asOf - WINDOW_DAYS + 1;
+  const currentWeek = weekStartOf(currentStart);
+
+  // Baseline weeks: whole weeks that ended before the current window, within 13 months, after the
+  // customer started paying. Weeks without any event count as zeros.
+  const lastBaselineWeek = weekStartOf(currentStart) - 7;
+  const firstBaselineWeek = Math.max(lastBaselineWeek - 7 * (BASELINE_WEEKS - 1), weekStartOf(input.firstActiveDay));
+  let baselineWeeks = 0;
+  let baselineDays = 0;
+  let activeWeeks = 0;
+  let usersSum = 0;
+  let breadthSum = 0;
+  for (let w = firstBaselineWeek; w <= lastBaselineWeek; w += 7) {
+    baselineWeeks++;
+    const week = weeks.get(w);
+    if (!week || week.days === 0) continue;
+    baselineDays += week.days;
+    activeWeeks++;
+    usersSum += week.users;
+    breadthSum += week.features;
+  }
+  const hasBaseline = baselineWeeks >= MIN_BASELINE_WEEKS;
+  const baselineActiveDays = hasBaseline ? (4 * baselineDays) / baselineWeeks : null;
+
+  let usersNow = 0;
+  let breadthNow = 0;
+  for (const [w, week] of weeks) {
+    if (w < currentWeek || w > asOf) continue;
+    usersNow = Math.max(usersNow, week.users);
+    breadthNow = Math.max(breadthNow, week.features);
+  }
+  const usersBaseline = hasBaseline && activeWeeks ? usersSum / activeWeeks : null;
+  const breadthBaseline = hasBaseline && activeWeeks ? breadthSum / activeWeeks : null;
+
+  const seasonalIndex = hasBaseline ? seasonalIndexOf(weeks, asOf, input.firstActiveDay, baselineActiveDays!) : null;
+  const expected = baselineActiveDays ?? windows.activeDaysPrevious;
+  const trend = Math.log((activeDays + 1) / ((expected + 1) * (seasonalIndex ?? 1)));
+
+  const lastEvent = input.lastEventDay;
+  const daysSinceLastEvent = lastEvent === undefined ? null : asOf - lastEvent;
+  const recencyDays = Math.min(RECENCY_CAP_DAYS, daysSinceLastEvent ?? RECENCY_CAP_DAYS);
+
+  const tenureDays = asOf - input.firstActiveDay;
+  const renewalDay = multiMonthRenewal(input.contributions, asOf);
+  const failedInvoices90d = failedInvoices(input.lines, asOf, 90);
+  const mrrNow = input.series.at(asOf);
+  const mrr90DaysAgo = input.series.at(asOf - 90);
+
+  const has = new Set<RiskCode>(input.signals.map((s) => s.code));
+  const flag = (code: RiskCode) => (has.has(code) ? 1 : 0);
+  const logRatio = (now: number, base: number | null) => (base === null ? 0 : Math.log((now + 1) / (base + 1)));
+
+  const byName: Record<FeatureName, number> = {
+    engagement_level: activeDays / WINDOW_DAYS,
+    engagement_trend: trend,
+    users_trend: logRatio(usersNow, usersBaseline),
+    breadth_trend: logRatio(breadthNow, breadthBaseline),
+    recency: Math.log1p(recencyDays) / Math.log1p(RECENCY_CAP_DAYS),
+    never_used: lastEvent === undefined ? 1 : 0,
+    frequency_downgrade: flag('frequency_downgrade'),
+    activity_decline: flag('activity_decline'),
+    inactive: flag('inactive'),
+    module_reduction: flag('module_reduction'),
+    core_feature_unused: flag('core_feature_unused'),
+    retention_feature_lost: flag('retention_feature_lost'),
+    tenure: Math.log1p(tenureDays / 30.4375),
+    has_baseline: hasBaseline ? 1 : 0,
+    renewal_due: renewalDay !== null && renewalDay - asOf <= input.horizonDays ? 1 : 0,
+    committed: renewalDay !== null && renewalDay - asOf > input.horizonDays ? 1 : 0,
+    payment_failed: flag('payment_failed'),
+    failed_invoices_90d: Math.min(3, failedInvoices90d) / 3,
+    mrr_change_90d: mrr90DaysAgo > 0 ? Math.max(-3, Math.min(3, Math.log(mrrNow / mrr90DaysAgo))) : 0,
+    contraction: flag('contraction'),
+    not_activated: flag('not_activated'),
+  };
+  return {
+    values: FEATURES.map((f) => byName[f]),
+    facts: {
+      activeDays,
+      baselineActiveDays,
+      seasonalIndex,
+      usersNow,
+      usersBaseline,
+      breadthNow,
+      breadthBaseline,
+      daysSinceLastEvent,
+      tenureDays,
+      renewalDay,
+      mrrNow,
+      mrr90DaysAgo,
+      failedInvoices90d,
+      signals: input.signals,
+    },
+  };
+}
+
+/**
+ * How active the customer usually is at this time of year, relative to its baseline: the weeks one
+ * year before the current window against the baseline. A customer who dips every summer is
+ * expected to dip. Null without a year of history.
+ */
+function seasonalIndexOf(weeks: ReadonlyMap<number, WeekSummary>, asOf: number, firstActiveDay: number, baseline: number): number | null {
+  const yearAgoEnd = asOf - 364;
+  const yearAgoStart = yearAgoEnd - WINDOW_DAYS + 1;
+  if (firstActiveDay > weekStartOf(yearAgoStart)) return null;
+  let n = 0;
+  let days = 0;
+  for (let w = weekStartOf(yearAgoStart); w <= weekStartOf(yearAgoEnd); w += 7) {
+    n++;
+    days += weeks.get(w)?.days ?? 0;
+  }
+  const yearAgo = (4 * days) / n;
+  return Math.max(0.25, Math.min(2, (yearAgo + 1) / (baseline + 1)));
+}
+
+/** End of the current multi-month period (the renewal day), unless the renewal is already billed. */
+function multiMonthRenewal(contributions: readonly MrrContribution[], asOf: number): number | null {
+  let end: number | null = null;
+  for (const c of contributions) {
+    if (c.start > asOf || c.end <= asOf || c.mrr <= 0 || !c.line.periodEnd || !c.line.periodStart) continue;
+    if (dayNum(c.line.periodEnd) - dayNum(c.line.periodStart) < MULTI_MONTH_DAYS) continue;
+    if (end === null || c.end > end) end = c.end;
+  }
+  // A renewal billed ahead of time moves the renewal day to the end of the new period.
+  for (let hops = 0; end !== null && hops < 3; hops++) {
+    const day: number = end;
+    const next = contributions.find((c) => c.mrr > 0 && c.start <= day && c.end > day);
+    if (!next) break;
+    end = next.end;
+  }
+  return end;
+}
+
+function failedInvoices(lines: readonly LedgerLine[], asOf: number, days: number): number {
+  const seen = new Set<string>();
+  for (const line of lines) {
+    if (line.status !== 'failed') continue;
+    const when = line.issuedAt ?? line.periodStart;
+    if (!when) continue;
+    const d = dayNum(when);
+    if (d <= asOf && asOf - d < days) seen.add(line.invoiceId);
+  }
+  return seen.size;
+}
