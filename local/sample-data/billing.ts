@@ -16,11 +16,6 @@ interface Draft {
   line: SampleInvoiceLine;
 }
 
-export interface BillingFlags {
-  /** The latest invoice (issued in the last 30 days) failed. */
-  recentFailure: boolean;
-}
-
 const money = (x: number) => (Math.round(x * 100) / 100).toFixed(2);
 
 function periodPrice(plan: Plan, currency: Currency, sub: SampleSubscription): number {
@@ -64,64 +59,54 @@ class InvoiceBook {
   }
 }
 
+/** The plan billed for a period starting on `day`: the latest change on or before it. */
+function planOn(sub: SampleSubscription, day: number): Plan {
+  return sub.planChanges.filter((c) => c.day <= day).at(-1)?.to ?? sub.plan;
+}
+
 function billSubscription(book: InvoiceBook, sub: SampleSubscription, currency: Currency, t: Timeline, firstEver: boolean): void {
   const months = INTERVAL_MONTHS[sub.interval];
-  const change = sub.planChange;
   for (let i = 0; ; i++) {
     const start = anchoredMonth(sub.start, i * months);
     const end = anchoredMonth(sub.start, (i + 1) * months);
     if (start > t.asOf || (sub.end !== undefined && start >= sub.end)) break;
     if (end <= t.historyStart) continue;
-    const plan = change && start >= change.day ? change.to : sub.plan;
+    const plan = planOn(sub, start);
     const add = book.invoice(start);
     add('recurring', sub, plan, periodPrice(plan, currency, sub), [start, end]);
     const fee = SETUP_FEE[sub.plan];
     if (i === 0 && firstEver && fee && start >= t.historyStart) add('setup', sub, sub.plan, fee);
-    if (change && change.day > start && change.day < end && change.day <= t.asOf) {
+    for (const change of sub.planChanges.filter((c) => c.day > start && c.day < end && c.day <= t.asOf)) {
       // Mid-period plan change: credit the unused rest of the old plan, charge the rest of the new one.
+      const from = planOn(sub, change.day - 1);
       const share = (end - change.day) / (end - start);
       const prorate = book.invoice(change.day);
-      prorate('proration', sub, sub.plan, -periodPrice(sub.plan, currency, sub) * share, [change.day, end]);
+      prorate('proration', sub, from, -periodPrice(from, currency, sub) * share, [change.day, end]);
       prorate('proration', sub, change.to, periodPrice(change.to, currency, sub) * share, [change.day, end]);
     }
   }
 }
 
-function applyStatuses(
-  rng: Rng,
-  drafts: Draft[],
-  story: CustomerStory,
-  t: Timeline,
-  recentFailure: boolean,
-): boolean {
+/**
+ * Statuses as the export shows them on asOf: the story's payment failures, net-terms invoices still
+ * open, refunded setup fees.
+ */
+function applyStatuses(rng: Rng, drafts: Draft[], story: CustomerStory, t: Timeline): void {
   const recurring = drafts.filter((d) => d.kind === 'recurring');
-  const issued = (d: Draft) => toNum(d.line.issuedAt);
   const prepaid = new Set(story.subscriptions.filter((s) => s.interval === 'year').map((s) => s.subscriptionId));
-  let failedRecently = false;
-
   for (const d of recurring) {
-    if (issued(d) < t.asOf - 30 && rng.chance(0.015)) d.line.status = 'failed';
     // Large and prepaid accounts pay by bank transfer on net-30 terms: recent invoices are still open.
     const netTerms = d.line.plan === 'enterprise' || prepaid.has(d.subscriptionId);
-    if (netTerms && issued(d) >= t.asOf - 14) d.line.status = 'open';
+    if (netTerms && toNum(d.line.issuedAt) >= t.asOf - 14) d.line.status = 'open';
   }
-  for (const churn of story.churns.filter((c) => c.involuntary)) {
-    recurring
-      .filter((d) => d.subscriptionId === churn.subscriptionId)
-      .slice(-2)
-      .forEach((d) => (d.line.status = 'failed'));
-  }
-  if (recentFailure) {
-    const latest = recurring.filter((d) => issued(d) >= t.asOf - 29).at(-1);
-    if (latest) {
-      latest.line.status = 'failed';
-      failedRecently = true;
-    }
+  for (const failure of story.failures.filter((f) => f.showsFailed)) {
+    const start = toDay(failure.periodStart);
+    const line = recurring.find((d) => d.subscriptionId === failure.subscriptionId && d.line.periodStart === start);
+    if (line) line.line.status = 'failed';
   }
   for (const d of drafts) {
     if (d.kind === 'setup' && rng.chance(0.25)) d.line.status = 'refunded';
   }
-  return failedRecently;
 }
 
 /** An invoice sent in error and voided; the real one stays. */
@@ -135,16 +120,10 @@ function voidCopies(rng: Rng, book: InvoiceBook, drafts: Draft[], story: Custome
   }
 }
 
-export function billCustomer(
-  rng: Rng,
-  customerId: string,
-  story: CustomerStory,
-  t: Timeline,
-  wantRecentFailure: boolean,
-): { lines: SampleInvoiceLine[]; flags: BillingFlags } {
+export function billCustomer(rng: Rng, customerId: string, story: CustomerStory, t: Timeline): SampleInvoiceLine[] {
   const book = new InvoiceBook(customerId.slice(4), customerId, story.currency);
   story.subscriptions.forEach((sub, i) => billSubscription(book, sub, story.currency, t, i === 0));
-  const recentFailure = applyStatuses(rng, book.drafts, story, t, wantRecentFailure);
+  applyStatuses(rng, book.drafts, story, t);
   voidCopies(rng, book, [...book.drafts], story);
-  return { lines: book.drafts.map((d) => d.line), flags: { recentFailure } };
+  return book.drafts.map((d) => d.line);
 }

@@ -13,8 +13,16 @@ export function toNum(day: Day): number {
   return ms / MS_PER_DAY;
 }
 
+const dayTexts = new Map<number, Day>();
+
 export function toDay(num: number): Day {
-  return new Date(num * MS_PER_DAY).toISOString().slice(0, 10);
+  let text = dayTexts.get(num);
+  if (text === undefined) {
+    text = new Date(num * MS_PER_DAY).toISOString().slice(0, 10);
+    // Generating usage formats the same few hundred days millions of times.
+    if (Number.isInteger(num)) dayTexts.set(num, text);
+  }
+  return text;
 }
 
 /** 0 = Sunday … 6 = Saturday. */
@@ -25,6 +33,12 @@ export function weekday(num: number): number {
 export function isWeekend(num: number): boolean {
   const w = weekday(num);
   return w === 0 || w === 6;
+}
+
+/** 0 = January 1st. */
+export function dayOfYear(num: number): number {
+  const year = new Date(num * MS_PER_DAY).getUTCFullYear();
+  return num - Date.UTC(year, 0, 1) / MS_PER_DAY;
 }
 
 /**

@@ -74,6 +74,9 @@ export const CANCEL_REASONS = [
   'company_closed',
 ] as const;
 
+/** The reason billing systems record when dunning gives up on a subscription. */
+export const PAYMENT_FAILED_REASON = 'payment_failed';
+
 export const FEEDBACK: Record<(typeof CANCEL_REASONS)[number], readonly string[]> = {
   too_expensive: ['Budget cuts this quarter.', 'We cannot justify the price for a team of our size.'],
   missing_features: ['No Salesforce sync.', 'We need per-team dashboards and role-based access.'],

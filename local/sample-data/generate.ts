@@ -1,29 +1,31 @@
 /**
  * The built-in sample SaaS data set for `churnwatch demo`: a deterministic (per seed) book of
- * customers with 18 months of invoices, cancellations, reactivations and 120 days of usage events,
- * in the canonical formats of SPEC §1.1 and §2. See archetypes.ts for the customer mix.
+ * customers with months of invoices, cancellations and usage events over the same history, in the
+ * canonical formats of SPEC §1.1 and §2. Each customer's life is simulated (lifecycle.ts): a latent
+ * health drives its usage and its churn hazard, so churn is an uncertain outcome a model can learn.
  */
-import { ARCHETYPE_NAMES, archetypeCounts, type ArchetypeName } from './archetypes';
 import { anchoredMonth, toDay, toNum } from './calendar';
 import { segmentOf } from './catalog';
 import { billCustomer } from './billing';
-import { tellStory, type Timeline } from './lifecycle';
-import { assignNames, assignOwners } from './people';
-import { createRng, deriveSeed } from './prng';
+import { liveCustomer, type CustomerStory, type Timeline } from './lifecycle';
+import { assignNames, assignOwners, type NamingFacts } from './people';
+import { ESTABLISHED_MIX, NEWCOMER_MIX, type Persona } from './personas';
+import { createRng, deriveSeed, type Rng } from './prng';
 import type { SampleCancellation, SampleCustomer, SampleEvent, SampleInvoiceLine, SampleSaas } from './types';
-import { USAGE_DAYS, usageFor } from './usage';
+import { usageFor } from './usage';
 
 export { sampleConfig } from './config';
 export { writeSampleSaas, type WrittenFiles } from './write';
 export type * from './types';
-export type { ArchetypeName } from './archetypes';
+export type { Persona } from './personas';
 
 export interface SampleOptions {
   seed?: number;
   /** The demo's "today", YYYY-MM-DD. */
   asOf: string;
+  /** Customers ever on the book (customers.csv rows), churned ones included. */
   customers?: number;
-  /** Months of billing history before asOf. */
+  /** Months of billing and usage history before asOf. */
   months?: number;
 }
 
@@ -31,14 +33,10 @@ export const DEFAULT_SEED = 20240601;
 export const DEFAULT_CUSTOMERS = 300;
 export const DEFAULT_MONTHS = 18;
 
-/** Chance that a live customer's latest invoice (issued in the last 30 days) failed. */
-const RECENT_FAILURE: Partial<Record<ArchetypeName, number>> = {
-  declining: 0.35,
-  dormant: 0.3,
-  weekly: 0.05,
-  healthy: 0.02,
-  not_activated: 0.1,
-};
+/** Share of the customers already on the book when the history starts; the others sign up during it. */
+const ESTABLISHED_SHARE = 0.5;
+/** Customers on the book before the history joined up to this many years earlier. */
+const ESTABLISHED_YEARS = 4;
 
 function validate(opts: SampleOptions): Required<SampleOptions> {
   const seed = opts.seed ?? DEFAULT_SEED;
@@ -55,38 +53,73 @@ function validate(opts: SampleOptions): Required<SampleOptions> {
   return { seed, asOf: opts.asOf, customers, months };
 }
 
-/** Archetype per customer index, in a seeded random order so ids do not reveal the archetype. */
-function archetypeOrder(seed: number, total: number): ArchetypeName[] {
-  const counts = archetypeCounts(total);
-  const list = ARCHETYPE_NAMES.flatMap((name) => Array<ArchetypeName>(counts[name]).fill(name));
-  return createRng(deriveSeed(seed, 0x0a7c)).shuffle(list);
+/** Sign-up day and persona; sign-ups during the history grow over time (twice as many at the end). */
+function arrival(rng: Rng, t: Timeline): { signup: number; persona: Persona } {
+  if (rng.chance(ESTABLISHED_SHARE)) {
+    return { signup: t.historyStart - rng.int(1, ESTABLISHED_YEARS * 365), persona: rng.weighted(ESTABLISHED_MIX) };
+  }
+  const x = -1 + Math.sqrt(1 + 3 * rng.next());
+  return { signup: t.historyStart + Math.floor(x * (t.asOf - t.historyStart - 1)), persona: rng.weighted(NEWCOMER_MIX) };
+}
+
+function monthEndHealth(story: CustomerStory, t: Timeline): SampleCustomer['healthAtMonthEnd'] {
+  const firstOfMonth = toNum(`${toDay(t.historyStart).slice(0, 7)}-01`);
+  const out: SampleCustomer['healthAtMonthEnd'] = [];
+  for (let m = 1; anchoredMonth(firstOfMonth, m) - 1 <= t.asOf; m++) {
+    const day = anchoredMonth(firstOfMonth, m) - 1;
+    if (day >= story.traceStart) out.push({ day: toDay(day), health: story.health[day - story.traceStart]! });
+  }
+  return out;
+}
+
+/** Mean health over the `windowsBack`-th 28 days before asOf (0: the last 28 days, as signals window). */
+function meanHealth(story: CustomerStory, windowsBack: number): number {
+  const end = story.health.length - 28 * windowsBack;
+  const days = story.health.subarray(Math.max(0, end - 28), Math.max(1, end));
+  return days.reduce((sum, h) => sum + h, 0) / days.length;
+}
+
+function cancellationOf(customerId: string, churn: CustomerStory['churns'][number]): SampleCancellation {
+  const c: SampleCancellation = {
+    customerId,
+    subscriptionId: churn.subscriptionId,
+    effectiveAt: toDay(churn.effective),
+    canceledAt: toDay(churn.canceledAt),
+    cause: churn.cause,
+  };
+  if (churn.reason) c.reason = churn.reason;
+  if (churn.feedback) c.feedback = churn.feedback;
+  return c;
 }
 
 export function generateSampleSaas(options: SampleOptions): SampleSaas {
   const { seed, asOf, customers: total, months } = validate(options);
   const t: Timeline = { asOf: toNum(asOf), historyStart: anchoredMonth(toNum(asOf), -months) };
-  const archetypes = archetypeOrder(seed, total);
-  const names = assignNames(createRng(deriveSeed(seed, 0x4a3e)), archetypes);
+  const customerIds = Array.from({ length: total }, (_, i) => `cus_${String(i + 1).padStart(5, '0')}`);
+  // A generator per customer and purpose, so adding a customer does not reshuffle everyone else's data.
+  const rngOf = (i: number, stream: number) => createRng(deriveSeed(seed, (i + 1) * 8 + stream));
+  const stories = customerIds.map((id, i) => {
+    const { signup, persona } = arrival(rngOf(i, 0), t);
+    return liveCustomer(rngOf(i, 1), id, persona, signup, t);
+  });
+
+  const facts: NamingFacts[] = stories.map((s) => ({
+    persona: s.persona,
+    open: s.subscriptions.some((sub) => sub.start <= t.asOf && sub.end === undefined),
+    healthNow: meanHealth(s, 0),
+    healthBefore: meanHealth(s, 1),
+    signup: s.createdAt,
+    churnedOnce: s.churns.some((c) => c.effective <= t.asOf),
+  }));
+  const names = assignNames(createRng(deriveSeed(seed, 0x4a3e)), facts);
   const owners = assignOwners(createRng(deriveSeed(seed, 0x0f1e)), total);
 
   const customers: SampleCustomer[] = [];
-  const subscriptions: SampleSaas['subscriptions'] = [];
   const invoiceLines: SampleInvoiceLine[] = [];
   const cancellations: SampleCancellation[] = [];
   const events: SampleEvent[] = [];
-  let anyRecentFailure = false;
-
-  archetypes.forEach((archetype, i) => {
-    const customerId = `cus_${String(i + 1).padStart(5, '0')}`;
-    const rng = (stream: number) => createRng(deriveSeed(seed, (i + 1) * 8 + stream));
-    const story = tellStory(rng(1), customerId, archetype, t);
-    const monthly = story.subscriptions.at(-1)?.interval === 'month';
-    // Guarantee at least one recent payment failure among the at-risk customers, however small the book.
-    const forceFailure = !anyRecentFailure && archetype === 'declining' && monthly;
-    const wantFailure = forceFailure || rng(2).chance(RECENT_FAILURE[archetype] ?? 0);
-    const billed = billCustomer(rng(3), customerId, story, t, wantFailure);
-    anyRecentFailure ||= billed.flags.recentFailure;
-
+  stories.forEach((story, i) => {
+    const customerId = customerIds[i]!;
     const customer: SampleCustomer = {
       customerId,
       name: names[i]!,
@@ -94,42 +127,45 @@ export function generateSampleSaas(options: SampleOptions): SampleSaas {
       segment: segmentOf(story.plan),
       createdAt: toDay(story.createdAt),
       currency: story.currency,
-      archetype,
+      archetype: story.persona,
+      healthAtMonthEnd: monthEndHealth(story, t),
     };
     const owner = owners[i];
     if (owner) customer.ownerEmail = owner;
     customers.push(customer);
-    subscriptions.push(...story.subscriptions);
-    invoiceLines.push(...billed.lines);
-    for (const churn of story.churns) {
-      const c: SampleCancellation = {
-        customerId,
-        subscriptionId: churn.subscriptionId,
-        effectiveAt: toDay(churn.effective),
-        canceledAt: toDay(churn.canceledAt),
-      };
-      if (churn.reason) c.reason = churn.reason;
-      if (churn.feedback) c.feedback = churn.feedback;
-      cancellations.push(c);
-    }
-    events.push(...usageFor(rng(4), customerId, story, t));
+    invoiceLines.push(...billCustomer(rngOf(i, 3), customerId, story, t));
+    cancellations.push(...story.churns.map((churn) => cancellationOf(customerId, churn)));
+    for (const e of usageFor(rngOf(i, 4), customerId, story, t)) events.push(e);
   });
 
   invoiceLines.sort((a, b) => cmp(a.issuedAt, b.issuedAt) || cmp(a.invoiceId, b.invoiceId) || cmp(a.lineId, b.lineId));
   cancellations.sort((a, b) => cmp(a.canceledAt, b.canceledAt) || cmp(a.customerId, b.customerId));
-  events.sort((a, b) => cmp(a.timestamp, b.timestamp) || cmp(a.eventId, b.eventId));
 
   return {
     seed,
     asOf,
     historyStart: toDay(t.historyStart),
-    usageStart: toDay(t.asOf - USAGE_DAYS + 1),
+    usageStart: toDay(t.historyStart),
     customers,
-    subscriptions,
+    subscriptions: stories.flatMap((s) => s.subscriptions),
     invoiceLines,
     cancellations,
-    events,
+    events: chronological(events),
   };
+}
+
+/** Events day by day (within a day by customer), as a daily export would list them; no full sort of a million. */
+function chronological(events: readonly SampleEvent[]): SampleEvent[] {
+  const byDay = new Map<string, SampleEvent[]>();
+  for (const e of events) {
+    const day = e.timestamp.slice(0, 10);
+    const bucket = byDay.get(day);
+    if (bucket) bucket.push(e);
+    else byDay.set(day, [e]);
+  }
+  const out: SampleEvent[] = [];
+  for (const day of [...byDay.keys()].sort()) for (const e of byDay.get(day)!) out.push(e);
+  return out;
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

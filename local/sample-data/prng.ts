@@ -13,6 +13,10 @@ export interface Rng {
   weighted<T>(items: readonly (readonly [T, number])[]): T;
   /** A new array in random order (Fisher–Yates). */
   shuffle<T>(items: readonly T[]): T[];
+  /** Standard normal (Box–Muller). */
+  normal(): number;
+  /** Exponential with the given mean. */
+  exponential(mean: number): number;
 }
 
 export function mulberry32(seed: number): () => number {
@@ -48,6 +52,8 @@ export function createRng(seed: number): Rng {
       if (!last) throw new RangeError('weighted pick from an empty list');
       return last[0];
     },
+    normal: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
+    exponential: (mean) => -mean * Math.log(1 - next()),
     shuffle: (items) => {
       const out = [...items];
       for (let i = out.length - 1; i > 0; i--) {

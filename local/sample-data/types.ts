@@ -1,6 +1,7 @@
 import type { Day } from '../../lambdas/domain/types';
-import type { ArchetypeName } from './archetypes';
 import type { Currency, Interval, Plan } from './catalog';
+import type { ChurnCause } from './lifecycle';
+import type { Persona } from './personas';
 
 /** A row of billing/customers.csv. */
 export interface SampleCustomer {
@@ -12,8 +13,10 @@ export interface SampleCustomer {
   segment: string;
   createdAt: Day;
   currency: Currency;
-  /** Not exported: what the generator made of this customer, for tests and the demo report. */
-  archetype: ArchetypeName;
+  /** Not exported (nor the fields below): the customer's persona, its habit rather than its fate. */
+  archetype: Persona;
+  /** The latent health on the last day of each month the customer was simulated, oldest first. */
+  healthAtMonthEnd: { day: Day; health: number }[];
 }
 
 /** A row of billing/invoices-YYYY.csv, the canonical invoice_line columns as written. */
@@ -42,6 +45,8 @@ export interface SampleCancellation {
   canceledAt: Day;
   reason?: string;
   feedback?: string;
+  /** Not exported: what drove the churn. */
+  cause: ChurnCause;
 }
 
 /** A usage event (SPEC §2). */
@@ -62,9 +67,10 @@ export interface SampleSubscription {
   interval: Interval;
   /** Anchor and first day of service. */
   start: number;
-  /** Cancellation effective day (exclusive end of service), if cancelled. */
+  /** Cancellation effective day (exclusive end of service), if a cancellation is on file by asOf. */
   end?: number;
-  planChange?: { day: number; to: Plan };
+  /** Moves to another plan, oldest first: mid-period on monthly plans (prorated), at renewal otherwise. */
+  planChanges: { day: number; to: Plan }[];
 }
 
 export interface SampleSaas {
@@ -72,7 +78,7 @@ export interface SampleSaas {
   asOf: Day;
   /** First day of billing history. */
   historyStart: Day;
-  /** First day with usage events. */
+  /** First day with usage events (the history start: usage covers the whole history). */
   usageStart: Day;
   customers: SampleCustomer[];
   subscriptions: SampleSubscription[];

@@ -1,132 +1,152 @@
 /**
- * Usage events for the last USAGE_DAYS days before asOf, shaped by each customer's archetype.
- * Events only fall on days the customer has a live subscription.
+ * Usage events over the whole history, following each customer's health with noise: how often it
+ * shows up, how many of its users do and how many features they touch all shrink as health falls.
+ * One event per (user, feature, active day), its `count` the number of uses, as analytics pipelines
+ * pre-aggregate; this keeps an 18-month demo within what the local API ingests in seconds.
  */
-import type { ArchetypeName } from './archetypes';
-import { isWeekend, timestampAt, toDay, weekday } from './calendar';
+import { dayOfYear, isWeekend, timestampAt, toDay, weekday } from './calendar';
 import { EXTRA_FEATURES, SEATS, SETUP_FEATURES, type Feature } from './catalog';
-import type { CustomerStory, Timeline } from './lifecycle';
+import { engagement } from './health';
+import type { CustomerStory, SeasonalDip, Timeline } from './lifecycle';
+import { PERSONA_TRAITS, type Persona } from './personas';
+import type { Day } from '../../lambdas/domain/types';
 import type { Rng } from './prng';
-import type { SampleEvent } from './types';
+import type { SampleEvent, SampleSubscription } from './types';
 
-export const USAGE_DAYS = 120;
-
-/** Per-customer traits drawn once, so the customer behaves consistently day to day. */
-interface Traits {
-  extras: Feature[];
-  /** The weekly user's review day (0 = Sunday). */
+/** Per-customer habits drawn once, so the customer behaves consistently day to day. */
+interface Habits {
+  /** Features in the order the customer adopted them: as engagement falls, the tail goes first. */
+  features: readonly Feature[];
+  /** The weekly user's review day (1 = Monday). */
   reviewDay: number;
-  /** Dormant customers: days of silence before asOf (≥ 14). */
-  quietDays: number;
-  /** Not-activated customers: only setup events, or none at all. */
-  silent: boolean;
-}
-
-interface DayView {
-  day: number;
-  daysAgo: number;
-  /** Days until the live subscription's cancellation takes effect (Infinity when none). */
-  daysToEnd: number;
-  weekend: boolean;
-  traits: Traits;
-}
-
-interface ActivityProfile {
-  /** Probability that the customer uses the product on this day. */
-  pActive(v: DayView): number;
-  features(v: DayView): readonly Feature[];
-}
-
-const CORE: readonly Feature[] = ['dashboard', 'reports'];
-const busy = (v: DayView) => (v.weekend ? 0.3 : 0.95);
-const fullSet = (v: DayView): readonly Feature[] => [...CORE, ...v.traits.extras];
-/** Activity thins out over the last five weeks before a cancellation, down to the core dashboard. */
-const fading: ActivityProfile = {
-  pActive: (v) => busy(v) * Math.min(1, v.daysToEnd / 35),
-  features: (v) => (v.daysToEnd < 30 ? ['dashboard'] : fullSet(v)),
-};
-
-export const PROFILES: Record<ArchetypeName, ActivityProfile> = {
-  healthy: { pActive: busy, features: fullSet },
-  weekly: {
-    pActive: (v) => (weekday(v.day) === v.traits.reviewDay ? 0.95 : v.weekend ? 0 : 0.06),
-    features: (v) => [...CORE, ...v.traits.extras.slice(0, 1)],
-  },
-  declining: {
-    // Quadratic fall-off over six weeks: the last 28 days hold well under half the 28 before.
-    pActive: (v) => busy(v) * (v.daysAgo >= 42 ? 1 : 0.05 + 0.95 * (v.daysAgo / 42) ** 2),
-    features: (v) => (v.daysAgo < 28 ? ['dashboard', ...v.traits.extras.slice(0, 1).filter((f) => f !== 'integrations')] : fullSet(v)),
-  },
-  dormant: {
-    pActive: (v) => (v.daysAgo < v.traits.quietDays ? 0 : busy(v) * 0.8),
-    features: fullSet,
-  },
-  not_activated: {
-    pActive: (v) => (v.traits.silent ? 0 : 0.25),
-    features: () => SETUP_FEATURES,
-  },
-  onboarding: { pActive: (v) => busy(v) * 0.9, features: (v) => [...CORE, 'integrations', ...v.traits.extras.slice(0, 1)] },
-  churned: fading,
-  reactivated: fading,
-};
-
-function drawTraits(rng: Rng): Traits {
-  return {
-    extras: rng.shuffle(EXTRA_FEATURES).slice(0, rng.int(2, 4)),
-    reviewDay: rng.int(1, 5),
-    quietDays: rng.int(15, 45),
-    silent: rng.chance(0.5),
-  };
+  /** Users who could log in (seats taken), per plan size. */
+  seatShare: number;
 }
 
 const FEATURE_WEIGHT: Record<Feature, number> = {
   dashboard: 4,
   reports: 3,
   export: 1,
-  api: 1,
+  api: 2,
   alerts: 1,
   integrations: 1,
   sso: 1,
 };
-/** Features whose events are batched by the client and arrive with a count. */
-const COUNTED: ReadonlySet<Feature> = new Set(['export', 'api']);
-const PLAN_BONUS = { starter: 0, growth: 1, business: 2, enterprise: 3 } as const;
 
-/** The live subscription's cancellation day on `day`, Infinity when open-ended; undefined when not live. */
-function liveUntil(story: CustomerStory, day: number): number | undefined {
-  for (const s of story.subscriptions) {
-    if (day >= s.start && (s.end === undefined || day < s.end)) return s.end ?? Infinity;
+function drawHabits(rng: Rng, persona: Persona): Habits {
+  const extras = rng.shuffle(EXTRA_FEATURES).slice(0, rng.int(2, 4));
+  const features: Feature[] =
+    persona === 'api_first'
+      ? ['api', 'integrations', ...rng.shuffle<Feature>(['export', 'alerts', 'dashboard'])]
+      : ['dashboard', ...rng.shuffle<Feature>(['reports', ...extras])];
+  return { features, reviewDay: rng.int(1, 5), seatShare: 0.4 + 0.6 * rng.next() };
+}
+
+function inDip(dip: SeasonalDip | undefined, day: number): boolean {
+  if (!dip) return false;
+  // Wraps over New Year for a December dip; a leap day moves the dip by a day, which nobody notices.
+  return (dayOfYear(day) - dip.from + 365) % 365 < dip.days;
+}
+
+/** Chance of any use on a day, for a customer at engagement `e` (0–1). */
+function activeChance(persona: Persona, e: number, day: number, habits: Habits): number {
+  const weekend = isWeekend(day);
+  switch (persona) {
+    case 'weekly':
+      if (weekend) return 0;
+      return weekday(day) === habits.reviewDay ? 0.2 + 0.75 * e : 0.05 * e;
+    case 'settled_low':
+      return weekend ? 0 : 0.05 + 0.45 * e;
+    case 'api_first': {
+      const p = 0.3 + 0.65 * e;
+      return weekend ? p / 2 : p;
+    }
+    default:
+      return weekend ? 0.1 * e : 0.1 + 0.85 * e;
   }
-  return undefined;
+}
+
+/** The subscription live on `day`, if any. */
+function liveOn(subs: readonly SampleSubscription[], day: number): SampleSubscription | undefined {
+  return subs.find((s) => day >= s.start && (s.end === undefined || day < s.end));
+}
+
+class EventLog {
+  readonly events: SampleEvent[] = [];
+  constructor(
+    private readonly rng: Rng,
+    private readonly customerId: string,
+  ) {}
+
+  add(day: Day, feature: Feature, user: number | undefined, count: number, anyHour: boolean): void {
+    const [from, to] = anyHour ? [0, 86_399] : [7 * 3600, 19 * 3600];
+    const event: SampleEvent = {
+      eventId: `evt_${this.customerId.slice(4)}_${String(this.events.length + 1).padStart(6, '0')}`,
+      customerId: this.customerId,
+      feature,
+      timestamp: timestampAt(day, this.rng.int(from, to)),
+      count,
+    };
+    if (user !== undefined) event.userId = `u_${this.customerId.slice(4)}_${user}`;
+    this.events.push(event);
+  }
+}
+
+/** How many of `pool` users show up: about pool × share, at least one. */
+function usersToday(rng: Rng, pool: number, share: number): number {
+  const mean = (pool - 1) * share;
+  return 1 + Math.max(0, Math.min(pool - 1, Math.round(mean + Math.sqrt(mean * (1 - share)) * rng.normal())));
 }
 
 export function usageFor(rng: Rng, customerId: string, story: CustomerStory, t: Timeline): SampleEvent[] {
-  const profile = PROFILES[story.archetype];
-  const traits = drawTraits(rng);
-  const seats = SEATS[story.plan];
-  const events: SampleEvent[] = [];
-  for (let day = t.asOf - USAGE_DAYS + 1; day <= t.asOf; day++) {
-    const end = liveUntil(story, day);
-    if (end === undefined) continue;
-    const view: DayView = { day, daysAgo: t.asOf - day, daysToEnd: end - day, weekend: isWeekend(day), traits };
-    if (!rng.chance(profile.pActive(view))) continue;
+  const habits = drawHabits(rng, story.persona);
+  const log = new EventLog(rng, customerId);
+  const level = PERSONA_TRAITS[story.persona].usageLevel;
+  const from = Math.max(t.historyStart, story.traceStart);
+  for (let day = from; day <= t.asOf; day++) {
+    const sub = liveOn(story.subscriptions, day);
+    if (!sub) continue;
+    const health = story.health[day - story.traceStart] ?? 0;
+    const e = level * engagement(health) * (inDip(story.dip, day) ? 0.2 : 1);
+    if (day < story.activationDay) {
+      setupDay(rng, log, day, day - story.createdAt);
+      continue;
+    }
+    if (!rng.chance(activeChance(story.persona, e, day, habits))) continue;
+    const pool = Math.max(1, Math.round(SEATS[sub.plan] * habits.seatShare));
+    const users = usersToday(rng, pool, 0.02 + 0.2 * e);
+    const breadth = Math.max(1, Math.round(habits.features.length * (0.25 + 0.75 * e)));
+    const inUse = habits.features.slice(0, breadth).map((f) => [f, FEATURE_WEIGHT[f]] as const);
+    const first = rng.int(0, pool - 1);
     const dayText = toDay(day);
-    const features = profile.features(view);
-    const weights = features.map((f) => [f, FEATURE_WEIGHT[f]] as const);
-    const n = rng.int(1, 4) + PLAN_BONUS[story.plan];
-    for (let i = 0; i < n; i++) {
-      const feature = rng.weighted(weights);
-      const event: SampleEvent = {
-        eventId: `evt_${customerId.slice(4)}_${String(events.length + 1).padStart(5, '0')}`,
-        customerId,
-        feature,
-        timestamp: timestampAt(dayText, rng.int(7 * 3600, 19 * 3600)),
-      };
-      // A few events come from service accounts with no user attached.
-      if (!rng.chance(0.05)) event.userId = `u_${customerId.slice(4)}_${rng.int(1, seats)}`;
-      if (COUNTED.has(feature)) event.count = rng.int(1, 25);
-      events.push(event);
+    for (let j = 0; j < users; j++) {
+      const user = ((first + j) % pool) + 1;
+      const features = new Set([rng.weighted(inUse)]);
+      if (rng.chance(0.2)) features.add(rng.weighted(inUse));
+      for (const feature of features) {
+        const count = 1 + Math.floor(rng.exponential(1 + 6 * e));
+        // Integrations and API clients often run under a service account, with no user attached.
+        const service = (feature === 'api' || feature === 'integrations') && rng.chance(0.3);
+        log.add(dayText, feature, service ? undefined : user, count, feature === 'api');
+      }
     }
   }
-  return events;
+  afterChurnVisits(rng, log, story, t);
+  return log.events;
+}
+
+/** Before activation a new customer only configures: SSO, integrations, API keys. Some never get further. */
+function setupDay(rng: Rng, log: EventLog, day: number, age: number): void {
+  const p = isWeekend(day) ? 0.05 : age < 30 ? 0.45 : 0.04;
+  if (!rng.chance(p)) return;
+  log.add(toDay(day), rng.pick(SETUP_FEATURES), 1, 1 + rng.int(0, 3), false);
+}
+
+/** Now and then someone logs in after the end to export their data. */
+function afterChurnVisits(rng: Rng, log: EventLog, story: CustomerStory, t: Timeline): void {
+  for (const churn of story.churns) {
+    if (churn.effective > t.asOf || !rng.chance(0.08)) continue;
+    const day = churn.effective + rng.int(0, 9);
+    if (day <= t.asOf && !liveOn(story.subscriptions, day)) log.add(toDay(day), 'export', 1, rng.int(1, 5), false);
+  }
 }
