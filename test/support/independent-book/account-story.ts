@@ -78,6 +78,8 @@ class AccountStory {
   private value: number;
   /** What the account "feels" over the last month or so: the renewal decision reads this. */
   private trailingValue: number;
+  /** The account's longer-run norm: a fall below it is what prompts the question "do we still need this?". */
+  private baselineValue: number;
   private breadth: number;
   private championPenalty = 0;
   private championReturnsOn: DayNumber | null = null;
@@ -109,6 +111,7 @@ class AccountStory {
     this.onboardingFrom = this.mature ? -Infinity : ctx.createdOn;
     this.value = this.mature ? profile.fit + rng.normal(0, 0.3) : profile.fit - VALUE_DYNAMICS.onboardingGap;
     this.trailingValue = this.value;
+    this.baselineValue = this.value;
     this.breadth = this.mature ? this.targetBreadth(simulationStart) : 1;
     this.truth = {
       customerId: profile.customerId,
@@ -230,7 +233,7 @@ class AccountStory {
       truth.layoffs.push({ on: isoOf(day), seatsBefore: before, seatsAfter: team.size });
     }
     if (!this.erosion && !profile.seasonal && !profile.settledLow && rng.chance(VALUE_DYNAMICS.erosionOnsetDaily)) {
-      this.erosion = { from: day, length: rng.int(60, 200), size: rng.uniform(0.8, 2.2) };
+      this.erosion = { from: day, length: rng.int(45, 150), size: rng.uniform(0.8, 2.2) };
       truth.erosion = { from: isoOf(day), to: isoOf(day + this.erosion.length) };
     }
     this.layoffPenalty *= VALUE_DYNAMICS.layoffPenaltyDailyDecay;
@@ -248,6 +251,7 @@ class AccountStory {
     const target = profile.fit - this.penalties(day);
     this.value += (target - this.value) / VALUE_DYNAMICS.reversionDays + VALUE_DYNAMICS.dailyNoise * rng.normal();
     this.trailingValue += (this.value - this.trailingValue) / VALUE_DYNAMICS.trailingDays;
+    this.baselineValue += (this.value - this.baselineValue) / VALUE_DYNAMICS.baselineDays;
   }
 
   private penalties(day: DayNumber): number {
@@ -334,7 +338,8 @@ class AccountStory {
       cause = 'budget_cut';
       this.truth.budgetCut = isoOf(day);
     } else {
-      const monthly = sigmoid(CHURN_HAZARD.intercept - CHURN_HAZARD.slope * this.trailingValue);
+      const drop = Math.max(0, this.baselineValue - this.trailingValue);
+      const monthly = sigmoid(CHURN_HAZARD.intercept - CHURN_HAZARD.slope * this.trailingValue + CHURN_HAZARD.dropSlope * drop);
       // Longer commitments are decided less often but not proportionally less lightly.
       if (rng.chance(1 - (1 - monthly) ** (months ** CHURN_HAZARD.termExponent))) cause = this.attributeCause(day);
     }
@@ -429,6 +434,7 @@ class AccountStory {
     this.erosion = null;
     this.value = Math.max(this.value, 0.2) + 0.3;
     this.trailingValue = this.value;
+    this.baselineValue = this.value;
     this.reactivateOn = null;
     const term: Term = this.rng.chance(0.85) ? 'monthly' : this.profile.term;
     this.startSubscription(day, smallestTierFor(this.team.size), term, false, day, false);

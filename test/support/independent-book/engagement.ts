@@ -10,7 +10,7 @@ const WEEKDAY_FACTOR = [0.07, 1, 1, 1, 1, 0.95, 0.1];
 const WORKDAY_UTC: Record<Currency, [number, number]> = { USD: [13 * 3600, 23 * 3600 + 3599], EUR: [6 * 3600, 17 * 3600] };
 
 /** How much of its potential usage an account shows at a given value realised. */
-export const engagementAt = (value: number): number => sigmoid(1.3 * value + 0.4);
+export const engagementAt = (value: number): number => sigmoid(1.6 * value + 0.5);
 
 /**
  * Turns an account's daily state into usage events: one per (user, feature) with a count.

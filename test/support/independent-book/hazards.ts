@@ -12,19 +12,21 @@ export const VALUE_DYNAMICS = {
   dailyNoise: 0.085,
   /** Time constant of the trailing view the renewal decision reads. */
   trailingDays: 30,
+  /** Time constant of the account's own baseline, against which a drop is felt. */
+  baselineDays: 120,
   /** New accounts start this far below their fit and close the gap over `onboardingDays`. */
   onboardingGap: 1.0,
   onboardingDays: 40,
   championPenalty: 1.0,
   layoffPenalty: 0.5,
   layoffPenaltyDailyDecay: 0.999,
-  erosionOnsetDaily: 1 / 1400,
+  erosionOnsetDaily: 1 / 1000,
   /** Annual accounts whose project ended: the value gone before the renewal comes up. */
   quietValueLoss: 1.8,
 };
 
 export const TEAM_DYNAMICS = {
-  championDepartureDaily: 1 / 900,
+  championDepartureDaily: 1 / 1200,
   championReplacedShare: 0.5,
   layoffDaily: 1 / 1800,
   layoffDailySmb: 1 / 3500,
@@ -33,15 +35,20 @@ export const TEAM_DYNAMICS = {
 };
 
 export const CHURN_HAZARD = {
-  /** Monthly churn probability = sigmoid(intercept − slope × trailing value). */
-  intercept: -3.7,
-  slope: 1.9,
+  /**
+   * Monthly churn probability = sigmoid(intercept − slope × trailing value + dropSlope × drop), where
+   * drop is how far the trailing value fell below the account's own baseline: accounts reassess when
+   * value falls short of what they got before, more than when it was always modest.
+   */
+  intercept: -4.8,
+  slope: 1.2,
+  dropSlope: 2.6,
   /** A k-month term is decided like k^exponent months of monthly decisions. */
   termExponent: 0.75,
   /** Healthy or not, some accounts lose their budget: churn with no warning in the usage. */
   budgetCutMonthly: 0.0028,
   /** Share of cycles in which a leaving account would file its cancellation weeks ahead. */
-  noticeShare: 0.45,
+  noticeShare: 0.42,
   annualQuietShare: 0.4,
 };
 

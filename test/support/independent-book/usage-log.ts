@@ -75,7 +75,7 @@ export class UsageLog {
       if (d > maxDay) maxDay = d;
     }
     if (n === 0) return new Uint32Array(0);
-    // Counting sort on the minute of the history: linear, and stable within a minute.
+    // Counting sort on the minute of the history: linear.
     const minutes = (maxDay - minDay + 1) * 1440;
     const starts = new Uint32Array(minutes + 1);
     const keyOf = (i: number): number => (this.day[i]! - minDay) * 1440 + Math.floor(this.second[i]! / 60);
@@ -83,6 +83,18 @@ export class UsageLog {
     for (let k = 0; k < minutes; k++) starts[k + 1]! += starts[k]!;
     const order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[starts[keyOf(i)]!++] = i;
+    // Within a minute (a handful of events), insertion sort on the second.
+    for (let k = 1; k < n; k++) {
+      const i = order[k]!;
+      const key = keyOf(i);
+      const second = this.second[i]!;
+      let j = k - 1;
+      while (j >= 0 && keyOf(order[j]!) === key && this.second[order[j]!]! > second) {
+        order[j + 1] = order[j]!;
+        j--;
+      }
+      order[j + 1] = i;
+    }
     return order;
   }
 
