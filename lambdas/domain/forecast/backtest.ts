@@ -23,6 +23,8 @@ export interface BacktestPrediction {
   band: Band | null;
   mrr: number;
   scheduled: boolean;
+  /** Whether MRR reached 0 within the horizon; null when the data ends before the horizon does. */
+  churned: boolean | null;
 }
 
 export interface BacktestDate {
@@ -204,7 +206,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     for (const r of rows) {
       const churned = outcomeKnown ? firstZeroDay(fullSeries.get(r.customerId)!, date + 1, date + h) !== undefined : undefined;
       if (r.values === null) {
-        predictions.push({ customerId: r.customerId, probability: null, band: null, mrr: r.mrr, scheduled: true });
+        predictions.push({ customerId: r.customerId, probability: null, band: null, mrr: r.mrr, scheduled: true, churned: churned ?? null });
         if (churned) {
           saveList.churners++;
           saveList.onSaveList++;
@@ -219,7 +221,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
         if (!set) listed.set(r.customerId, (set = new Set()));
         set.add(date);
       }
-      predictions.push({ customerId: r.customerId, probability, band, mrr: r.mrr, scheduled: false });
+      predictions.push({ customerId: r.customerId, probability, band, mrr: r.mrr, scheduled: false, churned: churned ?? null });
       if (churned === undefined) continue;
       if (churned) saveList.churners++;
       scored.push({ date, customerId: r.customerId, probability, band, mrr: r.mrr, churned });

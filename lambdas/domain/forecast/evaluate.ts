@@ -16,6 +16,16 @@ export interface CalibrationBin {
   customers: number;
 }
 
+export interface LiftRow {
+  /** 1 = the tenth of customer-dates with the highest predicted probability. */
+  decile: number;
+  customers: number;
+  churners: number;
+  churnRate: number;
+  lift: number | null;
+  minProbability: number;
+}
+
 export interface Evaluation {
   /** Customer-dates with a known outcome, and how many of them churned within the horizon. */
   customers: number;
@@ -34,6 +44,8 @@ export interface Evaluation {
   /** Largest |predicted − observed| over the calibration bins. */
   calibrationError: number | null;
   medianDaysListedBeforeChurn: number | null;
+  /** Churn rate by decile of predicted probability against the base rate. */
+  liftTable: LiftRow[];
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
@@ -58,6 +70,21 @@ export function rocAuc(scores: readonly number[], positive: readonly boolean[]):
   const negatives = order.length - positives;
   if (!positives || !negatives) return null;
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
+
+/** Deciles by predicted probability, highest first, with their churn rate and lift. */
+export function liftTable(rows: readonly Pick<ScoredOutcome, 'probability' | 'churned'>[]): LiftRow[] {
+  const sorted = rows.slice().sort((a, b) => b.probability - a.probability);
+  const base = sorted.length ? sorted.filter((r) => r.churned).length / sorted.length : 0;
+  const out: LiftRow[] = [];
+  for (let d = 0; d < 10; d++) {
+    const slice = sorted.slice(Math.floor((d * sorted.length) / 10), Math.floor(((d + 1) * sorted.length) / 10));
+    if (!slice.length) continue;
+    const churners = slice.filter((r) => r.churned).length;
+    const churnRate = churners / slice.length;
+    out.push({ decile: d + 1, customers: slice.length, churners, churnRate, lift: base > 0 ? churnRate / base : null, minProbability: slice.at(-1)!.probability });
+  }
+  return out;
 }
 
 /** Equal-count bins by predicted probability (quintiles by default). */
@@ -148,5 +175,6 @@ export function evaluate(rows: readonly ScoredOutcome[], medianDays: number | nu
     calibration,
     calibrationError: calibration.length ? Math.max(...calibration.map((b) => Math.abs(b.predicted - b.observed))) : null,
     medianDaysListedBeforeChurn: medianDays,
+    liftTable: liftTable(rows),
   };
 }

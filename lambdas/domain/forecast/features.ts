@@ -14,7 +14,11 @@ import { weekStartOf, type WeekSummary } from './weeks';
 /** The feature vector's names, in order. Changing it invalidates stored models (they carry the names). */
 export const FEATURES = [
   'engagement_level',
+  'engagement_log_level',
+  'engagement_last_week',
   'engagement_trend',
+  'engagement_recent_trend',
+  'events_trend',
   'users_trend',
   'breadth_trend',
   'recency',
@@ -40,7 +44,11 @@ export type FeatureName = (typeof FEATURES)[number];
 /** Which factor each feature's points are reported under: correlated usage inputs become one factor. */
 export const FEATURE_FACTOR: Record<FeatureName, FactorCode> = {
   engagement_level: 'engagement',
+  engagement_log_level: 'engagement',
+  engagement_last_week: 'engagement',
   engagement_trend: 'engagement',
+  engagement_recent_trend: 'engagement',
+  events_trend: 'engagement',
   users_trend: 'engagement',
   breadth_trend: 'engagement',
   recency: 'engagement',
@@ -120,6 +128,7 @@ export function featureRow(input: FeatureInput): FeatureRow {
   const firstBaselineWeek = Math.max(lastBaselineWeek - 7 * (BASELINE_WEEKS - 1), weekStartOf(input.firstActiveDay));
   let baselineWeeks = 0;
   let baselineDays = 0;
+  let baselineEvents = 0;
   let activeWeeks = 0;
   let usersSum = 0;
   let breadthSum = 0;
@@ -128,12 +137,21 @@ export function featureRow(input: FeatureInput): FeatureRow {
     const week = weeks.get(w);
     if (!week || week.days === 0) continue;
     baselineDays += week.days;
+    baselineEvents += week.events;
     activeWeeks++;
     usersSum += week.users;
     breadthSum += week.features;
   }
   const hasBaseline = baselineWeeks >= MIN_BASELINE_WEEKS;
   const baselineActiveDays = hasBaseline ? (4 * baselineDays) / baselineWeeks : null;
+  const baselineEvents28 = hasBaseline ? (4 * baselineEvents) / baselineWeeks : null;
+  const counts = windows.counts;
+  let events28 = 0;
+  let lastWeekDays = 0;
+  for (let i = counts.length - WINDOW_DAYS; i < counts.length; i++) {
+    events28 += counts[i]!;
+    if (i >= counts.length - 7 && counts[i]! > 0) lastWeekDays++;
+  }
 
   let usersNow = 0;
   let breadthNow = 0;
@@ -165,7 +183,11 @@ export function featureRow(input: FeatureInput): FeatureRow {
 
   const byName: Record<FeatureName, number> = {
     engagement_level: activeDays / WINDOW_DAYS,
+    engagement_log_level: Math.log1p(activeDays) / Math.log1p(WINDOW_DAYS),
+    engagement_last_week: lastWeekDays / 7,
     engagement_trend: trend,
+    engagement_recent_trend: Math.log((activeDays + 1) / (windows.activeDaysPrevious + 1)),
+    events_trend: logRatio(events28, baselineEvents28),
     users_trend: logRatio(usersNow, usersBaseline),
     breadth_trend: logRatio(breadthNow, breadthBaseline),
     recency: Math.log1p(recencyDays) / Math.log1p(RECENCY_CAP_DAYS),
