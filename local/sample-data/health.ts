@@ -21,8 +21,6 @@ export function engagement(health: number): number {
   return 1 / (1 + Math.exp(-(1.5 * health + 0.6)));
 }
 
-export type Shock = 'none' | 'negative' | 'positive';
-
 export class HealthWalk {
   private value: number;
   private baseline: number;
@@ -53,8 +51,8 @@ export class HealthWalk {
     this.value = health;
   }
 
-  /** Advances one day; returns the shock that happened, if any. */
-  step(): Shock {
+  /** Advances one day. */
+  step(): void {
     const rng = this.rng;
     this.baseline += BASELINE_REVERSION * (this.nature - this.baseline) + BASELINE_DRIFT * this.volatility * rng.normal();
     this.value += REVERSION * (this.baseline - this.value) + NOISE * this.volatility * rng.normal();
@@ -63,14 +61,10 @@ export class HealthWalk {
       this.value -= hit;
       // Half the hits last (the champion is gone for good); the others heal by mean reversion.
       if (rng.chance(0.5)) this.baseline -= hit;
-      return 'negative';
-    }
-    if (rng.chance(POSITIVE_SHOCKS_PER_DAY)) {
+    } else if (rng.chance(POSITIVE_SHOCKS_PER_DAY)) {
       const lift = rng.exponential(0.6);
       this.value += lift;
       this.baseline += lift;
-      return 'positive';
     }
-    return 'none';
   }
 }

@@ -181,10 +181,8 @@ class CustomerLife {
   }
 
   live(day: number, health: number, trend: number): void {
-    if (!this.sub) {
-      if (day === this.comeback) this.returnOn(day);
-      return;
-    }
+    if (!this.sub && day === this.comeback) this.returnOn(day);
+    if (!this.sub) return;
     if (this.pending && day === this.pending.effective) return this.end();
     if (day === this.nextBoundary) this.periodStarts(day, health);
     if (day < this.t.historyStart || this.pending) return;

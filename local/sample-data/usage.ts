@@ -17,6 +17,8 @@ import type { SampleEvent, SampleSubscription } from './types';
 interface Habits {
   /** Features in the order the customer adopted them: as engagement falls, the tail goes first. */
   features: readonly Feature[];
+  /** How often each is used relative to the others. */
+  weights: Readonly<Record<Feature, number>>;
   /** The weekly user's review day (1 = Monday). */
   reviewDay: number;
   /** Users who could log in (seats taken), per plan size. */
@@ -32,6 +34,8 @@ const FEATURE_WEIGHT: Record<Feature, number> = {
   integrations: 1,
   sso: 1,
 };
+/** API-first customers live in the API; a person opens the dashboard now and then. */
+const API_FIRST_WEIGHT: Record<Feature, number> = { ...FEATURE_WEIGHT, api: 6, integrations: 2, dashboard: 0.5 };
 
 function drawHabits(rng: Rng, persona: Persona): Habits {
   const extras = rng.shuffle(EXTRA_FEATURES).slice(0, rng.int(2, 4));
@@ -39,7 +43,8 @@ function drawHabits(rng: Rng, persona: Persona): Habits {
     persona === 'api_first'
       ? ['api', 'integrations', ...rng.shuffle<Feature>(['export', 'alerts', 'dashboard'])]
       : ['dashboard', ...rng.shuffle<Feature>(['reports', ...extras])];
-  return { features, reviewDay: rng.int(1, 5), seatShare: 0.4 + 0.6 * rng.next() };
+  const weights = persona === 'api_first' ? API_FIRST_WEIGHT : FEATURE_WEIGHT;
+  return { features, weights, reviewDay: rng.int(1, 5), seatShare: 0.4 + 0.6 * rng.next() };
 }
 
 function inDip(dip: SeasonalDip | undefined, day: number): boolean {
@@ -116,7 +121,7 @@ export function usageFor(rng: Rng, customerId: string, story: CustomerStory, t: 
     const pool = Math.max(1, Math.round(SEATS[sub.plan] * habits.seatShare));
     const users = usersToday(rng, pool, 0.02 + 0.2 * e);
     const breadth = Math.max(1, Math.round(habits.features.length * (0.25 + 0.75 * e)));
-    const inUse = habits.features.slice(0, breadth).map((f) => [f, FEATURE_WEIGHT[f]] as const);
+    const inUse = habits.features.slice(0, breadth).map((f) => [f, habits.weights[f]] as const);
     const first = rng.int(0, pool - 1);
     const dayText = toDay(day);
     for (let j = 0; j < users; j++) {
