@@ -1,10 +1,12 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dayNum, dayFromNum } from '../lambdas/domain/dates';
 import { ConfigError, parseConfig, type Config } from '../lambdas/shared/config';
-import { formatConsoleReport } from '../local/console-report';
+import { renderBacktestHtml } from '../lambdas/report/backtest-html';
+import { runLocalBacktest } from '../local/backtest';
+import { formatBacktestReport, formatConsoleReport } from '../local/console-report';
 import { writeOutbox } from '../local/outbox';
 import { readText, runPipeline, type PipelineResult } from '../local/pipeline';
 import { generateSampleSaas, sampleConfig, writeSampleSaas } from '../local/sample-data/generate';
@@ -13,16 +15,24 @@ import { startViewer } from '../local/viewer';
 const USAGE = `churnwatch — churn early warnings from billing exports and product usage
 
 Usage:
-  churnwatch demo [--outbox DIR] [--serve] [--as-of YYYY-MM-DD] [--seed N] [--customers N]
+  churnwatch demo [--outbox DIR] [--serve] [--as-of YYYY-MM-DD] [--seed N] [--customers N] [--data DIR]
       Runs the whole pipeline on an embedded local AWS stack with a generated sample SaaS
       (no AWS account needed): billing exports through S3, usage events through the HTTP API,
       the snapshot, and one digest email per account owner written to the outbox (default ./outbox).
       --serve keeps the stack, the report and the mail viewer running until Ctrl-C.
+      --data DIR keeps the generated files (and churnwatch.json) there, e.g. to backtest them.
 
   churnwatch local run [--billing PATH]... [--events PATH]... --as-of YYYY-MM-DD
                        [--config FILE] [--outbox DIR] [--json]
       Runs your own files through a fresh embedded stack. PATH is a file or a folder.
       --json prints exactly one JSON document, the snapshot, on stdout.
+
+  churnwatch backtest [--billing PATH]... [--events PATH]... --from YYYY-MM-DD --to YYYY-MM-DD
+                      [--horizon DAYS] [--config FILE] [--outbox DIR] [--json]
+      Loads your files once into a fresh embedded stack, then forecasts every month-end from
+      --from to --to with only what was known on that day and compares with what happened.
+      Prints the evaluation (and writes backtest.html with a calibration chart to the outbox,
+      default ./outbox); --json prints exactly one JSON document on stdout.
 
   churnwatch help
 `;
@@ -131,6 +141,54 @@ function printIngestSummary(result: PipelineResult, out: NodeJS.WritableStream =
   }
 }
 
+async function backtest(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      billing: { type: 'string', multiple: true, default: [] },
+      events: { type: 'string', multiple: true, default: [] },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      horizon: { type: 'string' },
+      config: { type: 'string' },
+      outbox: { type: 'string', default: 'outbox' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const from = parseDay(values.from, '--from');
+  const to = parseDay(values.to, '--to');
+  if (to < from) throw new UsageError(`--to (${to}) must not be before --from (${from})`);
+  let config = await loadConfig(values.config);
+  if (values.horizon !== undefined) {
+    const horizon = Number(values.horizon);
+    if (!Number.isInteger(horizon) || horizon < 14 || horizon > 365) throw new UsageError('--horizon must be a whole number of days from 14 to 365');
+    config = { ...config, risk: { ...config.risk, horizonDays: horizon } };
+  }
+  await mustExist(values.billing, '--billing');
+  await mustExist(values.events, '--events');
+  if (values.billing.length === 0) throw new UsageError('give at least one --billing path: the outcomes come from billing');
+  const progress = progressWriter(process.stderr.isTTY && !values.json);
+  const run = await runLocalBacktest({ billing: values.billing, events: values.events, config, from, to, progress });
+  const outbox = resolve(values.outbox);
+  await mkdir(outbox, { recursive: true });
+  const page = join(outbox, 'backtest.html');
+  await writeFile(page, renderBacktestHtml(run.result, { from, to }));
+  const { result } = run;
+  if (values.json) {
+    const { horizonDays, dates, evaluation, baselines, saveList, dataEnd, model } = result;
+    process.stdout.write(`${JSON.stringify({ horizonDays, dates, evaluation, baselines, saveList, dataEnd, model }, null, 2)}\n`);
+    process.stderr.write(`backtest page: ${page}\n`);
+  } else {
+    process.stdout.write(`${formatBacktestReport(result, { from, to })}\n\nPage with the calibration chart and the lift table: ${page}\n`);
+    process.stdout.write(`Loaded in ${run.seconds.load.toFixed(1)} s, histories read in ${run.seconds.read.toFixed(1)} s, backtest in ${run.seconds.backtest.toFixed(1)} s.\n`);
+  }
+  const rejected = run.loaded.usage.rejected.length;
+  const quarantined = run.loaded.files.reduce((n, f) => n + f.quarantined, 0);
+  if (rejected || quarantined) process.stderr.write(`! ${quarantined} billing row(s) quarantined, ${rejected} usage event(s) rejected while loading\n`);
+}
+
 async function demo(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -140,6 +198,7 @@ async function demo(argv: string[]): Promise<void> {
       'as-of': { type: 'string' },
       seed: { type: 'string' },
       customers: { type: 'string' },
+      data: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -154,11 +213,12 @@ async function demo(argv: string[]): Promise<void> {
   const config = parseConfig(sampleConfig, 'demo configuration');
   const started = Date.now();
   const log = (message: string) => process.stderr.write(`· ${message}\n`);
-  const dir = await mkdtemp(join(tmpdir(), 'churnwatch-demo-'));
+  const dir = values.data ? resolve(values.data) : await mkdtemp(join(tmpdir(), 'churnwatch-demo-'));
   let result: PipelineResult | undefined;
   try {
     const sample = generateSampleSaas({ asOf, seed, customers });
     const files = await writeSampleSaas(sample, dir);
+    if (values.data) await writeFile(join(dir, 'churnwatch.json'), `${JSON.stringify(sampleConfig, null, 2)}\n`);
     log(`generated a sample SaaS: ${sample.customers.length} customers, ${sample.invoiceLines.length} invoice lines, ${sample.events.length} usage events (as of ${asOf})`);
     result = await runPipeline({ billing: files.billingFiles, events: files.eventFiles, asOf, config, progress: log });
     const reportHtml = await readText(result.stack, result.reportKeys.html);
@@ -169,7 +229,7 @@ async function demo(argv: string[]): Promise<void> {
     if (values.serve) await serve(result, reportHtml);
   } finally {
     await result?.stop();
-    await rm(dir, { recursive: true, force: true });
+    if (!values.data) await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -200,6 +260,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'demo') await demo(argv.slice(1));
     else if (command === 'local' && sub === 'run') await localRun(rest);
+    else if (command === 'backtest') await backtest(argv.slice(1));
     else throw new UsageError(`unknown command "${argv.join(' ')}"`);
     return 0;
   } catch (err) {

@@ -1,3 +1,4 @@
+import type { BacktestResult } from '../lambdas/domain/forecast/backtest';
 import type { AtRiskCustomer, Snapshot } from '../lambdas/domain/types';
 import type { DigestSummary } from '../lambdas/digest/send-digests';
 
@@ -51,9 +52,13 @@ export function formatConsoleReport(snapshot: Snapshot, digest?: DigestSummary, 
     for (const [reason, r] of reasons) out.push(`  ${pad(clean(reason), 28)}${padStart(String(r.customers), 4)} customers  ${padStart(m(r.mrr), 10)}`);
   }
   out.push('');
-  out.push(`At risk: ${snapshot.atRisk.length} customers, ${m(snapshot.atRisk.reduce((s, c) => s + c.mrr, 0))} MRR`);
+  const { risk } = snapshot;
+  const listed = snapshot.atRisk.filter((c) => c.band === 'red' || c.band === 'yellow');
+  const model = risk.model === 'fitted' ? `fitted on ${risk.trainingRows} customer-months with ${risk.trainingChurns} churns (${risk.fittedAt})` : 'built-in default weights';
+  out.push(`Early warnings (churn within ${risk.horizonDays} days; model: ${model})`);
+  out.push(`  red ${risk.bands.red.customers} (${m(risk.bands.red.mrr)} MRR), yellow ${risk.bands.yellow.customers} (${m(risk.bands.yellow.mrr)}), green ${risk.bands.green.customers}; save list ${snapshot.scheduledChurn.length}`);
   const byOwner = new Map<string, AtRiskCustomer[]>();
-  for (const c of snapshot.atRisk) {
+  for (const c of listed) {
     const owner = c.owner ?? fallbackOwner;
     byOwner.set(owner, [...(byOwner.get(owner) ?? []), c]);
   }
@@ -61,13 +66,48 @@ export function formatConsoleReport(snapshot: Snapshot, digest?: DigestSummary, 
     out.push(`  ${clean(owner)} (${list.length})`);
     for (const c of list.slice(0, 8)) {
       const name = clean(c.name ?? c.customerId);
-      out.push(`    ${padStart(String(c.riskScore), 3)}  ${pad(name, 30)} ${c.tier}  ${padStart(m(c.mrr), 9)}  ${c.reasons.map((r) => r.code).join(', ')}`);
+      const why = c.factors.filter((f) => f.points > 0).slice(0, 2).map((f) => f.code).join(', ');
+      out.push(`    ${pad(c.band ?? '', 6)} ${padStart(`${c.riskScore}%`, 4)}  ${pad(name, 30)} ${padStart(m(c.mrr), 9)}  ${why}`);
     }
     if (list.length > 8) out.push(`    … and ${list.length - 8} more (see the digest email)`);
+  }
+  if (snapshot.scheduledChurn.length) {
+    out.push('  Save list (cancellations on file):');
+    for (const c of snapshot.scheduledChurn.slice(0, 8)) {
+      out.push(`    ${c.effectiveAt}  ${pad(clean(c.name ?? c.customerId), 30)} ${padStart(m(c.mrr), 9)}  ${clean(c.reason ?? '')}`);
+    }
+    if (snapshot.scheduledChurn.length > 8) out.push(`    … and ${snapshot.scheduledChurn.length - 8} more`);
   }
   if (digest) {
     out.push('');
     out.push(`Digests: ${digest.sent} sent, ${digest.skipped} already sent, ${digest.failed} failed`);
   }
+  return out.join('\n');
+}
+
+/** The readable evaluation table of `churnwatch backtest`. */
+export function formatBacktestReport(result: BacktestResult, range: { from: string; to: string }): string {
+  const e = result.evaluation;
+  const b = result.baselines.fixedPoints;
+  const r2 = (x: number | null) => (x === null ? '—' : x.toFixed(2));
+  const out: string[] = [];
+  out.push(`Backtest ${range.from} to ${range.to}: ${result.dates.length} month-ends, horizon ${result.horizonDays} days, data up to ${result.dataEnd}`);
+  out.push(`  ${e.customers} customer-months with a known outcome, ${e.churners} churned (base rate ${pct(e.baseRate)}); ${result.saveList.onSaveList} of ${result.saveList.churners} churners were on the save list`);
+  out.push('');
+  out.push(`  ${pad('', 36)}${padStart('forecast', 10)}${padStart('old points', 12)}`);
+  const row = (label: string, a: string, c: string) => out.push(`  ${pad(label, 36)}${padStart(a, 10)}${padStart(c, 12)}`);
+  row('ROC AUC', r2(e.auc), r2(b.auc));
+  row('precision of red', pct(e.precisionRed), pct(b.precisionRed));
+  row('recall of red', pct(e.recallRed), pct(b.recallRed));
+  row('lift of red', r2(e.liftRed), r2(b.liftRed));
+  row('precision of red + yellow', pct(e.precisionFlagged), pct(b.precisionFlagged));
+  row('share listed (red + yellow)', pct(e.flaggedShare), pct(b.flaggedShare));
+  row('precision of the top 10 per date', pct(e.precisionTop10), pct(b.precisionTop10));
+  row('worst calibration gap (quintiles)', pct(e.calibrationError), '—');
+  row('median days listed before churn', e.medianDaysListedBeforeChurn === null ? '—' : String(e.medianDaysListedBeforeChurn), '—');
+  out.push(`  (counting active days alone ranks with AUC ${r2(result.baselines.activeDaysAuc)})`);
+  out.push('');
+  out.push('  Calibration by quintile: predicted → observed (customers)');
+  for (const bin of e.calibration) out.push(`    ${padStart(pct(bin.predicted), 7)} → ${padStart(pct(bin.observed), 7)}  (${bin.customers})`);
   return out.join('\n');
 }

@@ -36,7 +36,7 @@ export interface PipelineResult {
   usage: BulkLoadResult;
   digest: DigestSummary;
   mail: SentMail[];
-  reportKeys: { json: string; csv: string; html: string };
+  reportKeys: { json: string; csv: string; html: string; bands: string };
   stack: EmbeddedStack;
   usageApi: UsageApi;
   apiKey: string;
@@ -84,12 +84,23 @@ export function uniqueKeys(files: { path: string; key: string }[]): { path: stri
   });
 }
 
+/** A fresh embedded stack with the given files loaded through the real event paths. */
+export interface LoadedStack {
+  stack: EmbeddedStack;
+  usageApi: UsageApi;
+  apiKey: string;
+  files: FileReport[];
+  usage: BulkLoadResult;
+  deps: { dynamo: EmbeddedStack['clients']['dynamo']; s3: EmbeddedStack['clients']['s3']; tableName: string; bucketName: string; config: Config };
+  stop(): Promise<void>;
+}
+
 /**
- * Runs the whole pipeline on a fresh embedded stack through the real handlers and event paths:
+ * Starts a fresh embedded stack and loads the files through the real handlers and event paths:
  * billing files → S3 → SQS-shaped notifications → ingest Lambda; event files → HTTP API adapter →
- * API Gateway proxy events → usage Lambda; then the snapshot for `asOf` and the digests over SES.
+ * API Gateway proxy events → usage Lambda. `local run` and `backtest` share it.
  */
-export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
+export async function startLoadedStack(options: Omit<PipelineOptions, 'asOf'>): Promise<LoadedStack> {
   const progress = options.progress ?? (() => undefined);
   const { config } = options;
   const [billingLists, eventFiles] = await Promise.all([
@@ -106,7 +117,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     await stack.stop();
   };
   try {
-    const { dynamo, s3, ses } = stack.clients;
+    const { dynamo, s3 } = stack.clients;
     const deps = { dynamo, s3, tableName: stack.tableName, bucketName: stack.bucketName, config };
 
     const ingest = makeBillingIngestHandler(deps);
@@ -139,13 +150,28 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     progress(`usage: posting ${eventFiles.length} event file(s) to ${usageApi.url}/events…`);
     const usage = await bulkLoadUsageEvents(eventFiles, { url: usageApi.url, apiKey, now: options.now });
     progress(`usage: ${usage.events} events in ${usage.requests} requests, ${usage.accepted} accepted, ${usage.duplicates} duplicates, ${usage.rejected.length} rejected`);
+    return { stack, usageApi, apiKey, files, usage, deps, stop };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
 
-    progress(`snapshot as of ${options.asOf}…`);
+/**
+ * Runs the whole pipeline on a fresh embedded stack: the files through the real event paths, then
+ * the snapshot for `asOf` (which fits the forecast on the loaded history first) and the digests.
+ */
+export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
+  const progress = options.progress ?? (() => undefined);
+  const loaded = await startLoadedStack(options);
+  const { stack, usageApi, apiKey, files, usage, deps, stop } = loaded;
+  try {
+    progress(`snapshot as of ${options.asOf} (fitting the forecast on the loaded history)…`);
     const snapshotHandler = makeSnapshotHandler(deps);
     const snap = await snapshotHandler({ asOf: options.asOf }, lambdaContext('churnwatch-snapshot'));
 
     progress('digests…');
-    const digestHandler = makeDigestHandler({ ...deps, ses: ses! });
+    const digestHandler = makeDigestHandler({ ...deps, ses: stack.clients.ses! });
     let digest: DigestSummary;
     try {
       digest = await digestHandler({ asOf: options.asOf, snapshotKey: snap.reportKeys.json }, lambdaContext('churnwatch-digest'));

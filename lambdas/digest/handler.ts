@@ -59,6 +59,7 @@ export function makeDigestHandler(deps: DigestHandlerDeps) {
     );
     metrics.addMetric('DigestsSent', MetricUnit.Count, summary.sent);
     metrics.addMetric('DigestFailures', MetricUnit.Count, summary.failed);
+    metrics.addMetric('RecipientsRefused', MetricUnit.Count, summary.recipientsRefused ?? 0);
     logger.info('digests done', { asOf: summary.asOf, sent: summary.sent, skipped: summary.skipped, failed: summary.failed });
     // Fail the invocation only when a retry can help: Lambda's async retries then re-run it, and the
     // per-owner records make sure owners already mailed are skipped.

@@ -1,9 +1,10 @@
 import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+import type { ScheduledChurn } from '../domain/forecast/types';
 import type { AtRiskCustomer, Day, Snapshot } from '../domain/types';
-import type { Config } from '../shared/config';
+import { recipientDomainAllowed, type Config } from '../shared/config';
 import { backoff } from '../store/batch';
 import type { DigestStore } from '../store/digest-store';
-import { orderForDigest, renderDigest } from './render';
+import { hasNews, isListed, orderForDigest, renderDigest, type DigestedBand } from './render';
 
 export interface DigestDeps {
   ses: SESClient;
@@ -23,18 +24,40 @@ export interface DigestSummary {
   sent: number;
   skipped: number;
   failed: number;
+  /** Owners outside digest.allowedRecipientDomains (their customers went to the fallback); set when any. */
+  recipientsRefused?: number;
 }
 
-/** Groups the at-risk customers by account owner; customers without one go to the fallback recipient. */
-export function groupByOwner(atRisk: AtRiskCustomer[], fallbackTo: string): Map<string, AtRiskCustomer[]> {
-  const byOwner = new Map<string, AtRiskCustomer[]>();
-  for (const customer of atRisk) {
-    const owner = customer.owner ?? fallbackTo;
-    const list = byOwner.get(owner);
-    if (list) list.push(customer);
-    else byOwner.set(owner, [customer]);
-  }
+export interface OwnerBook {
+  customers: AtRiskCustomer[];
+  scheduled: ScheduledChurn[];
+}
+
+/**
+ * Groups the at-risk customers and the save list by account owner; customers without one, or whose
+ * owner is outside `allowedDomains` (digest.allowedRecipientDomains), go to the fallback recipient.
+ */
+export function groupByOwner(
+  snapshot: Pick<Snapshot, 'atRisk' | 'scheduledChurn'>,
+  fallbackTo: string,
+  allowedDomains?: readonly string[],
+): Map<string, OwnerBook> {
+  const byOwner = new Map<string, OwnerBook>();
+  const bookOf = (owner: string | null) => {
+    const key = owner !== null && recipientDomainAllowed(allowedDomains, owner) ? owner : fallbackTo;
+    let book = byOwner.get(key);
+    if (!book) byOwner.set(key, (book = { customers: [], scheduled: [] }));
+    return book;
+  };
+  for (const customer of snapshot.atRisk) if (customer.band !== null) bookOf(customer.owner).customers.push(customer);
+  for (const customer of snapshot.scheduledChurn ?? []) bookOf(customer.owner).scheduled.push(customer);
   return byOwner;
+}
+
+/** Owners (from billing data) that a digest may not be addressed to: outside `allowedDomains`. */
+export function refusedOwners(snapshot: Pick<Snapshot, 'atRisk' | 'scheduledChurn'>, allowedDomains?: readonly string[]): string[] {
+  const owners = [...snapshot.atRisk.filter((c) => c.band !== null), ...(snapshot.scheduledChurn ?? [])].map((c) => c.owner);
+  return [...new Set(owners.filter((o): o is string => o !== null && !recipientDomainAllowed(allowedDomains, o)))];
 }
 
 /** SES errors that will not go away by retrying the same request. */
@@ -70,17 +93,28 @@ export async function sendDigests(deps: DigestDeps, snapshot: Snapshot): Promise
   const maxAttempts = deps.maxAttempts ?? 4;
   const summary: DigestSummary = { asOf: snapshot.asOf, owners: [], sent: 0, skipped: 0, failed: 0 };
 
-  for (const [owner, customers] of groupByOwner(snapshot.atRisk, config.digest.fallbackTo)) {
+  const allowed = config.digest.allowedRecipientDomains;
+  const refused = refusedOwners(snapshot, allowed);
+  for (const owner of refused) {
+    log('warn', 'owner outside digest.allowedRecipientDomains: not mailed, their customers go to the fallback recipient', {
+      owner,
+      fallbackTo: config.digest.fallbackTo,
+      allowedRecipientDomains: allowed,
+    });
+  }
+  if (refused.length) summary.recipientsRefused = refused.length;
+  for (const [owner, book] of groupByOwner(snapshot, config.digest.fallbackTo, allowed)) {
+    const customers = book.customers.filter(isListed).length + book.scheduled.length;
     try {
-      const outcome = await sendOne(deps, snapshot, owner, customers, maxAttempts, log);
+      const outcome = await sendOne(deps, snapshot, owner, book, maxAttempts, log);
       summary[outcome.outcome]++;
-      summary.owners.push({ owner, customers: customers.length, ...outcome });
+      summary.owners.push({ owner, customers, ...outcome });
     } catch (err) {
       // A store failure for one owner (claim, previous digest) must not stop the others.
       const error = err as Error;
       log('error', 'digest could not be prepared', { owner, error: error.message, errorName: error.name });
       summary.failed++;
-      summary.owners.push({ owner, outcome: 'failed', customers: customers.length, error: error.message, retryable: true });
+      summary.owners.push({ owner, outcome: 'failed', customers, error: error.message, retryable: true });
     }
   }
   return summary;
@@ -93,31 +127,37 @@ async function sendOne(
   deps: DigestDeps,
   snapshot: Snapshot,
   owner: string,
-  customers: AtRiskCustomer[],
+  book: OwnerBook,
   maxAttempts: number,
   log: NonNullable<DigestDeps['log']>,
 ): Promise<{ outcome: OwnerOutcome; error?: string; retryable?: boolean }> {
   const { ses, store, config } = deps;
-  const previous = await store.previous(owner, snapshot.asOf);
-  const previousIds = new Set(previous?.customers.map((c) => c.customerId) ?? []);
-  const currentIds = new Set(customers.map((c) => c.customerId));
-  const newlyAtRisk = previous ? customers.filter((c) => !previousIds.has(c.customerId)).map((c) => c.customerId) : [];
-  const recovered = previous?.customers.filter((c) => !currentIds.has(c.customerId)) ?? [];
+  const { customers, scheduled } = book;
+  const allowed = config.digest.allowedRecipientDomains;
+  const record = await store.previous(owner, snapshot.asOf);
+  // Records written before bands existed listed at-risk customers only: read those as yellow.
+  const previous = record ? new Map<string, DigestedBand>(record.customers.map((c) => [c.customerId, c.band ?? 'yellow'])) : null;
+  const listedNow = new Set([...customers.filter(isListed).map((c) => c.customerId), ...scheduled.map((c) => c.customerId)]);
+  const recovered = (record?.customers ?? []).filter((c) => (c.band ?? 'yellow') !== 'scheduled' && !listedNow.has(c.customerId));
 
-  const email = renderDigest({
+  const input = {
     owner,
     asOf: snapshot.asOf,
     currency: snapshot.currency,
     customers,
-    newlyAtRisk,
+    scheduled,
+    previous,
     recovered,
     reportUrl: deps.reportUrl,
     subjectPrefix: config.digest.subjectPrefix,
-    isFallback: owner === config.digest.fallbackTo && customers.some((c) => c.owner === null),
-  });
-  const recorded = orderForDigest(customers)
-    .slice(0, MAX_RECORDED_CUSTOMERS)
-    .map((c) => ({ customerId: c.customerId, name: c.name }));
+    isFallback: owner === config.digest.fallbackTo && [...customers, ...scheduled].some((c) => c.owner === null || !recipientDomainAllowed(allowed, c.owner)),
+  };
+  if (!hasNews(input)) return { outcome: 'skipped' };
+  const email = renderDigest(input);
+  const recorded = [
+    ...orderForDigest(customers).map((c) => ({ customerId: c.customerId, name: c.name, band: c.band as DigestedBand })),
+    ...scheduled.map((c) => ({ customerId: c.customerId, name: c.name, band: 'scheduled' as const })),
+  ].slice(0, MAX_RECORDED_CUSTOMERS);
   if (!(await store.claim(owner, snapshot.asOf, recorded))) {
     log('info', 'digest already sent (or being sent) for this owner and date; not sending again', { owner, asOf: snapshot.asOf });
     return { outcome: 'skipped' };

@@ -22,6 +22,9 @@ export const AT_RISK_CSV_COLUMNS = [
   'frequency',
   'reasons',
   'details',
+  'churnProbability',
+  'band',
+  'factors',
 ] as const;
 
 const EOL = '\r\n';
@@ -59,6 +62,9 @@ export function renderAtRiskCsv(snapshot: Snapshot): string {
         csvText(c.frequency),
         csvText(c.reasons.map((r) => r.code).join(';')),
         csvText(c.reasons.map((r) => r.detail).join('; ')),
+        csvNumber(c.churnProbability),
+        csvText(c.band),
+        csvText(c.factors.map((f) => `${f.code} ${f.points > 0 ? '+' : ''}${f.points}: ${f.detail}`).join('; ')),
       ].join(','),
     );
   }

@@ -13,9 +13,12 @@ import { runSnapshot, type SnapshotDeps, type SnapshotRun } from './run-snapshot
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'asOf must be YYYY-MM-DD');
 
-/** A manual run or backfill (`{"asOf": "2026-10-31"}`), or the EventBridge schedule. */
+/**
+ * A manual run or backfill (`{"asOf": "2026-10-31"}`, with `"refit": true` to refit the forecast
+ * first, e.g. right after loading the history), or the EventBridge schedule.
+ */
 export const snapshotInputSchema = z.union([
-  z.object({ asOf: day }),
+  z.object({ asOf: day, refit: z.boolean().optional() }),
   z.object({ 'detail-type': z.literal('Scheduled Event'), time: z.iso.datetime({ offset: true }) }),
 ]);
 export type SnapshotInput = z.infer<typeof snapshotInputSchema>;
@@ -48,11 +51,13 @@ export function makeSnapshotHandler(deps: SnapshotHandlerDeps) {
       throw new Error(`Snapshot input must be {"asOf": "YYYY-MM-DD"} or a scheduled event: ${parsed.error.issues[0]?.message}`);
     }
     const asOf = asOfFor(parsed.data);
-    const run = await runSnapshot(deps, asOf);
+    const run = await runSnapshot(deps, asOf, { refit: 'refit' in parsed.data && parsed.data.refit === true });
     const { snapshot, stats } = run;
     metrics.addMetric('CustomersScanned', MetricUnit.Count, stats.customers);
     metrics.addMetric('CustomersAtRisk', MetricUnit.Count, snapshot.atRisk.length);
     metrics.addMetric('SnapshotReadUnits', MetricUnit.Count, stats.readUnits);
+    metrics.addMetric('CustomersRed', MetricUnit.Count, snapshot.risk.bands.red.customers);
+    if (run.refitted) logger.info('forecast model refitted', { model: snapshot.risk, backtest: run.model?.backtest?.evaluation ?? null });
     logger.info('snapshot written', {
       asOf,
       customers: stats.customers,

@@ -1,5 +1,7 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_MODEL } from '../domain/forecast/default-model';
+import type { Band } from '../domain/forecast/types';
 import { SnapshotBuilder } from '../domain/snapshot';
 import type { Day, Snapshot } from '../domain/types';
 import { renderAtRiskCsv } from '../report/at-risk-csv';
@@ -7,7 +9,9 @@ import { renderReportHtml } from '../report/report-html';
 import type { Config } from '../shared/config';
 import { runWithConcurrency } from '../store/batch';
 import { keys } from '../store/keys';
+import { decodeBands, encodeBands, ModelStore, type StoredModel } from '../store/model-store';
 import { fillActivityWindow, profileToTimeline, scanProfiles, type ScanStats } from '../store/profile-reader';
+import { needsRefit, refitModel } from './refit';
 
 export interface SnapshotDeps {
   dynamo: DynamoDBDocumentClient;
@@ -20,8 +24,16 @@ export interface SnapshotDeps {
 
 export interface SnapshotRun {
   snapshot: Snapshot;
-  reportKeys: { json: string; csv: string; html: string };
+  reportKeys: { json: string; csv: string; html: string; bands: string };
   stats: ScanStats & { customers: number; backfilledActivity: number };
+  /** The model used, and whether this run refitted it. */
+  model: StoredModel | undefined;
+  refitted: boolean;
+}
+
+export interface SnapshotOptions {
+  /** Refit the model now, whatever its age (the first fit after a deploy and backfill). */
+  refit?: boolean;
 }
 
 export const reportPrefix = (asOf: Day) => `reports/${asOf}/`;
@@ -46,9 +58,18 @@ export function snapshotSummary(snapshot: Snapshot, maxChars = MAX_SUMMARY_CHARS
  * Computes the snapshot for `asOf` from the customer profiles, stores its summary in DynamoDB (one
  * item per date: the history) and writes snapshot.json, at-risk.csv and report.html to S3.
  */
-export async function runSnapshot(deps: SnapshotDeps, asOf: Day): Promise<SnapshotRun> {
+export async function runSnapshot(deps: SnapshotDeps, asOf: Day, opts: SnapshotOptions = {}): Promise<SnapshotRun> {
   const { dynamo, s3, tableName, bucketName, config } = deps;
-  const builder = new SnapshotBuilder(config, asOf);
+  const models = new ModelStore(dynamo, tableName);
+  let stored = await models.current();
+  const refitted = opts.refit === true || needsRefit(stored, asOf, config.risk.horizonDays);
+  if (refitted) {
+    stored = (await refitModel(dynamo, tableName, config, asOf)).stored;
+    await models.save(stored);
+  }
+  const previousBands = await readPreviousBands(models, s3, bucketName, asOf);
+  const model = stored?.model ?? { ...DEFAULT_MODEL, horizonDays: config.risk.horizonDays };
+  const builder = new SnapshotBuilder(config, asOf, { model, risk: config.risk, previousBands });
   let backfilledActivity = 0;
   const stats = await scanProfiles(
     dynamo,
@@ -64,11 +85,17 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day): Promise<Snapsh
   );
   const snapshot = builder.finish();
   const prefix = reportPrefix(asOf);
-  const reportKeys = { json: `${prefix}snapshot.json`, csv: `${prefix}at-risk.csv`, html: `${prefix}report.html` };
+  const reportKeys = {
+    json: `${prefix}snapshot.json`,
+    csv: `${prefix}at-risk.csv`,
+    html: `${prefix}report.html`,
+    bands: `${prefix}bands.json`,
+  };
   await Promise.all([
     put(s3, bucketName, reportKeys.json, JSON.stringify(snapshot, null, 2), 'application/json'),
     put(s3, bucketName, reportKeys.csv, renderAtRiskCsv(snapshot), 'text/csv; charset=utf-8'),
-    put(s3, bucketName, reportKeys.html, renderReportHtml(snapshot), 'text/html; charset=utf-8'),
+    put(s3, bucketName, reportKeys.html, renderReportHtml(snapshot, { backtest: stored?.backtest ?? null }), 'text/html; charset=utf-8'),
+    put(s3, bucketName, reportKeys.bands, encodeBands(builder.bands()), 'application/json'),
   ]);
 
   const summary = snapshotSummary(snapshot);
@@ -83,11 +110,25 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day): Promise<Snapsh
         summary: JSON.stringify(summary),
         atRiskCount: snapshot.atRisk.length,
         reportKey: reportKeys.json,
+        bandsKey: reportKeys.bands,
         customersScanned: builder.size,
       },
     }),
   );
-  return { snapshot, reportKeys, stats: { ...stats, customers: builder.size, backfilledActivity } };
+  return { snapshot, reportKeys, stats: { ...stats, customers: builder.size, backfilledActivity }, model: stored, refitted };
+}
+
+/** Bands of the latest earlier snapshot (none on a first run, or when its file is gone). */
+async function readPreviousBands(models: ModelStore, s3: S3Client, bucket: string, asOf: Day): Promise<Map<string, Band>> {
+  const key = await models.previousSnapshotBandsKey(asOf);
+  if (!key) return new Map();
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return decodeBands(await out.Body!.transformToString());
+  } catch (err) {
+    if (err instanceof NoSuchKey) return new Map();
+    throw err;
+  }
 }
 
 async function put(s3: S3Client, bucket: string, key: string, body: string, contentType: string) {

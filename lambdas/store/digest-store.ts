@@ -1,11 +1,18 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Band } from '../domain/forecast/types';
 import type { Day } from '../domain/types';
 import { keys } from './keys';
+import { TTL_ATTRIBUTE } from './table';
+
+/** Digest records expire (DynamoDB TTL) this long after their snapshot date. */
+export const DIGEST_TTL_DAYS = 400;
 
 export interface DigestedCustomer {
   customerId: string;
   name: string | null;
+  /** Band in that digest ('scheduled' for the save list); absent in records from before bands. */
+  band?: Band | 'scheduled';
 }
 
 export type DigestStatus = 'sending' | 'sent' | 'failed';
@@ -67,6 +74,8 @@ export class DigestStore {
             status: 'sending',
             customers,
             claimedAt: new Date().toISOString(),
+            // DynamoDB TTL removes the record a good while after the "since the last digest" comparison needs it.
+            [TTL_ATTRIBUTE]: Math.floor(Date.parse(`${asOf}T00:00:00Z`) / 1000) + DIGEST_TTL_DAYS * 86_400,
           },
           ConditionExpression: 'attribute_not_exists(pk) OR #status = :failed',
           ExpressionAttributeNames: { '#status': 'status' },

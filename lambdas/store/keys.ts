@@ -31,6 +31,9 @@ export const keys = {
   seenSkPrefix: 'SEEN#',
   file: (s3Key: string, etag: string) => ({ pk: `FILE#${s3Key}`, sk: `ETAG#${etag}` }),
   snapshot: (asOf: string) => ({ pk: 'SNAPSHOT', sk: asOf }),
+  /** The forecast model in use, and one item per refit (its history). */
+  currentModel: () => ({ pk: 'MODEL', sk: 'CURRENT' }),
+  fittedModel: (fittedAt: string) => ({ pk: 'MODEL', sk: `FITTED#${fittedAt}` }),
   digest: (ownerEmail: string, asOf: string) => ({ pk: `OWNER#${ownerEmail}`, sk: `DIGEST#${asOf}` }),
   ownerIndex: (ownerEmail: string | undefined) => `OWNER#${ownerEmail ?? NO_OWNER}`,
 } as const;
@@ -39,6 +42,8 @@ export const TABLE_INDEX_BY_OWNER = 'byOwner';
 
 /** Prefix of the per-day activity attributes on a profile: `a:2026-11-24`. */
 export const ACTIVITY_ATTR_PREFIX = 'a:';
+/** Prefix of the weekly usage summaries on a profile: `w:2026-11-23` (the week's Monday). */
+export const WEEK_ATTR_PREFIX = 'w:';
 /** Prefix of the feature-first-seen attributes on a profile: `ff:search`. */
 export const FEATURE_FIRST_SEEN_PREFIX = 'ff:';
 /** Days of activity a profile keeps, counted back from its latest event day. */

@@ -88,6 +88,7 @@ export function profileToTimeline(item: Record<string, unknown>): CustomerTimeli
     lines: [...ledger.lines.values()].map((v) => v.value),
     cancellations: [...ledger.cancellations.values()].map((v) => v.value),
     activity: usage.activity,
+    weeks: usage.weeks,
     firstEventDay: usage.firstEventDay,
     featureFirstSeen: usage.featureFirstSeen,
     archivedFirstActiveDay: ledger.archive.firstActiveDay,

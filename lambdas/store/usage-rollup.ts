@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { addDays } from '../domain/dates';
+import { dayFromNum, dayNum } from '../domain/dates';
+import { addDayToWeek, emptyWeek, weekStartOf, WEEKS_KEPT, type WeekSummary } from '../domain/forecast/weeks';
 import type { Day, DayActivity } from '../domain/types';
 import type { UsageEvent } from '../formats/usage-event';
 import { PROFILE_ACTIVITY_DAYS } from './keys';
@@ -232,17 +234,19 @@ export function applyDayDelta(state: DayState, delta: DayDelta): DayState {
   };
 }
 
-/** The profile's usage part (`a:<day>`, `fe`, `le`, `ff:<feature>`, `uv`). */
+/** The profile's usage part (`a:<day>`, `w:<week>`, `fe`, `le`, `ff:<feature>`, `uv`). */
 export interface ProfileUsageState {
   version: number;
   activity: Record<Day, DayActivity>;
+  /** Weekly summaries for the forecast's 13-month baseline, by week-start day (Monday). */
+  weeks: Map<Day, WeekSummary>;
   firstEventDay?: Day;
   lastEventDay?: Day;
   featureFirstSeen: Map<string, Day>;
 }
 
 export function emptyProfileUsage(): ProfileUsageState {
-  return { version: 0, activity: {}, featureFirstSeen: new Map() };
+  return { version: 0, activity: {}, weeks: new Map(), featureFirstSeen: new Map() };
 }
 
 export interface ProfileUsagePlan {
@@ -250,6 +254,10 @@ export interface ProfileUsagePlan {
   set: Record<Day, DayActivity>;
   /** `a:<day>` attributes to remove (fell out of the window). */
   remove: Day[];
+  /** `w:<week>` values to write (the weeks of the touched days, updated). */
+  setWeeks: Map<Day, WeekSummary>;
+  /** `w:<week>` attributes to remove (older than WEEKS_KEPT weeks before the latest event). */
+  removeWeeks: Day[];
   firstEventDay?: Day;
   lastEventDay?: Day;
   /** `ff:<feature>` values to write (new features, or an earlier first day from a backfill). */
@@ -259,6 +267,11 @@ export interface ProfileUsagePlan {
 export interface TouchedDay {
   totals: DayActivity;
   featuresUsed: string[];
+  /** The day had events before this batch (so its week already counts it as active). */
+  wasActive: boolean;
+  eventsAdded: number;
+  /** Distinct users of the day after this batch. */
+  users: number;
 }
 
 export { addDays };
@@ -271,7 +284,7 @@ export function activityWindowStart(lastEventDay: Day): Day {
 /** What a batch changes in the profile's usage part, given the new totals of the days it touched. */
 export function planProfile(state: ProfileUsageState, touched: Map<Day, TouchedDay>): ProfileUsagePlan {
   const days = [...touched.keys()].sort();
-  const plan: ProfileUsagePlan = { set: {}, remove: [], featureFirstSeen: new Map() };
+  const plan: ProfileUsagePlan = { set: {}, remove: [], setWeeks: new Map(), removeWeeks: [], featureFirstSeen: new Map() };
   if (days.length === 0) return plan;
   const minDay = days[0]!;
   const maxDay = days[days.length - 1]!;
@@ -290,19 +303,69 @@ export function planProfile(state: ProfileUsageState, touched: Map<Day, TouchedD
   plan.remove = Object.keys(state.activity)
     .filter((d) => d < windowStart)
     .sort();
+  planWeeks(state, touched, last, plan);
   return plan;
+}
+
+/**
+ * Folds the touched days into their weeks: a day that turns active adds an active day, events add
+ * up, and the most features and users of any one day are kept (both only grow within a day, so the
+ * result does not depend on how the day's events were split into batches).
+ */
+function planWeeks(state: ProfileUsageState, touched: Map<Day, TouchedDay>, lastEventDay: Day, plan: ProfileUsagePlan): void {
+  const oldest = weekStartOf(dayNum(lastEventDay)) - 7 * (WEEKS_KEPT - 1);
+  for (const [day, t] of touched) {
+    const start = weekStartOf(dayNum(day));
+    if (start < oldest) continue;
+    const key = dayFromNum(start);
+    let week = plan.setWeeks.get(key);
+    if (!week) plan.setWeeks.set(key, (week = { ...(state.weeks.get(key) ?? emptyWeek()) }));
+    if (t.wasActive) {
+      week.events += t.eventsAdded;
+      week.features = Math.max(week.features, featureCount(t.totals));
+      week.users = Math.max(week.users, t.users);
+    } else {
+      addDayToWeek(week, { ...t.totals, users: t.users });
+    }
+  }
+  plan.removeWeeks = [...state.weeks.keys()].filter((w) => dayNum(w) < oldest).sort();
+}
+
+function featureCount(day: DayActivity): number {
+  let n = 0;
+  for (const f in day.features) if (day.features[f]! >= 1) n++;
+  return n;
 }
 
 export function applyProfilePlan(state: ProfileUsageState, plan: ProfileUsagePlan): ProfileUsageState {
   const activity = { ...state.activity, ...plan.set };
   for (const d of plan.remove) delete activity[d];
+  const weeks = new Map([...state.weeks, ...plan.setWeeks]);
+  for (const w of plan.removeWeeks) weeks.delete(w);
   return {
     version: state.version + 1,
     activity,
+    weeks,
     firstEventDay: plan.firstEventDay ?? state.firstEventDay,
     lastEventDay: plan.lastEventDay ?? state.lastEventDay,
     featureFirstSeen: new Map([...state.featureFirstSeen, ...plan.featureFirstSeen]),
   };
+}
+
+/** Compact JSON kept in `w:<week>`: `{"d": active days, "n": events, "f": features, "u": users}`. */
+export function encodeWeek(w: WeekSummary): string {
+  return JSON.stringify({ d: w.days, n: w.events, f: w.features, u: w.users });
+}
+
+export function decodeWeek(value: unknown): WeekSummary | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const p = JSON.parse(value) as Record<string, unknown>;
+    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+    return { days: num(p.d), events: num(p.n), features: num(p.f), users: num(p.u) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Compact JSON kept in `a:<day>`: `{"n": events, "f": {feature: count}}`. */

@@ -2,13 +2,17 @@ import { BatchGetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocum
 import type { Day, DayActivity } from '../domain/types';
 import { utcDay, validateUsageEvent } from '../formats/usage-event';
 import { backoff } from './batch';
-import { ACTIVITY_ATTR_PREFIX, FEATURE_FIRST_SEEN_PREFIX, keys } from './keys';
+import type { WeekSummary } from '../domain/forecast/weeks';
+import { ACTIVITY_ATTR_PREFIX, FEATURE_FIRST_SEEN_PREFIX, keys, WEEK_ATTR_PREFIX } from './keys';
 import {
   DEDUP_ARRIVAL_DAYS,
   addDays,
   dedupeBatch,
   emptyDayState,
+  emptyProfileUsage,
   encodeDayActivity,
+  encodeWeek,
+  decodeWeek,
   decodeDayActivity,
   featureRecord,
   groupByCustomerDay,
@@ -141,7 +145,17 @@ async function writeCustomerDays(
     if (writes.length === 0) return [...plans.values()];
 
     const touched = new Map<Day, TouchedDay>(
-      writes.map(([day, p]) => [day, { totals: p.totals, featuresUsed: p.featuresUsed }]),
+      writes.map(([day, p]) => {
+        const before = dayStates.get(day)!;
+        const touchedDay: TouchedDay = {
+          totals: p.totals,
+          featuresUsed: p.featuresUsed,
+          wasActive: before.events > 0,
+          eventsAdded: p.delta.events,
+          users: before.users.size + p.delta.users.length,
+        };
+        return [day, touchedDay];
+      }),
     );
     const transactItems = [
       ...writes.map(([day, p]) => ({ Update: dayUpdate(deps.tableName, customerId, day, dayStates.get(day)!, p.delta) })),
@@ -239,9 +253,18 @@ function profileUpdate(tableName: string, customerId: string, state: ProfileUsag
     values[`:ff${i}`] = day;
     sets.push(`#ff${i} = :ff${i}`);
   });
+  [...plan.setWeeks].forEach(([week, summary], i) => {
+    names[`#w${i}`] = `${WEEK_ATTR_PREFIX}${week}`;
+    values[`:w${i}`] = encodeWeek(summary);
+    sets.push(`#w${i} = :w${i}`);
+  });
   const removes = plan.remove.map((day, i) => {
     names[`#r${i}`] = `${ACTIVITY_ATTR_PREFIX}${day}`;
     return `#r${i}`;
+  });
+  plan.removeWeeks.forEach((week, i) => {
+    names[`#rw${i}`] = `${WEEK_ATTR_PREFIX}${week}`;
+    removes.push(`#rw${i}`);
   });
   let condition = 'attribute_not_exists(#uv)';
   if (state.version > 0) {
@@ -277,7 +300,7 @@ async function readCustomer(
   const seenKeys = Array.from({ length: DEDUP_ARRIVAL_DAYS }, (_, i) => keys.seen(customerId, addDays(arrivalDay, -i)));
   const items = await batchGetAll(deps, [...days.map((d) => keys.day(customerId, d)), profileKey, ...seenKeys]);
   const dayStates = new Map<Day, DayState>(days.map((d) => [d, emptyDayState()]));
-  let profile: ProfileUsageState = { version: 0, activity: {}, featureFirstSeen: new Map() };
+  let profile: ProfileUsageState = emptyProfileUsage();
   const recent: RecentIds = { ids: new Set(), today: 0, added: [] };
   for (const item of items) {
     const sk = item.sk as string;
@@ -339,6 +362,7 @@ function readProfileUsageState(item: Record<string, unknown>): ProfileUsageState
   return {
     version: typeof item.uv === 'number' ? item.uv : 0,
     activity: decoded.activity,
+    weeks: new Map(Object.entries(decoded.weeks)),
     firstEventDay: decoded.firstEventDay,
     lastEventDay: typeof item.le === 'string' ? item.le : undefined,
     featureFirstSeen: new Map(Object.entries(decoded.featureFirstSeen)),
@@ -347,6 +371,7 @@ function readProfileUsageState(item: Record<string, unknown>): ProfileUsageState
 
 export interface DecodedUsageProfile {
   activity: Record<Day, DayActivity>;
+  weeks: Record<Day, WeekSummary>;
   firstEventDay?: Day;
   featureFirstSeen: Record<string, Day>;
 }
@@ -354,18 +379,22 @@ export interface DecodedUsageProfile {
 /** Reads the usage part of a profile item (as returned by the document client). */
 export function decodeUsageProfile(item: Record<string, unknown>): DecodedUsageProfile {
   const activity: Record<Day, DayActivity> = {};
+  const weeks: Record<Day, WeekSummary> = {};
   const firstSeen: [string, Day][] = [];
   for (const [name, value] of Object.entries(item)) {
     if (name.startsWith(ACTIVITY_ATTR_PREFIX)) {
       const a = decodeDayActivity(value);
       if (a) activity[name.slice(ACTIVITY_ATTR_PREFIX.length)] = a;
+    } else if (name.startsWith(WEEK_ATTR_PREFIX)) {
+      const w = decodeWeek(value);
+      if (w) weeks[name.slice(WEEK_ATTR_PREFIX.length)] = w;
     } else if (name.startsWith(FEATURE_FIRST_SEEN_PREFIX) && typeof value === 'string') {
       firstSeen.push([name.slice(FEATURE_FIRST_SEEN_PREFIX.length), value]);
     }
   }
   // Prototype-free: `ff:constructor` is a feature like any other, not Object.prototype.constructor.
   const featureFirstSeen = featureRecord(firstSeen);
-  const out: DecodedUsageProfile = { activity, featureFirstSeen };
+  const out: DecodedUsageProfile = { activity, weeks, featureFirstSeen };
   if (typeof item.fe === 'string') out.firstEventDay = item.fe;
   return out;
 }

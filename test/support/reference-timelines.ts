@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import type { CustomerTimeline } from '../../lambdas/domain/types';
+import type { CustomerTimeline, DayActivity } from '../../lambdas/domain/types';
 import { readBillingExport } from '../../lambdas/formats';
 import { validateUsageEvent } from '../../lambdas/formats/usage-event';
 import type { Config } from '../../lambdas/shared/config';
@@ -59,6 +59,7 @@ export async function referenceTimelines(
   }
 
   const seen = new Set<string>();
+  const users = new Map<DayActivity, Set<string>>();
   for (const file of eventFiles) {
     const raw = await readFile(file);
     const text = (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
@@ -80,6 +81,12 @@ export async function referenceTimelines(
       const day = (c.activity[e.day] ??= { events: 0, features: {} });
       day.events += e.count;
       day.features[e.feature] = (day.features[e.feature] ?? 0) + e.count;
+      if (e.userId !== undefined) {
+        let set = users.get(day);
+        if (!set) users.set(day, (set = new Set()));
+        set.add(e.userId);
+        day.users = set.size;
+      }
       if (!c.firstEventDay || e.day < c.firstEventDay) c.firstEventDay = e.day;
       const first = c.featureFirstSeen[e.feature];
       if (!first || e.day < first) c.featureFirstSeen[e.feature] = e.day;

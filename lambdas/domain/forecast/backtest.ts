@@ -271,14 +271,19 @@ function churnDaysOf(series: ReadonlyMap<string, MrrSeries>, from: number, to: n
 }
 
 /**
- * The model the snapshot uses on `asOf`: fitted on every month-end whose outcome is known by asOf
- * (the same rows the backtest trains on), or the default when the history is too short.
+ * The training rows a model fitted on `asOf` sees: every month-end whose outcome is known by asOf,
+ * each customer as known on that month-end, labelled with what it had done 90 days later.
  */
-export function trainModel(customers: readonly CustomerTimeline[], settings: EngineSettings, risk: RiskSettings, asOf: Day): ScorecardModel {
+export function trainingRows(customers: readonly CustomerTimeline[], settings: EngineSettings, risk: RiskSettings, asOf: Day): { rows: number[][]; labels: number[] } {
   const rateCache = new Map<string, number | undefined>();
   const { known, dataEnd, dataStart } = prepare(customers, settings, rateCache);
   const until = dayNum(asOf);
-  if (!Number.isFinite(dataEnd)) return modelFor({ rows: [], labels: [] }, asOf, risk);
+  if (!Number.isFinite(dataEnd)) return { rows: [], labels: [] };
   const rows = rowsByMonthEnd(known, until - risk.horizonDays, dataStart, Math.min(dataEnd, until), { settings, risk }, rateCache);
-  return modelFor(trainingSet(rows, until, risk.horizonDays), asOf, risk);
+  return trainingSet(rows, until, risk.horizonDays);
+}
+
+/** The model the snapshot uses on `asOf` (the same rows the backtest trains on), or the default. */
+export function trainModel(customers: readonly CustomerTimeline[], settings: EngineSettings, risk: RiskSettings, asOf: Day): ScorecardModel {
+  return modelFor(trainingRows(customers, settings, risk, asOf), asOf, risk);
 }

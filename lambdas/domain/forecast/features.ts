@@ -18,6 +18,7 @@ export const FEATURES = [
   'engagement_last_week',
   'engagement_trend',
   'engagement_recent_trend',
+  'engagement_slope_12w',
   'events_trend',
   'users_trend',
   'breadth_trend',
@@ -48,6 +49,7 @@ export const FEATURE_FACTOR: Record<FeatureName, FactorCode> = {
   engagement_last_week: 'engagement',
   engagement_trend: 'engagement',
   engagement_recent_trend: 'engagement',
+  engagement_slope_12w: 'engagement',
   events_trend: 'engagement',
   users_trend: 'engagement',
   breadth_trend: 'engagement',
@@ -69,6 +71,27 @@ export const FEATURE_FACTOR: Record<FeatureName, FactorCode> = {
   contraction: 'mrr_movement',
   not_activated: 'onboarding',
 };
+
+/**
+ * Inputs whose points are counted from 0 (the fact is absent) rather than from the training mean: a
+ * CSM reads "payment failed: +45 points", and a customer without the fact gets no points for it.
+ */
+export const COUNTED_FROM_ZERO: ReadonlySet<FeatureName> = new Set<FeatureName>([
+  'never_used',
+  'frequency_downgrade',
+  'activity_decline',
+  'inactive',
+  'module_reduction',
+  'core_feature_unused',
+  'retention_feature_lost',
+  'has_baseline',
+  'renewal_due',
+  'committed',
+  'payment_failed',
+  'failed_invoices_90d',
+  'contraction',
+  'not_activated',
+]);
 
 /** Baseline: up to 13 months (56 weeks) of weeks that ended before the current 28-day window. */
 const BASELINE_WEEKS = 56;
@@ -163,6 +186,7 @@ export function featureRow(input: FeatureInput): FeatureRow {
   const usersBaseline = hasBaseline && activeWeeks ? usersSum / activeWeeks : null;
   const breadthBaseline = hasBaseline && activeWeeks ? breadthSum / activeWeeks : null;
 
+  const slope = weeklySlope(weeks, weekStartOf(asOf) - 7, input.firstActiveDay);
   const seasonalIndex = hasBaseline ? seasonalIndexOf(weeks, asOf, input.firstActiveDay, baselineActiveDays!) : null;
   const expected = baselineActiveDays ?? windows.activeDaysPrevious;
   const trend = Math.log((activeDays + 1) / ((expected + 1) * (seasonalIndex ?? 1)));
@@ -187,6 +211,7 @@ export function featureRow(input: FeatureInput): FeatureRow {
     engagement_last_week: lastWeekDays / 7,
     engagement_trend: trend,
     engagement_recent_trend: Math.log((activeDays + 1) / (windows.activeDaysPrevious + 1)),
+    engagement_slope_12w: slope,
     events_trend: logRatio(events28, baselineEvents28),
     users_trend: logRatio(usersNow, usersBaseline),
     breadth_trend: logRatio(breadthNow, breadthBaseline),
@@ -246,6 +271,29 @@ function seasonalIndexOf(weeks: ReadonlyMap<number, WeekSummary>, asOf: number, 
   }
   const yearAgo = (4 * days) / n;
   return Math.max(0.25, Math.min(2, (yearAgo + 1) / (baseline + 1)));
+}
+
+/**
+ * Least-squares slope of active days per week over the last 12 whole weeks (from `lastWeek` back),
+ * as a share of the week's 7 days: −1/11 per week means the customer lost a day a week, every week.
+ * 0 with fewer than 6 weeks as a paying customer.
+ */
+function weeklySlope(weeks: ReadonlyMap<number, WeekSummary>, lastWeek: number, firstActiveDay: number): number {
+  const first = Math.max(lastWeek - 7 * 11, weekStartOf(firstActiveDay));
+  const n = (lastWeek - first) / 7 + 1;
+  if (n < 6) return 0;
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    const y = (weeks.get(first + 7 * i)?.days ?? 0) / 7;
+    sx += i;
+    sy += y;
+    sxx += i * i;
+    sxy += i * y;
+  }
+  return (n * sxy - sx * sy) / (n * sxx - sx * sx);
 }
 
 /** End of the current multi-month period (the renewal day), unless the renewal is already billed. */

@@ -1,7 +1,7 @@
 /** Building scorecard models: fitted on the operator's history, or the built-in default. */
 import type { Day } from '../types';
 import { DEFAULT_MODEL } from './default-model';
-import { FEATURES } from './features';
+import { COUNTED_FROM_ZERO, FEATURES } from './features';
 import { fitLogistic, type FitOptions } from './fit';
 import type { RiskSettings, ScorecardModel } from './types';
 
@@ -24,7 +24,8 @@ export function modelFor(training: TrainingSet, asOf: Day, settings: RiskSetting
     kind: 'fitted',
     features: FEATURES,
     weights: f.weights,
-    means: f.means,
+    // Only the reference point of the points moves; the probability is the same.
+    means: f.means.map((m, j) => (COUNTED_FROM_ZERO.has(FEATURES[j]!) ? 0 : m)),
     intercept: f.intercept,
     horizonDays: settings.horizonDays,
     fittedAt: asOf,

@@ -8,8 +8,13 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../../lambdas/domain/dates';
+import { trainModel } from '../../../lambdas/domain/forecast/backtest';
 import { computeSnapshot } from '../../../lambdas/domain/snapshot';
-import type { Snapshot } from '../../../lambdas/domain/types';
+import { lastMonthEnd } from '../../../lambdas/snapshot/refit';
+import { FEATURES } from '../../../lambdas/domain/forecast/features';
+import type { ScorecardModel } from '../../../lambdas/domain/forecast/types';
+import type { CustomerTimeline, Snapshot } from '../../../lambdas/domain/types';
+import { ModelStore } from '../../../lambdas/store/model-store';
 import { makeDigestHandler } from '../../../lambdas/digest/handler';
 import { sendDigests } from '../../../lambdas/digest/send-digests';
 import { DigestStore } from '../../../lambdas/store/digest-store';
@@ -109,6 +114,25 @@ function sesRejecting(address: string): SESClient {
 let dir: string;
 let snapshot: Snapshot;
 let expected: Snapshot;
+let reference: CustomerTimeline[];
+
+/**
+ * A model with known weights, stored as a refit would store it: silence and failed payments put a
+ * customer in red, a decline alone in yellow, everyone else is green. The digest tests then do not
+ * depend on what the default weights say about this tiny book.
+ */
+const KNOWN: ScorecardModel = {
+  kind: 'fitted',
+  features: FEATURES,
+  weights: FEATURES.map((f) => ({ payment_failed: 3, inactive: 2.5, activity_decline: 1.5 })[f as string] ?? 0),
+  means: FEATURES.map(() => 0),
+  intercept: -2.5,
+  horizonDays: 90,
+  fittedAt: AS_OF,
+  trainingRows: 1000,
+  trainingChurns: 80,
+  provenance: 'test weights',
+};
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'churnwatch-snap-'));
@@ -127,11 +151,10 @@ beforeAll(async () => {
   const usage = await ingestUsageEvents(events(), { dynamo, tableName: local.stack.tableName, now: () => NOW });
   expect(usage.rejected).toEqual([]);
 
-  expected = computeSnapshot(
-    await referenceTimelines([join(dir, 'customers.csv'), join(dir, 'invoices.csv')], [join(dir, 'events.jsonl')], config, NOW),
-    config,
-    AS_OF,
-  );
+  reference = await referenceTimelines([join(dir, 'customers.csv'), join(dir, 'invoices.csv')], [join(dir, 'events.jsonl')], config, NOW);
+  // The first snapshot fits the forecast on the stored history: the same fit on the raw inputs.
+  const model = trainModel(reference, config, config.risk, lastMonthEnd(AS_OF));
+  expected = computeSnapshot(reference, config, AS_OF, { model, risk: config.risk, previousBands: new Map() });
 });
 
 afterAll(async () => {
@@ -152,14 +175,32 @@ async function s3Text(key: string) {
 }
 
 describe('snapshot Lambda on the embedded stack', () => {
-  it('turns the stored profiles into the snapshot the engine computes from the raw inputs', async () => {
+  it('fits the forecast on the stored history first, and turns the profiles into the snapshot the engine computes from the raw inputs', async () => {
     const handed: unknown[] = [];
     const handler = makeSnapshotHandler({ ...deps(), handOver: async (r) => void handed.push(r) });
     const out = await handler({ asOf: AS_OF }, context);
     snapshot = JSON.parse(await s3Text(out.reportKeys.json)) as Snapshot;
     expectClose(snapshot, expected);
+    // Ten months without a churn: nothing to fit on yet, so the default weights, with their provenance.
+    expect(snapshot.risk).toMatchObject({ model: 'default', trainingChurns: 0, horizonDays: 90 });
+    expect(snapshot.risk.provenance).toMatch(/synthetic books/);
     expect(snapshot.atRisk.map((c) => c.customerId).sort()).toEqual(['cust-a', 'cust-c', 'cust-d', 'cust-e']);
     expect(handed).toEqual([{ asOf: AS_OF, snapshotKey: `reports/${AS_OF}/snapshot.json` }]);
+    const stored = await new ModelStore(local.stack.clients.dynamo, local.stack.tableName).current();
+    expect(stored?.model).toEqual(trainModel(reference, config, config.risk, lastMonthEnd(AS_OF)));
+  });
+
+  it('uses the stored model and the previous bands, and writes the bands of this run for the next', async () => {
+    await new ModelStore(local.stack.clients.dynamo, local.stack.tableName).save({ model: KNOWN, backtest: null, storedAt: NOW.toISOString() });
+    const out = await makeSnapshotHandler(deps())({ asOf: AS_OF }, context);
+    snapshot = JSON.parse(await s3Text(out.reportKeys.json)) as Snapshot;
+    const previousBands = new Map(expected.atRisk.filter((c) => c.band === 'red' || c.band === 'yellow').map((c) => [c.customerId, c.band!]));
+    expectClose(snapshot, computeSnapshot(reference, config, AS_OF, { model: KNOWN, risk: config.risk, previousBands }));
+    const band = (id: string) => snapshot.atRisk.find((c) => c.customerId === id)?.band;
+    expect([band('cust-a'), band('cust-c'), band('cust-d'), band('cust-e')]).toEqual(['yellow', 'red', 'red', 'red']);
+    expect(snapshot.risk).toMatchObject({ model: 'fitted', fittedAt: AS_OF, bands: { red: { customers: 3 }, yellow: { customers: 1 }, green: { customers: 1 } } });
+    const bands = JSON.parse(await s3Text(out.reportKeys.bands)) as { red: string[]; yellow: string[] };
+    expect(bands).toEqual({ red: ['cust-c', 'cust-d', 'cust-e'], yellow: ['cust-a'] });
   });
 
   it('writes at-risk.csv and a self-contained report.html, and keeps the summary by date', async () => {
@@ -202,7 +243,7 @@ describe('digest Lambda over SES', () => {
     expect(ana.from).toBe('churnwatch@test.example');
     expect(ana.body.text).toContain('Acme Corp');
     expect(ana.body.text).not.toContain('Healthy Ltd');
-    expect(ana.subject).toMatch(/1 at-risk customer/);
+    expect(ana.subject).toMatch(/\] 1 yellow —/);
 
     const ben = byOwner('ben@test.example');
     expect(ben.body.html).toContain('&lt;b&gt;Bold&lt;/b&gt; &amp; Co');
@@ -248,11 +289,11 @@ describe('digest Lambda over SES', () => {
     await makeDigestHandler({ ...deps(), ses: local.stack.clients.ses! })({ asOf: next }, context);
     const mail = await local.stack.sentMail();
     const ana = mail.find((m) => m.destination.to.includes('ana@test.example'))!;
-    expect(ana.subject).toMatch(/1 at-risk customer \(1 new\)/);
-    expect(ana.body.text).toContain('Healthy Ltd');
-    expect(ana.body.text).toMatch(/recovered[\s\S]*Acme Corp/i);
+    expect(ana.subject).toMatch(/\] 1 red —/);
+    expect(ana.body.text).toContain('Healthy Ltd [NEW]');
+    expect(ana.body.text).toMatch(/recovered:\s+- Acme Corp/i);
     const ben = mail.find((m) => m.destination.to.includes('ben@test.example'))!;
-    expect(ben.subject).not.toMatch(/new\)/);
+    expect(ben.body.text).not.toContain('[NEW]');
   });
 
   it('does not send again when recording the sent digest fails after SES accepted it', async () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AtRiskCustomer, Tier } from '../../../lambdas/domain/types';
+import type { Band } from '../../../lambdas/domain/forecast/types';
+import type { AtRiskCustomer } from '../../../lambdas/domain/types';
 import { activityGridHtml, activityTextBlock, GRID_COLOURS, SPARK_BLOCKS, sparkline } from '../../../lambdas/digest/render-activity';
 import { orderForDigest, renderDigest, type DigestInput } from '../../../lambdas/digest/render';
 import { wrapText } from '../../../lambdas/digest/render-text';
@@ -11,37 +12,41 @@ const columns = (line: string) => [...line].length;
 
 function input(overrides: Partial<DigestInput> = {}): DigestInput {
   const s = sampleSnapshot();
-  return { owner: 'dana@vendor.example', asOf: s.asOf, currency: s.currency, customers: s.atRisk, newlyAtRisk: ['cus_002'], recovered: [], ...overrides };
+  // Last digest: cus_001 and cus_004 were already red, cus_005 yellow; cus_002 is new.
+  const previous = new Map<string, Band | 'scheduled'>([['cus_001', 'red'], ['cus_004', 'red'], ['cus_005', 'yellow']]);
+  return { owner: 'dana@vendor.example', asOf: s.asOf, currency: s.currency, customers: s.atRisk, scheduled: s.scheduledChurn, previous, recovered: [], ...overrides };
 }
+const listed = () => input().customers.filter((c) => c.band === 'red' || c.band === 'yellow');
 
 describe('orderForDigest', () => {
-  it('puts tier A first, then orders by riskScore × MRR', () => {
+  it('keeps red and yellow customers only, red first, then by probability and MRR', () => {
     const ids = orderForDigest([
-      atRiskCustomer({ customerId: 'b-big', tier: 'B', riskScore: 90, mrr: 900 }), // 81,000
-      atRiskCustomer({ customerId: 'a-small', tier: 'A', riskScore: 10, mrr: 1000 }), // 10,000
-      atRiskCustomer({ customerId: 'c-mid', tier: 'C', riskScore: 50, mrr: 99 }), // 4,950
-      atRiskCustomer({ customerId: 'a-big', tier: 'A', riskScore: 40, mrr: 3000 }), // 120,000
-      atRiskCustomer({ customerId: 'b-small', tier: 'B', riskScore: 20, mrr: 200 }), // 4,000
+      atRiskCustomer({ customerId: 'y-high', band: 'yellow', churnProbability: 0.25, mrr: 900 }),
+      atRiskCustomer({ customerId: 'r-low', band: 'red', churnProbability: 0.31, mrr: 10 }),
+      atRiskCustomer({ customerId: 'g', band: 'green', churnProbability: 0.05, mrr: 5000 }),
+      atRiskCustomer({ customerId: 'r-high', band: 'red', churnProbability: 0.6, mrr: 100 }),
+      atRiskCustomer({ customerId: 'y-tie-big', band: 'yellow', churnProbability: 0.2, mrr: 800 }),
+      atRiskCustomer({ customerId: 'y-tie-small', band: 'yellow', churnProbability: 0.2, mrr: 300 }),
     ]).map((c) => c.customerId);
-    expect(ids).toEqual(['a-big', 'a-small', 'b-big', 'c-mid', 'b-small']);
+    expect(ids).toEqual(['r-high', 'r-low', 'y-high', 'y-tie-big', 'y-tie-small']);
   });
 
-  it('holds for any list: A tier first, priority non-increasing within each group, nothing lost', () => {
+  it('holds for any list: red before yellow, probability non-increasing within a band, green left out', () => {
     const customer = fc.record({
-      tier: fc.constantFrom<Tier>('A', 'B', 'C'),
-      riskScore: fc.integer({ min: 0, max: 100 }),
+      band: fc.constantFrom<Band>('red', 'yellow', 'green'),
+      churnProbability: fc.double({ min: 0, max: 1, noNaN: true }),
       mrr: fc.double({ min: 0, max: 1e6, noNaN: true }),
     });
     fc.assert(
       fc.property(fc.array(customer, { maxLength: 30 }), (specs) => {
         const list: AtRiskCustomer[] = specs.map((s, i) => atRiskCustomer({ ...s, customerId: `c${i}` }));
         const ordered = orderForDigest(list);
-        expect(ordered.map((c) => c.customerId).sort()).toEqual(list.map((c) => c.customerId).sort());
-        const firstNonA = ordered.findIndex((c) => c.tier !== 'A');
-        if (firstNonA >= 0) expect(ordered.slice(firstNonA).every((c) => c.tier !== 'A')).toBe(true);
+        expect(ordered.map((c) => c.customerId).sort()).toEqual(list.filter((c) => c.band !== 'green').map((c) => c.customerId).sort());
+        const firstYellow = ordered.findIndex((c) => c.band === 'yellow');
+        if (firstYellow >= 0) expect(ordered.slice(firstYellow).every((c) => c.band === 'yellow')).toBe(true);
         for (let i = 1; i < ordered.length; i++) {
           const [a, b] = [ordered[i - 1]!, ordered[i]!];
-          if ((a.tier === 'A') === (b.tier === 'A')) expect(a.riskScore * a.mrr).toBeGreaterThanOrEqual(b.riskScore * b.mrr);
+          if (a.band === b.band) expect(a.churnProbability!).toBeGreaterThanOrEqual(b.churnProbability!);
         }
       }),
       { numRuns: 200 },
@@ -122,15 +127,13 @@ describe('wrapText', () => {
 describe('renderDigest', () => {
   const email = renderDigest(input({ reportUrl: 'https://reports.example.com/r.html' }));
 
-  it('counts customers and new ones in the subject', () => {
-    const three = sampleSnapshot().atRisk.slice(0, 3);
-    expect(renderDigest(input({ customers: three, newlyAtRisk: ['cus_002'] })).subject).toBe('[Churnwatch] 3 at-risk customers (1 new) — 2026-11-24');
-    expect(renderDigest(input({ customers: three.slice(0, 1), newlyAtRisk: [] })).subject).toBe('[Churnwatch] 1 at-risk customer — 2026-11-24');
-    expect(renderDigest(input({ customers: [], newlyAtRisk: [], recovered: [{ customerId: 'x', name: 'X' }] })).subject).toBe(
-      '[Churnwatch] No at-risk customers (1 recovered) — 2026-11-24',
+  it('counts red, yellow and the save list in the subject', () => {
+    expect(email.subject).toBe('[Churnwatch] 2 red, 2 yellow, 2 cancellations on file — 2026-11-24');
+    const redOnly = input().customers.slice(0, 1);
+    expect(renderDigest(input({ customers: redOnly, scheduled: [] })).subject).toBe('[Churnwatch] 1 red — 2026-11-24');
+    expect(renderDigest(input({ customers: [], scheduled: [], recovered: [{ customerId: 'x', name: 'X' }] })).subject).toBe(
+      '[Churnwatch] No customer at risk (1 recovered) — 2026-11-24',
     );
-    // Ids not among this owner's customers are not counted.
-    expect(renderDigest(input({ customers: three, newlyAtRisk: ['cus_002', 'someone-else'] })).subject).toContain('(1 new)');
     expect(renderDigest(input({ subjectPrefix: '[CW]\r\nBcc: x@evil.example' })).subject).not.toMatch(/[\r\n]/);
   });
 
@@ -151,37 +154,55 @@ describe('renderDigest', () => {
     expect(email.text).not.toContain('&amp;');
   });
 
-  it('uses mail-safe HTML: inline styles only, tables, no images or SVG, at most 640px wide', () => {
+  it('uses mail-safe HTML: inline styles only, tables, no images or SVG, at most 640px wide, explicit light colours', () => {
     expect(email.html).not.toMatch(/<style|class=|<svg|<img|<link|<script|<div/i);
     expect(email.html).toContain('max-width:640px');
-    expect(count(email.html, /title="2026-\d\d-\d\d: \d+ events?"/g)).toBe(56 * input().customers.length);
+    expect(email.html).toContain('name="color-scheme" content="light only"');
+    expect(count(email.html, /title="2026-\d\d-\d\d: \d+ events?"/g)).toBe(56 * listed().length);
   });
 
-  it('lists customers in digest order with reasons, MRR change and a NEW badge', () => {
+  it('leads with red, then yellow, then the save list; each with its probability and top factors in words', () => {
+    const red = email.text.indexOf('RED: LIKELY TO CHURN');
     const order = orderForDigest(input().customers).map((c) => c.name ?? c.customerId);
-    const positions = order.map((n, i) => email.text.indexOf(`\n${i + 1}. ${n}`));
+    const positions = order.map((n) => email.text.indexOf(n, red));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    const htmlNames = order.map((n) => email.html.indexOf(`font-weight:bold;color:#1f2933;word-break:break-word;overflow-wrap:anywhere;">${n.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')}`));
-    expect(htmlNames.every((p) => p >= 0)).toBe(true);
-    expect([...htmlNames].sort((a, b) => a - b)).toEqual(htmlNames);
-    for (const c of input().customers) for (const r of c.reasons) expect(email.text).toContain(r.detail.slice(0, 40));
+    const yellow = email.text.indexOf('YELLOW: WATCH');
+    const save = email.text.indexOf('SAVE LIST');
+    expect(0 < red && red < yellow && yellow < save).toBe(true);
+    expect(email.text).toContain('churn probability 45%');
+    expect(email.text).toContain('active 5 of the last 28 days (usually 18); 2 users (usually 6)');
+    // Only factors that raise the risk are listed as "why".
+    expect(email.text).not.toContain('paying for 26 months');
+    for (const c of listed()) for (const r of c.reasons) expect(email.text).toContain(r.detail.slice(0, 40));
     expect(email.text).toContain('MRR $600 → $450 (−$150)');
     expect(email.text).toContain('MRR $1,200 (unchanged in 30 days)');
-    expect(count(email.html, />NEW</g)).toBe(1);
-    expect(count(email.text, /\[NEW\]/g)).toBe(1);
+    expect(email.html).toContain('RED 45%');
+    expect(email.html).toContain('YELLOW 18%');
     expect(email.html).toContain('href="https://reports.example.com/r.html"');
+    expect(email.text.slice(save)).toMatch(/Initech [\s\S]*\$640 MRR ends\s+2026-12-31\s+\(switched_competitor\)/);
   });
 
-  it('tells what changed since the last digest', () => {
+  it('counts green customers with signals only instead of describing them', () => {
+    expect(email.text).not.toContain('first active 12 days ago');
+    expect(email.text).toContain('1 other customer shows a warning signal but a low churn probability');
+  });
+
+  it('marks newly listed customers, and tells who recovered', () => {
+    expect(count(email.html, />NEW</g)).toBe(1);
+    expect(count(email.text, /\[NEW\]/g)).toBe(1);
     const e = renderDigest(input({ recovered: [{ customerId: 'cus_9', name: 'Initech' }, { customerId: 'cus_10', name: null }] }));
-    const section = e.text.slice(e.text.indexOf('WHAT CHANGED'), e.text.indexOf('AT-RISK CUSTOMERS'));
-    expect(section).toContain(`Newly at risk:\n  - ${HOSTILE_NAME}`);
+    const section = e.text.slice(e.text.indexOf('WHAT CHANGED'), e.text.indexOf('RED: LIKELY'));
+    expect(section).toContain(`Newly listed:\n  - ${HOSTILE_NAME}`);
     expect(section).toContain('Recovered:\n  - Initech\n  - cus_10');
     expect(e.html).toContain('Initech<br>cus_10');
-    const none = renderDigest(input({ newlyAtRisk: [] }));
-    expect(none.text).toContain('Newly at risk: none');
-    expect(none.text).toContain('Recovered: none');
+    // A yellow customer turning red is news; without a previous digest nothing is "new".
+    const worse = renderDigest(input({ previous: new Map([['cus_001', 'yellow'], ['cus_002', 'yellow'], ['cus_004', 'red'], ['cus_005', 'yellow']]) }));
+    expect(count(worse.text, /\[NEW\]/g)).toBe(1);
+    expect(worse.text).toContain('Acme Analytics [NEW]');
+    const first = renderDigest(input({ previous: null }));
+    expect(first.text).toContain('Newly listed: none');
+    expect(first.text).toContain('Recovered: none');
   });
 
   it('says so at the top when the recipient is the fallback', () => {
@@ -198,6 +219,7 @@ describe('renderDigest', () => {
       customerId: 'cus_long',
       name: `Very ${'Long'.repeat(30)} Name Incorporated International`,
       reasons: [{ code: 'inactive', detail: 'word '.repeat(60), points: 35 }],
+      factors: [{ code: 'engagement', points: 30, detail: 'long '.repeat(50) }],
     });
     const e = renderDigest(input({ customers: [...input().customers, long], reportUrl: `https://r.example.com/${'x'.repeat(120)}` }));
     for (const line of e.text.split('\n')) expect(columns(line)).toBeLessThanOrEqual(80);

@@ -3,6 +3,7 @@
  * one churned plan customer, a null rate in the trend, three cohorts and five at-risk customers,
  * one of them with a hostile name.
  */
+import type { Factor } from '../../../lambdas/domain/forecast/types';
 import type { AtRiskCustomer, RiskReason, Segment, Snapshot } from '../../../lambdas/domain/types';
 
 export const HOSTILE_NAME = '<b>Bold</b> & Co';
@@ -18,6 +19,9 @@ export function fadingActivity(peak = 12): number[] {
 }
 
 const reason = (code: RiskReason['code'], detail: string, points: number): RiskReason => ({ code, detail, points });
+const factor = (code: Factor['code'], points: number, detail: string): Factor => ({ code, points, detail });
+/** A customer's forecast fields, its riskScore from its probability as the engine sets it. */
+const forecast = (p: number, band: AtRiskCustomer['band'], factors: Factor[]) => ({ churnProbability: p, riskScore: Math.round(100 * p), band, factors });
 
 export function atRiskCustomer(overrides: Partial<AtRiskCustomer> = {}): AtRiskCustomer {
   return {
@@ -25,7 +29,7 @@ export function atRiskCustomer(overrides: Partial<AtRiskCustomer> = {}): AtRiskC
     name: 'Acme Analytics',
     owner: 'dana@vendor.example',
     mrr: 1200,
-    riskScore: 60,
+    ...forecast(0.45, 'red', [factor('engagement', 38.2, 'active 5 of the last 28 days (usually 18); 2 users (usually 6)'), factor('tenure', -4.1, 'paying for 26 months')]),
     frequency: 'weekly',
     reasons: [
       reason('activity_decline', 'active days 18 → 5 in 28 days', 25),
@@ -63,7 +67,7 @@ export function sampleSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       owner: 'sam@vendor.example',
       mrr: 450,
       mrrPrevious: 600,
-      riskScore: 40,
+      ...forecast(0.18, 'yellow', [factor('mrr_movement', 14.5, `MRR 600 → 450 ${HOSTILE_TEXT}`), factor('engagement', 9.1, 'active 3 of the last 28 days (usually 9)')]),
       tier: 'B',
       plan: `Pro ${HOSTILE_TEXT}`,
       frequency: 'monthly',
@@ -76,7 +80,7 @@ export function sampleSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       owner: null,
       mrr: 99,
       mrrPrevious: 99,
-      riskScore: 20,
+      ...forecast(0.08, 'green', [factor('onboarding', 6, 'became a paying customer 12 days ago')]),
       tier: 'C',
       plan: null,
       frequency: 'dormant',
@@ -91,7 +95,7 @@ export function sampleSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       owner: 'dana@vendor.example',
       mrr: 2400,
       mrrPrevious: 2000,
-      riskScore: 25,
+      ...forecast(0.35, 'red', [factor('payment_failed', 41, '1 failed invoice in the last 90 days'), factor('engagement', -12.3, 'active 28 of the last 28 days (usually 27)')]),
       tier: 'A',
       plan: 'Enterprise',
       frequency: 'daily',
@@ -106,7 +110,7 @@ export function sampleSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       owner: 'dana@vendor.example',
       mrr: 380,
       mrrPrevious: 380,
-      riskScore: 35,
+      ...forecast(0.14, 'yellow', [factor('engagement', 12.2, 'active 8 of the last 28 days (usually 17)')]),
       tier: 'B',
       plan: 'Team',
       frequency: 'weekly',
@@ -151,6 +155,21 @@ export function sampleSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       unknown: { customers: 2, mrr: 800 },
     },
     atRisk,
+    scheduledChurn: [
+      { customerId: 'cus_006', name: `Initech ${HOSTILE_TEXT}`, owner: 'dana@vendor.example', mrr: 640, effectiveAt: '2026-12-31', canceledAt: '2026-11-10', reason: 'switched_competitor' },
+      { customerId: 'cus_007', name: null, owner: null, mrr: 49, effectiveAt: '2027-01-15', canceledAt: null, reason: null },
+    ],
+    risk: {
+      model: 'fitted',
+      fittedAt: '2026-10-31',
+      trainingRows: 2400,
+      trainingChurns: 160,
+      horizonDays: 90,
+      interceptPoints: -52.3,
+      bands: { red: { customers: 2, mrr: 3600 }, yellow: { customers: 2, mrr: 830 }, green: { customers: 136, mrr: 43000 } },
+      thresholds: { red: 0.3, yellow: 0.12 },
+      provenance: 'fitted on 2400 customer-months with 160 churns within 90 days, up to 2026-10-31',
+    },
     trend: months.map((month, i) => ({
       month,
       // March had no customers at its start in this fixture: a gap in both lines.

@@ -25,8 +25,10 @@ describe('renderReportHtml', () => {
     expect(html).not.toMatch(/\son[a-z]+=/i); // no inline event handlers either
   });
 
-  it('draws an SVG for the waterfall, both trend charts and each at-risk sparkline', () => {
-    expect(count(html, /<svg /g)).toBe(3 + snapshot.atRisk.length);
+  const listed = snapshot.atRisk.filter((c) => c.band === 'red' || c.band === 'yellow');
+
+  it('draws an SVG for the waterfall, both trend charts and each red or yellow customer\'s sparkline', () => {
+    expect(count(html, /<svg /g)).toBe(3 + listed.length);
     expect(html).toContain('aria-label="MRR movements over the period"');
     expect(html).toContain('aria-label="Monthly logo churn rate, last 12 months"');
     expect(html).toContain('aria-label="Monthly net dollar retention, last 12 months"');
@@ -86,27 +88,48 @@ describe('renderReportHtml', () => {
     expect(html).toContain('&quot;quotes&quot; &lt;script&gt;alert(1)&lt;/script&gt;');
     // Plan segment names and churn reasons are data too.
     expect(html).toContain('Legacy &quot;quotes&quot; &lt;script&gt;');
-    // The fixture carries it in a plan tag, a reason detail, a plan segment and a churn reason.
-    expect(count(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/g)).toBe(4);
+    // The fixture carries it in a factor, a signal's detail (a tooltip), a plan segment, a churn reason
+    // and a name on the save list.
+    expect(count(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/g)).toBe(5);
     expect(html).not.toContain(HOSTILE_TEXT);
     const owner = renderReportHtml(sampleSnapshot({ atRisk: [{ ...snapshot.atRisk[0]!, owner: '"><img src=x>' }] }));
     expect(owner).toContain('&quot;&gt;&lt;img src=x&gt;');
     expect(owner).not.toContain('<img');
   });
 
-  it('lists each at-risk customer with its reasons, score and MRR change', () => {
-    for (const c of snapshot.atRisk) {
-      expect(html).toContain(c.customerId);
+  it('leads the early warnings with red, then yellow, then the save list, with probability, factors and signals', () => {
+    const at = (text: string) => html.indexOf(text);
+    expect(at('Red: likely to churn')).toBeLessThan(at('Yellow: watch'));
+    expect(at('Yellow: watch')).toBeLessThan(at('Save list: cancellations on file'));
+    for (const c of listed) {
+      expect(html).toContain(`>${c.customerId}<`);
       for (const r of c.reasons) expect(html).toContain(r.code);
     }
-    expect(html).toContain('active days 18 → 5 in 28 days');
-    expect(html).toContain('−$150');
-    expect(html).toContain('+$400');
+    expect(html).toContain('>45%<');
+    expect(html).toContain('engagement +38.2</span> active 5 of the last 28 days (usually 18)');
+    expect(html).not.toContain('paying for 26 months'); // lowers the risk: not a "why"
+    // Green customers with signals only are counted, not listed.
+    expect(html).not.toContain('>cus_003<');
+    expect(html).toContain('1 other customer shows a signal');
+    expect(html).toContain('2026-12-31');
+    expect(html).toContain('switched_competitor');
+  });
+
+  it('shows how well the warnings worked, with the lift table against the old points and a calibration chart', () => {
+    const e = { customers: 1000, churners: 80, baseRate: 0.08, auc: 0.78, precisionRed: 0.41, recallRed: 0.3, liftRed: 5.1, precisionFlagged: 0.25, recallFlagged: 0.55, liftFlagged: 3.1, flaggedShare: 0.12, precisionTop10: 0.45, calibration: [{ predicted: 0.02, observed: 0.018, customers: 200 }, { predicted: 0.3, observed: 0.33, customers: 200 }], calibrationError: 0.03, medianDaysListedBeforeChurn: 41, liftTable: [] };
+    const withBacktest = renderReportHtml(snapshot, { backtest: { from: '2025-11-30', to: '2026-10-31', evaluation: e, baselines: { fixedPoints: { ...e, auc: 0.61 }, activeDaysAuc: 0.66 }, saveList: { churners: 90, onSaveList: 30 } } });
+    expect(withBacktest).toContain('How well the warnings worked');
+    expect(withBacktest).toContain('>0.78<');
+    expect(withBacktest).toContain('0.61 (active days alone: 0.66)');
+    expect(withBacktest).toContain('aria-label="Calibration: predicted against observed churn by quintile"');
+    expect(count(withBacktest, /<circle cx=/g)).toBe(e.calibration.length + 22);
+    expect(html).toContain('No backtest yet');
   });
 
   it('says so when there is nothing at risk, no churn and no cohort', () => {
-    const quiet = renderReportHtml(sampleSnapshot({ atRisk: [], churnReasons: {}, cohorts: [] }));
-    expect(quiet).toContain('No customer shows a risk signal.');
+    const quiet = renderReportHtml(sampleSnapshot({ atRisk: [], scheduledChurn: [], churnReasons: {}, cohorts: [] }));
+    expect(quiet).toContain('None today.');
+    expect(quiet).toContain('No cancellation on file.');
     expect(quiet).toContain('No customer churned this period.');
     expect(quiet).toContain('No cohorts yet.');
     expect(count(quiet, /<svg /g)).toBe(3);

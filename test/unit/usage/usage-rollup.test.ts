@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { dayFromNum, dayNum } from '../../../lambdas/domain/dates';
+import { weeksFromDays } from '../../../lambdas/domain/forecast/weeks';
 import type { Day } from '../../../lambdas/domain/types';
 import type { UsageEvent } from '../../../lambdas/formats/usage-event';
 import {
@@ -45,7 +47,13 @@ class Model {
         this.duplicates += plan.duplicates.length;
         if (plan.delta.ids.length === 0) continue;
         this.days.set(key, applyDayDelta(state, plan.delta));
-        touched.set(day, { totals: plan.totals, featuresUsed: plan.featuresUsed });
+        touched.set(day, {
+          totals: plan.totals,
+          featuresUsed: plan.featuresUsed,
+          wasActive: state.events > 0,
+          eventsAdded: plan.delta.events,
+          users: state.users.size + plan.delta.users.length,
+        });
       }
       if (touched.size === 0) continue;
       const profile = this.profiles.get(customerId) ?? emptyProfileUsage();
@@ -58,7 +66,7 @@ class Model {
     const days = [...this.days].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, s]) => [k, s.events, Object.fromEntries(s.features), [...s.users].sort(), [...s.ids].sort()]);
     const profiles = [...this.profiles]
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, p]) => [k, p.activity, p.firstEventDay, p.lastEventDay, Object.fromEntries(p.featureFirstSeen)]);
+      .map(([k, p]) => [k, p.activity, [...p.weeks].sort(([a], [b]) => (a < b ? -1 : 1)), p.firstEventDay, p.lastEventDay, Object.fromEntries(p.featureFirstSeen)]);
     return { days, profiles };
   }
 }
@@ -91,7 +99,14 @@ function expected(events: UsageEvent[]) {
       }
       const ff: Record<string, string> = {};
       for (const e of list) if (!ff[e.feature] || e.day < ff[e.feature]!) ff[e.feature] = e.day;
-      return [c, activity, dayList[0], last, ff];
+      // The profile's weekly summaries are what the forecast's own summariser makes of all the days.
+      const allDays: Record<string, { events: number; features: Record<string, number>; users: number }> = {};
+      for (const [key, d] of days) {
+        const [cust, day] = key.split('|') as [string, string];
+        if (cust === c) allDays[day] = { events: d.n, features: d.f, users: d.users.size };
+      }
+      const weeks = [...weeksFromDays(allDays, dayNum(last))].map(([w, summary]) => [dayFromNum(w), summary]).sort(([a], [b]) => (a! < b! ? -1 : 1));
+      return [c, activity, weeks, dayList[0], last, ff];
     });
   return {
     days: [...days]
@@ -181,7 +196,7 @@ describe('usage rollups (in-memory replay of the store plans)', () => {
 describe('planProfile', () => {
   const touched = (day: Day, features: string[] = ['search']): [Day, TouchedDay] => [
     day,
-    { totals: { events: 1, features: Object.fromEntries(features.map((f) => [f, 1])) }, featuresUsed: features },
+    { totals: { events: 1, features: Object.fromEntries(features.map((f) => [f, 1])) }, featuresUsed: features, wasActive: false, eventsAdded: 1, users: 1 },
   ];
 
   it('keeps the 60 days up to the latest event day and removes older ones', () => {

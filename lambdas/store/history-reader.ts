@@ -1,0 +1,82 @@
+/**
+ * Full customer histories for fitting and backtesting the forecast: every profile's ledger, and all
+ * of its daily usage rollups (with distinct users). Read once a month by the refit and once per
+ * `churnwatch backtest`; the daily snapshot never reads raw history.
+ */
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CustomerTimeline, Day, DayActivity } from '../domain/types';
+import { runWithConcurrency } from './batch';
+import { keys } from './keys';
+import { profileToTimeline, scanProfiles } from './profile-reader';
+
+export interface HistoryStats {
+  customers: number;
+  dayItems: number;
+  readUnits: number;
+}
+
+/** Distinct users of a DAY# item: its `users` string set (absent when events carried no userId). */
+function usersOf(item: Record<string, unknown>): number | undefined {
+  const users = item.users;
+  return users instanceof Set ? users.size : undefined;
+}
+
+const FEATURE_ATTR = 'f:';
+
+function dayActivityOf(item: Record<string, unknown>): DayActivity {
+  const features: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(FEATURE_ATTR) && typeof value === 'number') features[name.slice(FEATURE_ATTR.length)] = value;
+  }
+  const day: DayActivity = { events: typeof item.n === 'number' ? item.n : 0, features };
+  const users = usersOf(item);
+  if (users !== undefined) day.users = users;
+  return day;
+}
+
+/** Every `DAY#` rollup of one customer (the `ids` set is left unread: it only serves de-duplication). */
+export async function readAllActivityDays(dynamo: DynamoDBDocumentClient, tableName: string, customerId: string): Promise<{ activity: Record<Day, DayActivity>; items: number; readUnits: number }> {
+  const activity: Record<Day, DayActivity> = {};
+  let items = 0;
+  let readUnits = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const res = await dynamo.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :day)',
+        ExpressionAttributeValues: { ':pk': keys.customerPk(customerId), ':day': keys.daySkPrefix },
+        ExclusiveStartKey: startKey,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    readUnits += res.ConsumedCapacity?.CapacityUnits ?? 0;
+    for (const item of res.Items ?? []) {
+      activity[(item.sk as string).slice(keys.daySkPrefix.length)] = dayActivityOf(item);
+      items++;
+    }
+    startKey = res.LastEvaluatedKey;
+  } while (startKey);
+  return { activity, items, readUnits };
+}
+
+export async function readCustomerHistories(dynamo: DynamoDBDocumentClient, tableName: string): Promise<{ customers: CustomerTimeline[]; stats: HistoryStats }> {
+  const customers: CustomerTimeline[] = [];
+  const stats: HistoryStats = { customers: 0, dayItems: 0, readUnits: 0 };
+  const scan = await scanProfiles(dynamo, tableName, async (page) => {
+    await runWithConcurrency(page, 8, async (item) => {
+      const timeline = profileToTimeline(item);
+      const days = await readAllActivityDays(dynamo, tableName, timeline.customerId);
+      // The full daily history replaces the profile's recent window; weeks are rebuilt from it.
+      timeline.activity = days.activity;
+      delete timeline.weeks;
+      stats.dayItems += days.items;
+      stats.readUnits += days.readUnits;
+      customers.push(timeline);
+    });
+  });
+  stats.customers = customers.length;
+  stats.readUnits += scan.readUnits;
+  customers.sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
+  return { customers, stats };
+}
