@@ -25,7 +25,7 @@ export function buildApp(props: AppProps = {}, opts: { nag?: boolean } = {}): Ch
   for (const [flag, value] of Object.entries(FEATURE_FLAGS)) {
     if (app.node.tryGetContext(flag) === undefined) app.node.setContext(flag, value);
   }
-  const settings = readSettings(app.node.tryGetContext('churnwatch'));
+  const settings = readSettings(app.node.tryGetContext('churnwatch'), { stage: app.node.tryGetContext('stage') });
   const stack = new ChurnwatchStack(app, `Churnwatch-${settings.deploy.stage}`, {
     settings,
     description: `Churnwatch churn early-warning pipeline (${settings.deploy.stage})`,

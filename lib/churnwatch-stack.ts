@@ -1,4 +1,5 @@
-import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, Tags, type Duration, type StackProps } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ChurnwatchSettings } from './context';
@@ -24,26 +25,47 @@ export class ChurnwatchStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ChurnwatchStackProps) {
     super(scope, id, props);
-    const { deploy, config } = props.settings;
+    const { deploy } = props.settings;
     const removalPolicy = deploy.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     const logRetention = deploy.logRetentionDays as RetentionDays;
     Tags.of(this).add('churnwatch:stage', deploy.stage);
 
-    this.storage = new Storage(this, 'Storage', { removalPolicy, deletionProtection: deploy.stage === 'prod' });
+    this.storage = new Storage(this, 'Storage', { removalPolicy, deletionProtection: deploy.deletionProtection });
     const { table, bucket } = this.storage;
+    // The digest sends through a configuration set: the operator's, or one this stack creates.
+    const configurationSet = props.settings.config.digest.configurationSet ?? `churnwatch-${deploy.stage}-digest`;
+    const config = { ...props.settings.config, digest: { ...props.settings.config.digest, configurationSet } };
     const fn = {
       config,
       tableName: table.tableName,
       bucketName: bucket.bucketName,
+      stage: deploy.stage,
       logRetention,
       removalPolicy,
       tracing: deploy.tracing,
       bundleAwsSdk: deploy.bundleAwsSdk,
     };
 
-    this.ingest = new BillingIngest(this, 'Ingest', { table, bucket, fn });
-    this.usageApi = new UsageApi(this, 'UsageApi', { table, api: deploy.api, tracing: deploy.tracing, logRetention, removalPolicy, fn });
-    this.digest = new Digest(this, 'Digest', { table, bucket, config, fn });
+    this.monitoring = new Monitoring(this, 'Monitoring', { stage: deploy.stage, removalPolicy });
+    this.ingest = new BillingIngest(this, 'Ingest', { table, bucket, fn, maxConcurrency: deploy.ingestMaxConcurrency });
+    this.usageApi = new UsageApi(this, 'UsageApi', {
+      table,
+      api: deploy.api,
+      tracing: deploy.tracing,
+      logRetention,
+      removalPolicy,
+      stage: deploy.stage,
+      reservedConcurrency: deploy.apiReservedConcurrency,
+      fn,
+    });
+    this.digest = new Digest(this, 'Digest', {
+      table,
+      bucket,
+      config,
+      createConfigurationSet: props.settings.config.digest.configurationSet === undefined,
+      key: this.monitoring.key,
+      fn,
+    });
     this.snapshot = new SnapshotStage(this, 'Snapshot', {
       table,
       bucket,
@@ -51,20 +73,25 @@ export class ChurnwatchStack extends Stack {
       schedule: config.digest.schedule,
       fn,
     });
-    this.monitoring = new Monitoring(this, 'Monitoring', {
+    const watched = (f: { fn: IFunction; timeout: Duration }) => ({ fn: f.fn, timeout: f.timeout });
+    this.monitoring.watch({
       functions: {
-        'ingest-billing': this.ingest.function.fn,
-        'ingest-usage': this.usageApi.function.fn,
-        snapshot: this.snapshot.function.fn,
-        digest: this.digest.function.fn,
+        'ingest-billing': watched(this.ingest.function),
+        'ingest-usage': watched(this.usageApi.function),
+        snapshot: watched(this.snapshot.function),
+        digest: watched(this.digest.function),
       },
       deadLetterQueues: [
         { name: 'IngestDlq', queue: this.ingest.deadLetterQueue, meaning: 'An S3 file notification failed 5 times; the file was not ingested. Inspect the message, fix, redrive.' },
         { name: 'DigestFailures', queue: this.digest.failures, meaning: 'A digest run failed after its retries; CSMs did not get their email.' },
         { name: 'SnapshotFailures', queue: this.snapshot.failures, meaning: 'A scheduled snapshot failed after its retries; no snapshot or digest for that day.' },
       ],
+      ingestQueue: this.ingest.queue,
+      api: this.usageApi.api,
+      apiAccessLogs: this.usageApi.accessLogs,
+      table,
+      snapshotSchedule: config.digest.schedule,
       quarantineAlarmThreshold: deploy.quarantineAlarmThreshold,
-      removalPolicy,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.usageApi.api.urlForPath('/events'), description: 'POST usage events here (header x-api-key)' });
@@ -72,5 +99,9 @@ export class ChurnwatchStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'Drop billing exports under exports/' });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'Subscribe ops to this topic' });
+    if (this.digest.recipientEvents) {
+      new CfnOutput(this, 'RecipientEventsTopicArn', { value: this.digest.recipientEvents.topicArn, description: 'SES bounces and complaints of digest mail' });
+    }
+    new CfnOutput(this, 'ConfigurationSetName', { value: configurationSet, description: 'SES configuration set the digest sends through' });
   }
 }

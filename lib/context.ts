@@ -1,5 +1,10 @@
 import * as z from 'zod';
-import { parseConfig, type Config } from '../lambdas/shared/config';
+import { describeIssue, emailDomain, parseConfig, type Config } from '../lambdas/shared/config';
+
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** Domains reserved for documentation (RFC 2606): a sender there can never be verified in SES. */
+const EXAMPLE_DOMAIN = /(^|\.)(example\.(com|net|org)|example|test|invalid|localhost)$/;
 
 /**
  * Keys of the `churnwatch` context that only the CDK app understands. They are split off before the
@@ -7,15 +12,27 @@ import { parseConfig, type Config } from '../lambdas/shared/config';
  */
 export const deployOptionsSchema = z
   .object({
-    /** Suffix of the stack name and tag value; `prod` turns on table deletion protection. */
+    /** Suffix of the stack name and tag value (`cdk deploy -c stage=prod` overrides it). */
     stage: z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,19}$/, 'must be lower-case letters, digits or "-", starting with a letter (max 20)')
       .default('prod'),
+    /**
+     * Stages that are for testing only. Everything else is treated as production: it must name a real
+     * sender and a recipient allowlist, and its table is deletion-protected by default.
+     */
+    testStages: z
+      .array(z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'must be stage names (lower-case letters, digits or "-")'))
+      .default([]),
+    /** Table deletion protection; default on for every stage that is not a test stage. */
+    deletionProtection: z.boolean().optional(),
     /** `retain` keeps the table, buckets, key and log groups when the stack is deleted. */
-    removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+    removalPolicy: z.enum(['retain', 'destroy'], { error: 'must be "retain" or "destroy"' }).default('retain'),
     logRetentionDays: z
-      .union([z.literal(7), z.literal(14), z.literal(30), z.literal(90), z.literal(180), z.literal(365)])
+      .number()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        message: `must be one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')} (days)`,
+      })
       .default(30),
     /** Usage plan for POST /events (SPEC §2): steady rate, burst and daily quota per API key. */
     api: z
@@ -36,6 +53,13 @@ export const deployOptionsSchema = z
     tracing: z.boolean().default(true),
     /** Quarantined rows per hour at or above which the ops topic is notified. */
     quarantineAlarmThreshold: z.number().int().positive().default(1),
+    /** Concurrent ingest-billing invocations the SQS event source may run (2-1000). */
+    ingestMaxConcurrency: z.number().int().min(2, 'must be at least 2 (the SQS event source minimum)').max(1000).default(5),
+    /**
+     * Concurrency reserved for the usage API function, so a burst of events/ files or other functions
+     * cannot starve it. 0 turns the reservation off (accounts whose concurrency limit is 10).
+     */
+    apiReservedConcurrency: z.number().int().min(0).max(1000).default(20),
   })
   .strict();
 
@@ -44,8 +68,10 @@ export type DeployOptions = z.infer<typeof deployOptionsSchema>;
 const DEPLOY_KEYS = Object.keys(deployOptionsSchema.shape) as (keyof DeployOptions)[];
 
 export interface ChurnwatchSettings {
-  deploy: DeployOptions;
+  deploy: DeployOptions & { deletionProtection: boolean };
   config: Config;
+  /** `deploy.stage` is listed in `deploy.testStages`. */
+  testStage: boolean;
 }
 
 export class ContextError extends Error {
@@ -56,7 +82,7 @@ export class ContextError extends Error {
  * Validates the `churnwatch` context object at synth time. Every problem is reported with its path
  * under `churnwatch`, so a typo in cdk.json fails `cdk synth` with a message instead of a broken deploy.
  */
-export function readSettings(raw: unknown): ChurnwatchSettings {
+export function readSettings(raw: unknown, overrides: { stage?: unknown } = {}): ChurnwatchSettings {
   // `cdk deploy -c churnwatch='{...}'` hands the app the JSON as a string.
   if (typeof raw === 'string') {
     try {
@@ -76,14 +102,43 @@ export function readSettings(raw: unknown): ChurnwatchSettings {
       delete all[key];
     }
   }
+  // `-c stage=prod` picks the stage without rewriting the churnwatch object.
+  if (overrides.stage !== undefined) deployInput.stage = overrides.stage;
   const deploy = deployOptionsSchema.safeParse(deployInput);
   if (!deploy.success) {
-    const lines = deploy.error.issues.map((i) => `  - churnwatch.${i.path.join('.')}: ${i.message}`).join('\n');
+    const lines = deploy.error.issues.map((i) => `  - churnwatch.${i.path.join('.')}: ${describeIssue(deployOptionsSchema, i)}`).join('\n');
     throw new ContextError(`Invalid cdk.json context "churnwatch" (deployment options):\n${lines}`);
   }
+  let config: Config;
   try {
-    return { deploy: deploy.data, config: parseConfig(all, 'cdk.json context "churnwatch"') };
+    config = parseConfig(all, 'cdk.json context "churnwatch"');
   } catch (err) {
     throw new ContextError((err as Error).message);
   }
+  const { stage, testStages } = deploy.data;
+  const testStage = testStages.includes(stage);
+  if (!testStage) {
+    const problems: string[] = [];
+    if (EXAMPLE_DOMAIN.test(emailDomain(config.digest.from))) {
+      problems.push(`churnwatch.digest.from is "${config.digest.from}", an example address SES can never verify: set it to your verified sender, e.g. "churnwatch@yourcompany.com"`);
+    }
+    if (EXAMPLE_DOMAIN.test(emailDomain(config.digest.fallbackTo))) {
+      problems.push(`churnwatch.digest.fallbackTo is "${config.digest.fallbackTo}", an example address: set it to the team that receives customers without an owner`);
+    }
+    if (!config.digest.allowedRecipientDomains) {
+      problems.push('churnwatch.digest.allowedRecipientDomains is not set: list the domains digests may go to, e.g. ["yourcompany.com"] (owners elsewhere are skipped and IAM refuses them)');
+    }
+    if (problems.length) {
+      throw new ContextError(
+        `Stage "${stage}" is not a test stage (churnwatch.testStages: ${JSON.stringify(testStages)}), so it must be ready to send real mail:\n` +
+          problems.map((p) => `  - ${p}`).join('\n') +
+          `\nSet these in cdk.json (or -c churnwatch='{...}'), or add "${stage}" to churnwatch.testStages if it is only for testing.`,
+      );
+    }
+  }
+  return {
+    deploy: { ...deploy.data, deletionProtection: deploy.data.deletionProtection ?? !testStage },
+    config,
+    testStage,
+  };
 }

@@ -1,8 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { ConfigurationSet, ConfigurationSetEventDestination, EmailSendingEvent, EventDestination, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config } from '../lambdas/shared/config';
@@ -18,10 +21,23 @@ export function sesIdentities(from: string): string[] {
   return [from, domain];
 }
 
+/** The IAM condition that limits SendEmail to recipients in the allowed domains (To, Cc and Bcc). */
+export function recipientCondition(domains: readonly string[] | undefined): Record<string, unknown> | undefined {
+  if (!domains) return undefined;
+  return { 'ForAllValues:StringLike': { 'ses:Recipients': domains.map((d) => `*@${d}`) } };
+}
+
 export interface DigestProps {
   table: Table;
   bucket: Bucket;
   config: Config;
+  /**
+   * Create `config.digest.configurationSet` (suppression of bounced and complained-about addresses,
+   * bounce and complaint events to an SNS topic). False when the operator named an existing set.
+   */
+  createConfigurationSet: boolean;
+  /** Encrypts the SES event topic (the ops key). */
+  key: IKey;
   fn: Omit<ChurnwatchFunctionProps, 'name' | 'memoryMb' | 'timeout'>;
 }
 
@@ -34,6 +50,8 @@ export interface DigestProps {
 export class Digest extends Construct {
   readonly function: ChurnwatchFunction;
   readonly failures: Queue;
+  /** SES bounce and complaint events of the created configuration set. */
+  readonly recipientEvents?: Topic;
 
   constructor(scope: Construct, id: string, props: DigestProps) {
     super(scope, id);
@@ -51,19 +69,58 @@ export class Digest extends Construct {
       onFailure: new SqsDestination(this.failures),
     });
 
-    grantTable(role, props.table);
+    grantTable(role, props.table, 'digest');
     grantObjects(role, props.bucket, ['s3:GetObject'], [PREFIX.reports], 'reads the snapshot report it mails');
 
     const stack = Stack.of(this);
+    const configurationSetName = props.config.digest.configurationSet;
+    if (props.createConfigurationSet && configurationSetName) {
+      const set = new ConfigurationSet(this, 'ConfigurationSet', {
+        configurationSetName,
+        // SES drops addresses that bounced or complained before; the send is then not attempted.
+        suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+      });
+      this.recipientEvents = new Topic(this, 'RecipientEvents', {
+        displayName: 'Churnwatch digest bounces and complaints',
+        masterKey: props.key,
+        enforceSSL: true,
+      });
+      props.key.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'SesEventsOfTheDigestConfigurationSet',
+          effect: Effect.ALLOW,
+          principals: [new ServicePrincipal('ses.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+          conditions: {
+            StringEquals: {
+              'aws:SourceAccount': stack.account,
+              'aws:SourceArn': stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSetName }),
+            },
+          },
+        }),
+      );
+      new ConfigurationSetEventDestination(this, 'BounceEvents', {
+        configurationSet: set,
+        destination: EventDestination.snsTopic(this.recipientEvents),
+        events: [EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT, EmailSendingEvent.REJECT],
+      });
+    }
+
     const identityArn = (identity: string) =>
       stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity });
     const resources = sesIdentities(props.config.digest.from).map(identityArn);
-    const configurationSet = props.config.digest.configurationSet;
-    if (configurationSet) {
-      resources.push(stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSet }));
+    if (configurationSetName) {
+      resources.push(stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSetName }));
     }
+    // SendEmail only (the digest never sends raw MIME); recipients limited to the allowed domains.
     role.addToPrincipalPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources }),
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['ses:SendEmail'],
+        resources,
+        conditions: recipientCondition(props.config.digest.allowedRecipientDomains),
+      }),
     );
 
     acknowledge(fn, 'Serverless-LambdaDLQ', 'Async failures go to the on-failure destination (the Failures queue), which records the request and the error; a DLQ would duplicate it with less context.');

@@ -1,17 +1,33 @@
 import { fileURLToPath } from 'node:url';
-import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Token, type Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CONFIG_ENV, type Config } from '../lambdas/shared/config';
+import { STAGE_ENV } from '../lambdas/shared/observability';
+import { ContextError } from './context';
 import { acknowledge } from './nag';
 
 /** The four Lambda entry points, bundled straight from lambdas/<name>/handler.ts. */
 export type FunctionName = 'ingest-billing' | 'ingest-usage' | 'snapshot' | 'digest';
 
 export const METRICS_NAMESPACE = 'Churnwatch';
+/** Lambda's limit on all environment variables of a function together (keys and values). */
+export const LAMBDA_ENV_LIMIT_BYTES = 4096;
+/** What an unresolved token (a table or function name) is counted as when sizing the environment. */
+const TOKEN_ESTIMATE_BYTES = 96;
+
+/** Bytes of an environment as Lambda counts them, with each deploy-time token at a generous estimate. */
+export function environmentBytes(env: Record<string, string>): number {
+  let total = 0;
+  for (const [key, value] of Object.entries(env)) {
+    const literal = Token.isUnresolved(value) ? value.replace(/\$\{Token\[[^\]]*\]\}/g, 'x'.repeat(TOKEN_ESTIMATE_BYTES)) : value;
+    total += Buffer.byteLength(key) + Buffer.byteLength(literal);
+  }
+  return total;
+}
 
 export function handlerEntry(name: FunctionName): string {
   return fileURLToPath(new URL(`../lambdas/${name}/handler.ts`, import.meta.url));
@@ -24,11 +40,14 @@ export interface ChurnwatchFunctionProps {
   config: Config;
   tableName: string;
   bucketName: string;
+  stage: string;
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
   tracing: boolean;
   bundleAwsSdk: boolean;
   environment?: Record<string, string>;
+  /** Concurrency reserved for this function (unset: none, the account pool). */
+  reservedConcurrency?: number;
 }
 
 /**
@@ -40,9 +59,31 @@ export class ChurnwatchFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
+  readonly timeout: Duration;
 
   constructor(scope: Construct, id: string, props: ChurnwatchFunctionProps) {
     super(scope, id);
+    this.timeout = props.timeout;
+    const environment: Record<string, string> = {
+      TABLE_NAME: props.tableName,
+      BUCKET_NAME: props.bucketName,
+      [CONFIG_ENV]: JSON.stringify(props.config),
+      [STAGE_ENV]: props.stage,
+      POWERTOOLS_SERVICE_NAME: props.name,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+      ...props.environment,
+    };
+    const bytes = environmentBytes(environment);
+    if (bytes > LAMBDA_ENV_LIMIT_BYTES) {
+      const { coreFeatures, retentionFeatures, fxRates } = props.config;
+      throw new ContextError(
+        `The ${props.name} function's environment would be about ${bytes} bytes; Lambda allows ${LAMBDA_ENV_LIMIT_BYTES} in all. ` +
+          `Most of it is the configuration (${CONFIG_ENV}, ${Buffer.byteLength(environment[CONFIG_ENV]!)} bytes): shorten ` +
+          `churnwatch.coreFeatures (${coreFeatures.length}) / retentionFeatures (${retentionFeatures.length}) or fxRates (${Object.keys(fxRates).length}), or use shorter feature names.`,
+      );
+    }
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
@@ -65,16 +106,8 @@ export class ChurnwatchFunction extends Construct {
       logGroup: this.logGroup,
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       description: `Churnwatch ${props.name}`,
-      environment: {
-        TABLE_NAME: props.tableName,
-        BUCKET_NAME: props.bucketName,
-        [CONFIG_ENV]: JSON.stringify(props.config),
-        POWERTOOLS_SERVICE_NAME: props.name,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
-        ...props.environment,
-      },
+      environment,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',

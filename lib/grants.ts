@@ -1,6 +1,8 @@
 import { Effect, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { TABLE_INDEX_BY_OWNER } from '../lambdas/store/keys';
+import type { FunctionName } from './function';
 import { acknowledge, arnToken } from './nag';
 
 /**
@@ -24,12 +26,43 @@ export function grantObjects(role: Role, bucket: IBucket, actions: string[], pre
   }
 }
 
-/** Item read/write on the table and its indexes (the byOwner GSI is queried by the digest). */
-export function grantTable(role: Role, table: ITable): void {
-  table.grantReadWriteData(role);
-  acknowledge(
-    role,
-    `AwsSolutions-IAM5[Resource::${arnToken(table)}/index/*]`,
-    'grantReadWriteData covers the indexes of our own table (byOwner); the index ARN wildcard is limited to this table.',
-  );
+/**
+ * The DynamoDB actions each function's code really sends, in one place (test/infra/grants.test.ts
+ * derives the same sets from the bundled code and fails when they drift). TransactWriteItems has no
+ * IAM action of its own: each Update/Put/ConditionCheck inside it is authorised as UpdateItem/PutItem/
+ * ConditionCheckItem, so the usage path needs UpdateItem only (it sends no ConditionCheck).
+ */
+export const TABLE_ACCESS: Record<FunctionName, { table: string[]; byOwnerIndex?: string[] }> = {
+  // usage-store: BatchGetItem (days + profile), Query (recent SEEN# items), TransactWriteItems of Updates.
+  'ingest-usage': { table: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
+  // ledger-store (Get, Update, batchGet/batchPut), file records (Put), and events/ files through usage-store.
+  'ingest-billing': {
+    table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  },
+  // DescribeTable sizes the parallel scan of the byOwner index (profiles); the snapshot and MODEL items
+  // are Get/Put; the previous snapshot and the monthly refit's DAY# history are Queries.
+  snapshot: {
+    table: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    byOwnerIndex: ['dynamodb:Scan'],
+  },
+  // digest-store: the previous digest (Query), the claim (conditional Put) and the status (Update).
+  digest: { table: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
+};
+
+/**
+ * Least-privilege item access for one function: exactly the actions of TABLE_ACCESS, on the table
+ * ARN, and on the byOwner index ARN only where the function reads the index.
+ */
+export function grantTable(role: Role, table: ITable, fn: FunctionName): void {
+  const access = TABLE_ACCESS[fn];
+  role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: access.table, resources: [table.tableArn] }));
+  if (access.byOwnerIndex) {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: access.byOwnerIndex,
+        resources: [`${table.tableArn}/index/${TABLE_INDEX_BY_OWNER}`],
+      }),
+    );
+  }
 }

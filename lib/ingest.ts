@@ -20,6 +20,8 @@ export interface BillingIngestProps {
   table: Table;
   bucket: Bucket;
   fn: Omit<ChurnwatchFunctionProps, 'name' | 'memoryMb' | 'timeout'>;
+  /** Concurrent invocations the SQS event source may run: a burst of files cannot take the account's concurrency. */
+  maxConcurrency: number;
 }
 
 /**
@@ -49,7 +51,7 @@ export class BillingIngest extends Construct {
       timeout: INGEST_TIMEOUT,
     });
     const { fn, role } = this.function;
-    fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true }));
+    fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true, maxConcurrency: props.maxConcurrency }));
 
     for (const prefix of [PREFIX.exports, PREFIX.events]) {
       props.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.queue), { prefix });
@@ -64,7 +66,7 @@ export class BillingIngest extends Construct {
       );
     }
 
-    grantTable(role, props.table);
+    grantTable(role, props.table, 'ingest-billing');
     grantObjects(role, props.bucket, ['s3:GetObject'], [PREFIX.exports, PREFIX.events], 'reads dropped files');
     // Deleting is part of moving an unreadable billing export to failed/ (copy, then delete); event
     // files are never moved.

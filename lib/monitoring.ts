@@ -1,76 +1,219 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { scheduleProblem } from '../lambdas/shared/config';
 import { METRICS_NAMESPACE, type FunctionName } from './function';
 
+/** Share of a function's timeout at which its maximum duration alarms. */
+export const DURATION_ALARM_SHARE = 0.8;
+/** Age of the oldest ingest message that alarms: a first attempt failed (visibility 30 min) or a backlog. */
+export const INGEST_AGE_ALARM = Duration.minutes(30);
+/** p99 latency of POST /events that alarms, sustained over three 5-minute periods. */
+export const API_LATENCY_ALARM_MS = 3_000;
+
 export interface MonitoringProps {
-  functions: Record<FunctionName, IFunction>;
-  deadLetterQueues: { name: string; queue: IQueue; meaning: string }[];
-  quarantineAlarmThreshold: number;
+  stage: string;
   removalPolicy: RemovalPolicy;
 }
 
-/** Alarms for everything that needs an operator, all notifying one encrypted SNS topic. */
+export interface WatchProps {
+  functions: Record<FunctionName, { fn: IFunction; timeout: Duration }>;
+  deadLetterQueues: { name: string; queue: IQueue; meaning: string }[];
+  ingestQueue: IQueue;
+  api: RestApi;
+  /** The API's access log group (JSON with `status` and `churnwatchStage`). */
+  apiAccessLogs: ILogGroup;
+  table: ITable;
+  snapshotSchedule: string;
+  quarantineAlarmThreshold: number;
+}
+
+/**
+ * How long the snapshot may go without a run before the heartbeat alarms: a day for a daily (or more
+ * frequent) schedule, a week for anything sparser, the rate itself (at least an hour) for rate().
+ */
+export function heartbeatWindow(schedule: string): Duration {
+  if (scheduleProblem(schedule)) return Duration.days(1);
+  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule);
+  if (rate) {
+    const minutes = Number(rate[1]) * { minute: 1, hour: 60, day: 1440 }[rate[2] as 'minute' | 'hour' | 'day'];
+    return minutes <= 60 ? Duration.hours(1) : Duration.days(Math.min(7, Math.ceil(minutes / 1440)));
+  }
+  const [, , dom, month, dow] = /^cron\((.*)\)$/.exec(schedule)![1]!.trim().split(/\s+/);
+  const everyDay = month === '*' && ((dom === '*' && dow === '?') || (dom === '?' && dow === '*'));
+  return everyDay ? Duration.days(1) : Duration.days(7);
+}
+
+/**
+ * Alarms for everything that needs an operator, all notifying one encrypted SNS topic. The topic and
+ * its key exist first (the digest's SES events use the key too); `watch` adds the alarms.
+ */
 export class Monitoring extends Construct {
   readonly topic: Topic;
+  readonly key: Key;
   readonly alarms: Alarm[] = [];
+  private readonly stage: string;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
+    this.stage = props.stage;
     // A customer-managed key: CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS
     // key, whose policy cannot grant it kms:GenerateDataKey.
-    const key = new Key(this, 'TopicKey', {
+    this.key = new Key(this, 'TopicKey', {
       description: 'Churnwatch ops alarm topic',
       enableKeyRotation: true,
       removalPolicy: props.removalPolicy,
     });
-    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // Only CloudWatch alarms of this account (confused-deputy protection).
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisAccount',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+        },
+      }),
+    );
     this.topic = new Topic(this, 'AlarmTopic', {
       displayName: 'Churnwatch alarms',
-      masterKey: key,
+      masterKey: this.key,
       enforceSSL: true,
     });
-    const action = new SnsAction(this.topic);
+  }
 
-    const add = (id: string, metric: IMetric, threshold: number, description: string) => {
-      const alarm = new Alarm(this, id, {
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      alarm.addAlarmAction(action);
-      this.alarms.push(alarm);
-    };
+  /** A Churnwatch EMF metric as Powertools emits it: dimensions service and stage together. */
+  customMetric(service: FunctionName, metricName: string, statistic: string, period: Duration): Metric {
+    return new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service, stage: this.stage }, statistic, period });
+  }
 
+  private add(
+    id: string,
+    metric: IMetric,
+    threshold: number,
+    description: string,
+    opts: { comparison?: ComparisonOperator; missing?: TreatMissingData; periods?: number } = {},
+  ): Alarm {
+    const alarm = new Alarm(this, id, {
+      metric,
+      threshold,
+      evaluationPeriods: opts.periods ?? 1,
+      datapointsToAlarm: opts.periods ?? 1,
+      comparisonOperator: opts.comparison ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: opts.missing ?? TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    });
+    alarm.addAlarmAction(new SnsAction(this.topic));
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  watch(props: WatchProps): void {
+    const fiveMinutes = Duration.minutes(5);
     for (const { name, queue, meaning } of props.deadLetterQueues) {
-      add(`${name}Depth`, queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1, meaning);
+      this.add(`${name}Depth`, queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }), 1, meaning);
     }
-    for (const [name, fn] of Object.entries(props.functions)) {
+    this.add(
+      'IngestOldestMessage',
+      props.ingestQueue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' }),
+      INGEST_AGE_ALARM.toSeconds(),
+      'An S3 file notification has waited 30 minutes or more: a file failed its first attempt (and is retried), or ingest is backlogged. See the ingest-billing logs.',
+    );
+
+    for (const [name, { fn, timeout }] of Object.entries(props.functions)) {
       const id = name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
-      add(`${id}Errors`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), 1, `The ${name} function failed (uncaught error or timeout); see its log group.`);
-      add(`${id}Throttles`, fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }), 1, `The ${name} function was throttled (account or reserved concurrency reached).`);
+      this.add(`${id}Errors`, fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }), 1, `The ${name} function failed (uncaught error or timeout); see its log group.`);
+      this.add(`${id}Throttles`, fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }), 1, `The ${name} function was throttled (account or reserved concurrency reached).`);
+      this.add(
+        `${id}DurationNearTimeout`,
+        fn.metricDuration({ period: fiveMinutes, statistic: 'Maximum' }),
+        Math.round(timeout.toMilliseconds() * DURATION_ALARM_SHARE),
+        `The ${name} function ran for ${DURATION_ALARM_SHARE * 100}% or more of its ${timeout.toSeconds()} s timeout; it will soon time out.`,
+      );
     }
-    // Powertools EMF metrics carry the default `service` dimension (POWERTOOLS_SERVICE_NAME).
-    add(
+
+    this.add(
       'QuarantinedRows',
-      new Metric({ namespace: METRICS_NAMESPACE, metricName: 'QuarantinedRows', dimensionsMap: { service: 'ingest-billing' }, statistic: 'Sum', period: Duration.hours(1) }),
+      this.customMetric('ingest-billing', 'QuarantinedRows', 'Sum', Duration.hours(1)),
       props.quarantineAlarmThreshold,
       'Billing rows failed validation and were written to quarantine/<key>.errors.jsonl; fix the export and drop it again.',
     );
-    add(
+    this.add(
+      'FilesFailed',
+      this.customMetric('ingest-billing', 'FilesFailed', 'Sum', fiveMinutes),
+      1,
+      'A dropped file could not be read at all and was moved to failed/ (an error report beside it); fix the file and drop it again.',
+    );
+    this.add(
       'DigestFailures',
-      new Metric({ namespace: METRICS_NAMESPACE, metricName: 'DigestFailures', dimensionsMap: { service: 'digest' }, statistic: 'Sum', period: Duration.hours(1) }),
+      this.customMetric('digest', 'DigestFailures', 'Sum', Duration.hours(1)),
       1,
       'At least one CSM digest could not be sent through SES (identity not verified, sandbox, or throttling).',
     );
+    this.add(
+      'RecipientsRefused',
+      this.customMetric('digest', 'RecipientsRefused', 'Sum', Duration.hours(1)),
+      1,
+      'A customer owner outside digest.allowedRecipientDomains was not mailed; their customers went to digest.fallbackTo. Fix the owner_email in billing or the allowlist.',
+    );
+
+    const window = heartbeatWindow(props.snapshotSchedule);
+    const period = window.toHours() <= 1 ? Duration.hours(1) : Duration.days(1);
+    this.add(
+      'SnapshotHeartbeat',
+      this.customMetric('snapshot', 'CustomersScanned', 'SampleCount', period),
+      1,
+      `No snapshot completed for ${window.toHumanString()} (schedule ${props.snapshotSchedule}): the rule is disabled, the function fails, or it was never invoked.`,
+      {
+        comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
+        missing: TreatMissingData.BREACHING,
+        periods: Math.max(1, Math.round(window.toSeconds() / period.toSeconds())),
+      },
+    );
+
+    this.add('Api5xx', props.api.metricServerError({ period: fiveMinutes, statistic: 'Sum' }), 1, 'POST /events answered 5XX (function error, timeout or integration failure); see the ingest-usage logs.');
+    this.add(
+      'ApiLatency',
+      props.api.metricLatency({ period: fiveMinutes, statistic: 'p99' }),
+      API_LATENCY_ALARM_MS,
+      `POST /events p99 latency at or above ${API_LATENCY_ALARM_MS} ms for 15 minutes (function timeout 10 s): DynamoDB throttling or contention.`,
+      { periods: 3 },
+    );
+    // REST APIs publish no 429 metric: count them from the access logs.
+    new MetricFilter(this, 'Api429Filter', {
+      logGroup: props.apiAccessLogs,
+      filterPattern: FilterPattern.numberValue('$.status', '=', 429),
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: 'ApiThrottled',
+      metricValue: '1',
+      dimensions: { stage: '$.churnwatchStage' },
+    });
+    this.add(
+      'Api429',
+      new Metric({ namespace: METRICS_NAMESPACE, metricName: 'ApiThrottled', dimensionsMap: { stage: this.stage }, statistic: 'Sum', period: fiveMinutes }),
+      1,
+      'POST /events answered 429: a caller exceeded the usage plan (rate, burst or daily quota). Check the caller, or raise churnwatch.api.',
+    );
+
+    for (const metricName of ['ReadThrottleEvents', 'WriteThrottleEvents']) {
+      this.add(
+        `Table${metricName}`,
+        props.table.metric(metricName, { period: fiveMinutes, statistic: 'Sum' }),
+        1,
+        `DynamoDB ${metricName} on the table (a hot partition even on on-demand); the SDK retried them, sustained throttling slows ingest and the snapshot.`,
+      );
+    }
   }
 }

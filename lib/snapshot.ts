@@ -52,8 +52,8 @@ export class SnapshotStage extends Construct {
       onFailure: new SqsDestination(this.failures),
     });
 
-    grantTable(role, props.table);
-    grantObjects(role, props.bucket, ['s3:PutObject'], [PREFIX.reports], 'writes the snapshot reports');
+    grantTable(role, props.table, 'snapshot');
+    grantObjects(role, props.bucket, ['s3:GetObject', 's3:PutObject'], [PREFIX.reports], 'writes the snapshot reports, reads the previous bands.json');
     // Only the unqualified digest function (no versions or aliases), so no `:*` ARN.
     role.addToPrincipalPolicy(
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['lambda:InvokeFunction'], resources: [props.digestFunction.functionArn] }),

@@ -52,6 +52,9 @@ export interface UsageApiProps {
   tracing: boolean;
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
+  stage: string;
+  /** Concurrency reserved for the function (0: none). */
+  reservedConcurrency: number;
   fn: Omit<ChurnwatchFunctionProps, 'name' | 'memoryMb' | 'timeout'>;
 }
 
@@ -60,6 +63,7 @@ export class UsageApi extends Construct {
   readonly api: RestApi;
   readonly apiKey: IApiKey;
   readonly function: ChurnwatchFunction;
+  readonly accessLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: UsageApiProps) {
     super(scope, id);
@@ -68,23 +72,31 @@ export class UsageApi extends Construct {
       name: 'ingest-usage',
       memoryMb: 512,
       timeout: Duration.seconds(10),
+      // Its own slice of the account's concurrency: a burst of events/ files or a long snapshot cannot starve it.
+      reservedConcurrency: props.reservedConcurrency > 0 ? props.reservedConcurrency : undefined,
     });
-    grantTable(this.function.role, props.table);
+    grantTable(this.function.role, props.table, 'ingest-usage');
 
-    const accessLogs = new LogGroup(this, 'AccessLogs', {
+    const accessLogs = (this.accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
-    });
+    }));
+    // The standard JSON fields plus the Churnwatch stage, which the 429 metric filter uses as its dimension.
+    const accessLogFormat = AccessLogFormat.custom(
+      JSON.stringify({ ...(JSON.parse(AccessLogFormat.jsonWithStandardFields().toString()) as object), churnwatchStage: props.stage }),
+    );
     this.api = new RestApi(this, 'Api', {
+      // The name is the ApiName dimension of the AWS/ApiGateway metrics: one per stage.
+      restApiName: `churnwatch-${props.stage}`,
       description: 'Churnwatch usage events',
       endpointTypes: [EndpointType.REGIONAL],
-      // API Gateway needs the account-level CloudWatch role to write stage logs.
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: props.removalPolicy,
+      // The account-level API Gateway CloudWatch role is shared by every API and stage of the account,
+      // so no stack owns it (destroying one would break the others' logging); README: one-time setup.
+      cloudWatchRole: false,
       deployOptions: {
         stageName: 'v1',
         accessLogDestination: new LogGroupLogDestination(accessLogs),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        accessLogFormat,
         loggingLevel: MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
@@ -124,11 +136,6 @@ export class UsageApi extends Construct {
     acknowledge(method, 'AwsSolutions-APIG4', 'SPEC §2 authenticates the product backend with an API key (x-api-key) bound to a usage plan; there is no end-user identity to authorize.');
     acknowledge(method, 'AwsSolutions-COG4', 'Callers are backend services holding an API key (SPEC §2), not Cognito users.');
     acknowledge(this.api, 'AwsSolutions-APIG3', 'WAF is an account-level cost and policy decision left to the operator; the API is protected by API keys, per-key throttling and a daily quota.');
-    acknowledge(
-      this.api,
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      'The account-level API Gateway logging role must use the AWS-managed push-to-CloudWatch policy; it is assumed only by apigateway.amazonaws.com.',
-    );
     if (!props.tracing) {
       acknowledge(this.api, 'Serverless-APIGWXrayEnabled', 'Tracing was turned off for this stage in cdk.json (churnwatch.tracing = false).');
     }

@@ -6,8 +6,10 @@ afterAll(removeSynthDirs);
 
 describe('churnwatch context', () => {
   it('accepts the cdk.json shipped with the repo and splits deployment options from the config', () => {
-    const { deploy, config } = readSettings(repoContext().churnwatch);
-    expect(deploy.stage).toBe('prod');
+    const { deploy, config, testStage } = readSettings(repoContext().churnwatch);
+    expect(deploy.stage).toBe('dev');
+    expect(testStage).toBe(true);
+    expect(deploy.deletionProtection).toBe(false);
     expect(deploy.removalPolicy).toBe('retain');
     expect(deploy.api).toEqual({ rateLimit: 100, burstLimit: 200, quotaPerDay: 1_000_000 });
     expect(config.fxRates).toEqual({ EUR: 1.08, GBP: 1.27 });
@@ -30,7 +32,7 @@ describe('churnwatch context', () => {
 
   it('makes a test stage destroyable and unprotected, and applies usage plan overrides', () => {
     const s = synth(
-      { stage: 'test', removalPolicy: 'destroy', api: { rateLimit: 5, burstLimit: 10, quotaPerDay: 1000 }, logRetentionDays: 7 },
+      { stage: 'test', testStages: ['test'], removalPolicy: 'destroy', api: { rateLimit: 5, burstLimit: 10, quotaPerDay: 1000 }, logRetentionDays: 7 },
       { bundle: false },
     );
     expect(s.stack.stackName).toBe('Churnwatch-test');
@@ -47,7 +49,10 @@ describe('churnwatch context', () => {
 
   it('schedules the snapshot from digest.schedule and scopes SES to a configuration set when one is set', () => {
     const s = synth(
-      { stage: 'ses', digest: { from: 'digest@mail.acme.io', schedule: 'cron(30 5 * * ? *)', configurationSet: 'churnwatch-digest' } },
+      {
+        stage: 'ses',
+        digest: { from: 'digest@mail.acme.io', fallbackTo: 'cs@acme.io', allowedRecipientDomains: ['acme.io'], schedule: 'cron(30 5 * * ? *)', configurationSet: 'churnwatch-digest' },
+      },
       { bundle: false },
     );
     expect(onlyResource(s.template, 'AWS::Events::Rule').resource.Properties.ScheduleExpression).toBe('cron(30 5 * * ? *)');
@@ -55,5 +60,7 @@ describe('churnwatch context', () => {
     expect(policy).toContain(':identity/digest@mail.acme.io');
     expect(policy).toContain(':identity/mail.acme.io');
     expect(policy).toContain(':configuration-set/churnwatch-digest');
+    // An operator's own configuration set is used as is: the stack creates none.
+    expect(Object.keys(s.template.findResources('AWS::SES::ConfigurationSet'))).toEqual([]);
   });
 });
