@@ -151,7 +151,7 @@ describe('functions', () => {
     const { Properties: p } = fnByService(service).resource;
     expect(p).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', ...sizing });
     const env = p.Environment.Variables;
-    expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_METRICS_NAMESPACE: 'Churnwatch', LOG_LEVEL: 'INFO' });
+    expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_METRICS_NAMESPACE: 'Churnwatch', CHURNWATCH_STAGE: 'dev', LOG_LEVEL: 'INFO' });
     expect(env.TABLE_NAME).toEqual({ Ref: onlyResource(s.template, 'AWS::DynamoDB::Table').id });
     expect(env.BUCKET_NAME.Ref).toMatch(/^StorageData/);
     expect(JSON.parse(env.CHURNWATCH_CONFIG).digest.schedule).toBe('cron(0 6 * * ? *)');
@@ -207,12 +207,13 @@ describe('functions', () => {
 });
 
 describe('table', () => {
-  it('is on-demand with point-in-time recovery, retained and deletion-protected in prod', () => {
+  // Deletion protection of production stages: test/infra/ops.test.ts.
+  it('is on-demand with point-in-time recovery and retained; cdk.json\'s dev test stage is not deletion-protected', () => {
     const { resource } = onlyResource(s.template, 'AWS::DynamoDB::Table');
     expect(resource.Properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      DeletionProtectionEnabled: true,
+      DeletionProtectionEnabled: false,
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
     });
     expect(resource.DeletionPolicy).toBe('Retain');
@@ -260,7 +261,7 @@ describe('usage API', () => {
     const { Properties: p } = onlyResource(s.template, 'AWS::ApiGateway::Stage').resource;
     const logGroupId = p.AccessLogSetting.DestinationArn['Fn::GetAtt'][0] as string;
     expect(resourcesOfType(s.template, 'AWS::Logs::LogGroup')[logGroupId]).toBeDefined();
-    expect(JSON.parse(p.AccessLogSetting.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    expect(JSON.parse(p.AccessLogSetting.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status', churnwatchStage: 'dev' });
     expect(p.MethodSettings[0]).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200, LoggingLevel: 'ERROR' });
     expect(p.TracingEnabled).toBe(true);
   });
@@ -287,10 +288,11 @@ describe('SES', () => {
     expect(senders).toHaveLength(1);
     const digestRole = fnByService('digest').resource.Properties.Role['Fn::GetAtt'][0];
     expect(senders[0]!.roles).toEqual([{ Ref: digestRole }]);
-    expect([senders[0]!.st.Action].flat().sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+    expect([senders[0]!.st.Action].flat().sort()).toEqual(['ses:SendEmail']);
     const resources = JSON.stringify(senders[0]!.st.Resource);
     expect(resources).toContain(':identity/churnwatch@example.com');
     expect(resources).toContain(':identity/example.com');
+    expect(resources).toContain(':configuration-set/churnwatch-dev-digest');
     expect(resources).not.toContain('*');
   });
 });
@@ -337,7 +339,7 @@ describe('IAM', () => {
     expect(s3Grants('ingest-billing')).toEqual(
       ['s3:DeleteObject /exports/*', 's3:GetObject /events/*', 's3:GetObject /exports/*', 's3:PutObject /failed/*', 's3:PutObject /quarantine/*'],
     );
-    expect(s3Grants('snapshot')).toEqual(['s3:PutObject /reports/*']);
+    expect(s3Grants('snapshot')).toEqual(['s3:GetObject /reports/*', 's3:PutObject /reports/*']);
     expect(s3Grants('digest')).toEqual(['s3:GetObject /reports/*']);
     expect(s3Grants('ingest-usage')).toEqual([]);
   });
@@ -345,7 +347,7 @@ describe('IAM', () => {
 
 describe('monitoring', () => {
   it('encrypts the ops topic with a rotating customer key and denies non-TLS publishing', () => {
-    const topic = onlyResource(s.template, 'AWS::SNS::Topic');
+    const topic = onlyResource(s.template, 'AWS::SNS::Topic', (p) => p.DisplayName === 'Churnwatch alarms');
     const keyId = topic.resource.Properties.KmsMasterKeyId['Fn::GetAtt'][0] as string;
     expect(resourcesOfType(s.template, 'AWS::KMS::Key')[keyId]!.Properties!.EnableKeyRotation).toBe(true);
     s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
@@ -353,28 +355,43 @@ describe('monitoring', () => {
     });
   });
 
-  it('alarms on both DLQs, every function\'s errors and throttles, QuarantinedRows and DigestFailures, all to the topic', () => {
-    const topic = onlyResource(s.template, 'AWS::SNS::Topic');
+  it('alarms on the failure queues, the oldest ingest message, every function\'s errors, throttles and duration, the API, the table and the custom metrics, all to the topic', () => {
+    const topic = onlyResource(s.template, 'AWS::SNS::Topic', (p) => p.DisplayName === 'Churnwatch alarms');
     const alarms = Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties as Record<string, Json>);
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topic.id }]);
 
     const queueOf = (a: Record<string, Json>) => a.Dimensions?.find((d: Json) => d.Name === 'QueueName')?.Value?.['Fn::GetAtt']?.[0];
-    const dlqAlarms = alarms.filter((a) => a.Namespace === 'AWS/SQS').map(queueOf);
-    const ingestDlq = onlyResource(s.template, 'AWS::SQS::Queue', (q) => q.RedrivePolicy !== undefined).resource.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
+    const dlqAlarms = alarms.filter((a) => a.Namespace === 'AWS/SQS' && a.MetricName === 'ApproximateNumberOfMessagesVisible').map(queueOf);
+    const ingestQueue = onlyResource(s.template, 'AWS::SQS::Queue', (q) => q.RedrivePolicy !== undefined);
+    const ingestDlq = ingestQueue.resource.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
     const digestFailures = onlyResource(s.template, 'AWS::Lambda::EventInvokeConfig', (c) => c.FunctionName?.Ref === fnByService('digest').id).resource.Properties.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0];
     expect(dlqAlarms).toEqual(expect.arrayContaining([ingestDlq, digestFailures]));
+    const age = alarms.filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
+    expect(age.map(queueOf)).toEqual([ingestQueue.id]);
+    expect(age[0]!.Threshold).toBe(1800);
 
     const functions = ['ingest-billing', 'ingest-usage', 'snapshot', 'digest'].map((svc) => fnByService(svc).id);
-    for (const metric of ['Errors', 'Throttles']) {
+    for (const metric of ['Errors', 'Throttles', 'Duration']) {
       const watched = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === metric).map((a) => a.Dimensions[0].Value.Ref);
-      expect(watched.sort()).toEqual([...functions].sort());
+      expect(watched.sort(), metric).toEqual([...functions].sort());
     }
     const custom = alarms.filter((a) => a.Namespace === 'Churnwatch');
     expect(custom.map((a) => [a.MetricName, a.Dimensions]).sort()).toEqual([
-      ['DigestFailures', [{ Name: 'service', Value: 'digest' }]],
-      ['QuarantinedRows', [{ Name: 'service', Value: 'ingest-billing' }]],
+      ['ApiThrottled', [{ Name: 'stage', Value: 'dev' }]],
+      ['CustomersScanned', [{ Name: 'service', Value: 'snapshot' }, { Name: 'stage', Value: 'dev' }]],
+      ['DigestFailures', [{ Name: 'service', Value: 'digest' }, { Name: 'stage', Value: 'dev' }]],
+      ['FilesFailed', [{ Name: 'service', Value: 'ingest-billing' }, { Name: 'stage', Value: 'dev' }]],
+      ['QuarantinedRows', [{ Name: 'service', Value: 'ingest-billing' }, { Name: 'stage', Value: 'dev' }]],
+      ['RecipientsRefused', [{ Name: 'service', Value: 'digest' }, { Name: 'stage', Value: 'dev' }]],
     ]);
-    expect(alarms).toHaveLength(dlqAlarms.length + 2 * functions.length + custom.length);
+    const api = alarms.filter((a) => a.Namespace === 'AWS/ApiGateway');
+    expect(api.map((a) => [a.MetricName, a.Dimensions]).sort()).toEqual([
+      ['5XXError', [{ Name: 'ApiName', Value: 'churnwatch-dev' }]],
+      ['Latency', [{ Name: 'ApiName', Value: 'churnwatch-dev' }]],
+    ]);
+    const table = alarms.filter((a) => a.Namespace === 'AWS/DynamoDB');
+    expect(table.map((a) => a.MetricName).sort()).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
+    expect(alarms).toHaveLength(dlqAlarms.length + age.length + 3 * functions.length + custom.length + api.length + table.length);
   });
 
   it('outputs the API URL, API key id, bucket, table and alarm topic', () => {
@@ -382,7 +399,7 @@ describe('monitoring', () => {
     expect(outputs.ApiKeyId!.Value).toEqual({ Ref: onlyResource(s.template, 'AWS::ApiGateway::ApiKey').id });
     expect(outputs.BucketName!.Value).toEqual({ Ref: onlyResource(s.template, 'AWS::S3::Bucket', (p) => p.LoggingConfiguration !== undefined).id });
     expect(outputs.TableName!.Value).toEqual({ Ref: onlyResource(s.template, 'AWS::DynamoDB::Table').id });
-    expect(outputs.AlarmTopicArn!.Value).toEqual({ Ref: onlyResource(s.template, 'AWS::SNS::Topic').id });
+    expect(outputs.AlarmTopicArn!.Value).toEqual({ Ref: onlyResource(s.template, 'AWS::SNS::Topic', (p) => p.DisplayName === 'Churnwatch alarms').id });
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toMatch(/execute-api.*\/events/);
   });
 });
