@@ -27,7 +27,7 @@ describe('cdk synth', () => {
   it('synthesizes the stack offline with the real handlers bundled and cdk-nag passing', async () => {
     const run = await cdk(['synth', '--quiet', '--no-notices', '--output', out]);
     expect(run.code, run.stderr).toBe(0);
-    const template = JSON.parse(readFileSync(join(out, 'Churnwatch-prod.template.json'), 'utf8')) as {
+    const template = JSON.parse(readFileSync(join(out, 'Churnwatch-dev.template.json'), 'utf8')) as {
       Resources: Record<string, { Type: string }>;
     };
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
@@ -41,5 +41,13 @@ describe('cdk synth', () => {
     const run = await cdk(['synth', '--quiet', '--no-notices', '--output', join(out, 'bad'), '-c', 'churnwatch={"tierA": 10, "tierB": 50}']);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/tierB/);
+  });
+
+  it('refuses -c stage=prod with the example sender and no recipient allowlist, saying what to set', async () => {
+    const run = await cdk(['synth', '--quiet', '--no-notices', '--output', join(out, 'prod'), '-c', 'stage=prod']);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/Stage "prod" is not a test stage/);
+    expect(run.stderr).toMatch(/churnwatch\.digest\.from/);
+    expect(run.stderr).toMatch(/churnwatch\.digest\.allowedRecipientDomains/);
   });
 });

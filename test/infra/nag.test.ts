@@ -30,8 +30,16 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
   });
 
   it('report none either with tracing off and resources destroyable (a test stage)', () => {
-    const test = synth({ stage: 'test', tracing: false, removalPolicy: 'destroy' }, { bundle: false });
+    const test = synth({ stage: 'test', testStages: ['test'], tracing: false, removalPolicy: 'destroy' }, { bundle: false });
     expect(findings(test.app)).toEqual([]);
+  });
+
+  it('report none on a production stage (recipient allowlist, SES configuration set and its event topic)', () => {
+    const prod = synth(
+      { stage: 'prod', digest: { from: 'churnwatch@acme.io', fallbackTo: 'cs@acme.io', allowedRecipientDomains: ['acme.io'] }, apiReservedConcurrency: 0 },
+      { bundle: false },
+    );
+    expect(findings(prod.app)).toEqual([]);
   });
 
   it('give every acknowledgement a written reason', () => {
@@ -56,7 +64,7 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
   });
 
   it('do catch a finding that nobody acknowledged (the check is live)', () => {
-    const probe = synth({ stage: 'probe' }, { bundle: false });
+    const probe = synth({ stage: 'probe', testStages: ['probe'] }, { bundle: false });
     new Bucket(probe.stack as Stack, 'CarelessBucket');
     const found = findings(probe.app);
     expect(found.some((f) => f.startsWith('AwsSolutions-S1 @') && f.includes('CarelessBucket'))).toBe(true);
