@@ -33,11 +33,12 @@ export function grantObjects(role: Role, bucket: IBucket, actions: string[], pre
  * ConditionCheckItem, so the usage path needs UpdateItem only (it sends no ConditionCheck).
  */
 export const TABLE_ACCESS: Record<FunctionName, { table: string[]; byOwnerIndex?: string[] }> = {
-  // usage-store: BatchGetItem (days + profile), Query (recent SEEN# items), TransactWriteItems of Updates.
-  'ingest-usage': { table: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
+  // usage-store: BatchGetItem (DAY#, SEEN# and profile items), TransactWriteItems of Updates. Its
+  // readActivityDays Query is the snapshot's (back-dated runs), not the ingest path's.
+  'ingest-usage': { table: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'] },
   // ledger-store (Get, Update, batchGet/batchPut), file records (Put), and events/ files through usage-store.
   'ingest-billing': {
-    table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   },
   // DescribeTable sizes the parallel scan of the byOwner index (profiles); the snapshot and MODEL items
   // are Get/Put; the previous snapshot and the monthly refit's DAY# history are Queries.

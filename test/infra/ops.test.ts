@@ -133,8 +133,8 @@ describe('a production stage', () => {
 
   it('grants the four functions the DynamoDB actions their code sends, nothing else', () => {
     expect(TABLE_ACCESS).toEqual({
-      'ingest-usage': { table: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
-      'ingest-billing': { table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
+      'ingest-usage': { table: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'] },
+      'ingest-billing': { table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
       snapshot: { table: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], byOwnerIndex: ['dynamodb:Scan'] },
       digest: { table: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
     });
