@@ -122,7 +122,7 @@ async function localRun(argv: string[]): Promise<void> {
       // stdout holds only the snapshot; what was refused still has to be said somewhere.
       printIngestSummary(result, process.stderr);
     } else {
-      process.stdout.write(`${formatConsoleReport(result.snapshot, result.digest, config.digest.fallbackTo)}\n`);
+      process.stdout.write(`${formatConsoleReport(result.snapshot, result.digest, config.digest.fallbackTo, result.model)}\n`);
       printIngestSummary(result);
     }
   } finally {
@@ -223,7 +223,7 @@ async function demo(argv: string[]): Promise<void> {
     result = await runPipeline({ billing: files.billingFiles, events: files.eventFiles, asOf, config, progress: log });
     const reportHtml = await readText(result.stack, result.reportKeys.html);
     const outbox = await writeOutbox(resolve(values.outbox), result.mail, reportHtml);
-    process.stdout.write(`\n${formatConsoleReport(result.snapshot, result.digest, config.digest.fallbackTo)}\n\n`);
+    process.stdout.write(`\n${formatConsoleReport(result.snapshot, result.digest, config.digest.fallbackTo, result.model)}\n\n`);
     process.stdout.write(`Outbox: ${outbox.emails.length} digest email(s) in ${resolve(values.outbox)} (.html and .eml), report: ${outbox.report}\n`);
     process.stdout.write(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
     if (values.serve) await serve(result, reportHtml);

@@ -1,4 +1,5 @@
 import type { BacktestResult } from '../lambdas/domain/forecast/backtest';
+import type { StoredModel } from '../lambdas/store/model-store';
 import type { AtRiskCustomer, Snapshot } from '../lambdas/domain/types';
 import type { DigestSummary } from '../lambdas/digest/send-digests';
 
@@ -17,7 +18,7 @@ const padStart = (text: string, width: number) => text.padStart(width);
 const clean = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 
 /** The demo's readable summary: headline figures, MRR movements, the at-risk list by owner. */
-export function formatConsoleReport(snapshot: Snapshot, digest?: DigestSummary, fallbackOwner = '(no owner)'): string {
+export function formatConsoleReport(snapshot: Snapshot, digest?: DigestSummary, fallbackOwner = '(no owner)', model?: StoredModel): string {
   const m = money(snapshot.currency);
   const out: string[] = [];
   const { mrr, customers } = snapshot;
@@ -54,8 +55,8 @@ export function formatConsoleReport(snapshot: Snapshot, digest?: DigestSummary, 
   out.push('');
   const { risk } = snapshot;
   const listed = snapshot.atRisk.filter((c) => c.band === 'red' || c.band === 'yellow');
-  const model = risk.model === 'fitted' ? `fitted on ${risk.trainingRows} customer-months with ${risk.trainingChurns} churns (${risk.fittedAt})` : 'built-in default weights';
-  out.push(`Early warnings (churn within ${risk.horizonDays} days; model: ${model})`);
+  const weights = risk.model === 'fitted' ? `fitted on ${risk.trainingRows} customer-months with ${risk.trainingChurns} churns (${risk.fittedAt})` : 'built-in default weights';
+  out.push(`Early warnings (churn within ${risk.horizonDays} days; model: ${weights})`);
   out.push(`  red ${risk.bands.red.customers} (${m(risk.bands.red.mrr)} MRR), yellow ${risk.bands.yellow.customers} (${m(risk.bands.yellow.mrr)}), green ${risk.bands.green.customers}; save list ${snapshot.scheduledChurn.length}`);
   const byOwner = new Map<string, AtRiskCustomer[]>();
   for (const c of listed) {
@@ -67,7 +68,7 @@ export function formatConsoleReport(snapshot: Snapshot, digest?: DigestSummary, 
     for (const c of list.slice(0, 8)) {
       const name = clean(c.name ?? c.customerId);
       const why = c.factors.filter((f) => f.points > 0).slice(0, 2).map((f) => f.code).join(', ');
-      out.push(`    ${pad(c.band ?? '', 6)} ${padStart(`${c.riskScore}%`, 4)}  ${pad(name, 30)} ${padStart(m(c.mrr), 9)}  ${why}`);
+      out.push(`    ${pad(c.band ?? '', 7)} ${padStart(`${c.riskScore}%`, 4)}  ${pad(name, 30)} ${padStart(m(c.mrr), 9)}  ${why}`);
     }
     if (list.length > 8) out.push(`    … and ${list.length - 8} more (see the digest email)`);
   }
@@ -77,6 +78,15 @@ export function formatConsoleReport(snapshot: Snapshot, digest?: DigestSummary, 
       out.push(`    ${c.effectiveAt}  ${pad(clean(c.name ?? c.customerId), 30)} ${padStart(m(c.mrr), 9)}  ${clean(c.reason ?? '')}`);
     }
     if (snapshot.scheduledChurn.length > 8) out.push(`    … and ${snapshot.scheduledChurn.length - 8} more`);
+  }
+  const backtest = model?.backtest;
+  if (backtest) {
+    const e = backtest.evaluation;
+    const r2 = (x: number | null) => (x === null ? '—' : x.toFixed(2));
+    out.push('');
+    out.push(`How well the warnings worked (walk-forward backtest, month-ends ${backtest.from} to ${backtest.to}, ${e.customers} customer-months, ${e.churners} churned)`);
+    out.push(`  AUC ${r2(e.auc)} (old fixed points ${r2(backtest.baselines.fixedPoints.auc)}, active days alone ${r2(backtest.baselines.activeDaysAuc)}); red precision ${pct(e.precisionRed)}, recall ${pct(e.recallRed)}; top-10 precision ${pct(e.precisionTop10)}`);
+    out.push(`  red + yellow ${pct(e.flaggedShare)} of customers (old list ${pct(backtest.baselines.fixedPoints.flaggedShare)}); worst calibration gap ${pct(e.calibrationError)}; ${backtest.saveList.onSaveList} of ${backtest.saveList.churners} churners were on the save list`);
   }
   if (digest) {
     out.push('');

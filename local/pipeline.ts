@@ -14,6 +14,7 @@ import { createIngestUsageHandler } from '../lambdas/ingest-usage/handler';
 import { makeSnapshotHandler } from '../lambdas/snapshot/handler';
 import type { Config } from '../lambdas/shared/config';
 import { keys } from '../lambdas/store/keys';
+import { ModelStore, type StoredModel } from '../lambdas/store/model-store';
 import { startEmbeddedStack, type EmbeddedStack } from './stack';
 import type { SentMail } from './ses-emulator';
 import { startUsageApi, type UsageApi } from './usage-api';
@@ -37,6 +38,8 @@ export interface PipelineResult {
   digest: DigestSummary;
   mail: SentMail[];
   reportKeys: { json: string; csv: string; html: string; bands: string };
+  /** The forecast model the snapshot used, with the backtest of its last refit. */
+  model: StoredModel | undefined;
   stack: EmbeddedStack;
   usageApi: UsageApi;
   apiKey: string;
@@ -182,7 +185,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     }
     const mail = await stack.sentMail();
     const snapshot = await readJson<Snapshot>(stack, snap.reportKeys.json);
-    return { snapshot, files, usage, digest, mail, reportKeys: snap.reportKeys, stack, usageApi, apiKey, stop };
+    const model = await new ModelStore(stack.clients.dynamo, stack.tableName).current();
+    return { snapshot, files, usage, digest, mail, reportKeys: snap.reportKeys, model, stack, usageApi, apiKey, stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

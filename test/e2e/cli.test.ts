@@ -3,7 +3,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBacktest, trainModel } from '../../lambdas/domain/forecast/backtest';
 import { computeSnapshot } from '../../lambdas/domain/snapshot';
+import { lastMonthEnd } from '../../lambdas/snapshot/refit';
 import type { Snapshot } from '../../lambdas/domain/types';
 import { parseConfig } from '../../lambdas/shared/config';
 import { fileNameFor } from '../../local/outbox';
@@ -64,13 +66,19 @@ describe('churnwatch local run', () => {
     const snapshot = JSON.parse(run.stdout) as Snapshot;
 
     const config = parseConfig(sampleConfig);
-    const expected = computeSnapshot(await referenceTimelines(files.billingFiles, files.eventFiles, config), config, AS_OF);
+    const reference = await referenceTimelines(files.billingFiles, files.eventFiles, config);
+    // The run fits the forecast on the loaded history before its snapshot: the same fit on the files.
+    const model = trainModel(reference, config, config.risk, lastMonthEnd(AS_OF));
+    const expected = computeSnapshot(reference, config, AS_OF, { model, risk: config.risk, previousBands: new Map() });
     expectClose(snapshot, expected);
     expect(snapshot.customers.start).toBeGreaterThan(20);
     expect(snapshot.atRisk.length).toBeGreaterThan(0);
+    expect(snapshot.risk.bands.red.customers + snapshot.risk.bands.yellow.customers).toBeGreaterThan(0);
 
-    // One email per owner with at-risk customers (the fallback recipient for those without one).
-    const owners = new Set(snapshot.atRisk.map((c) => c.owner ?? config.digest.fallbackTo));
+    // One email per owner with red or yellow customers or a cancellation on file (the fallback
+    // recipient for those without an owner).
+    const listed = [...snapshot.atRisk.filter((c) => c.band === 'red' || c.band === 'yellow'), ...snapshot.scheduledChurn];
+    const owners = new Set(listed.map((c) => c.owner ?? config.digest.fallbackTo));
     const written = await readdir(join(dir, 'outbox'));
     expect(written.filter((f) => f.endsWith('.eml')).sort()).toEqual([...owners].map((o) => `${fileNameFor(o)}.eml`).sort());
     expect(written).toContain('report.html');
@@ -107,6 +115,47 @@ describe('churnwatch local run', () => {
   });
 });
 
+describe('churnwatch backtest', () => {
+  it('prints exactly one JSON document: walk-forward forecasts at every month-end, as the engine computes them from the same files', async () => {
+    const outbox = join(dir, 'backtest-outbox');
+    const run = await churnwatch(
+      [
+        'backtest',
+        '--billing', join(dir, 'data/billing'),
+        '--events', join(dir, 'data/events'),
+        '--config', join(dir, 'config.json'),
+        '--from', '2026-01-31', '--to', '2026-07-31',
+        '--outbox', outbox,
+        '--json',
+      ],
+      dir,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as ReturnType<typeof runBacktest>;
+    const config = parseConfig(sampleConfig);
+    const reference = (await referenceTimelines(files.billingFiles, files.eventFiles, config)).sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
+    const expected = runBacktest({ customers: reference, settings: config, risk: config.risk, from: '2026-01-31', to: '2026-07-31' });
+    expectClose(out, JSON.parse(JSON.stringify(expected)));
+    expect(out.horizonDays).toBe(90);
+    expect(out.dates.map((d) => d.asOf)).toEqual(['2026-01-31', '2026-02-28', '2026-03-31', '2026-04-30', '2026-05-31', '2026-06-30', '2026-07-31']);
+    for (const key of ['auc', 'precisionRed', 'recallRed', 'liftRed', 'precisionFlagged', 'flaggedShare', 'precisionTop10', 'calibration', 'medianDaysListedBeforeChurn']) {
+      expect(out.evaluation).toHaveProperty(key);
+    }
+    const page = await readFile(join(outbox, 'backtest.html'), 'utf8');
+    expect(page).toContain('aria-label="Calibration: predicted against observed churn by quintile"');
+    expect(page).toContain('Lift by decile');
+  });
+
+  it('refuses a range that ends before it starts, and a run without billing', async () => {
+    const backwards = await churnwatch(['backtest', '--billing', join(dir, 'data/billing'), '--from', '2026-05-31', '--to', '2026-01-31'], dir);
+    expect(backwards.code).toBe(2);
+    expect(backwards.stderr).toMatch(/--to \(2026-01-31\) must not be before --from/);
+    const noBilling = await churnwatch(['backtest', '--events', join(dir, 'data/events'), '--from', '2026-01-31', '--to', '2026-05-31'], dir);
+    expect(noBilling.code).toBe(2);
+    expect(noBilling.stderr).toMatch(/give at least one --billing path/);
+  });
+});
+
 describe('churnwatch demo', () => {
   it('runs the whole pipeline, prints the report and writes one email per owner and the report', async () => {
     const outbox = join(dir, 'demo-outbox');
@@ -114,7 +163,8 @@ describe('churnwatch demo', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/Churnwatch snapshot as of 2026-10-31/);
     expect(run.stdout).toMatch(/MRR movements/);
-    expect(run.stdout).toMatch(/At risk: \d+ customers/);
+    expect(run.stdout).toMatch(/Early warnings \(churn within 90 days; model: /);
+    expect(run.stdout).toMatch(/red \d+ \(\$[\d,]+ MRR\), yellow \d+/);
     const written = await readdir(outbox);
     const emails = written.filter((f) => f.endsWith('.eml'));
     expect(emails.length).toBeGreaterThan(1);

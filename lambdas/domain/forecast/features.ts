@@ -9,7 +9,7 @@ import { dayNum } from '../dates';
 import type { MrrContribution, MrrSeries } from '../mrr';
 import type { LedgerLine, RiskCode, RiskReason } from '../types';
 import type { FactorCode } from './types';
-import { weekStartOf, type WeekSummary } from './weeks';
+import { weekStartOf, WEEKS_KEPT, type WeekSummary } from './weeks';
 
 /** The feature vector's names, in order. Changing it invalidates stored models (they carry the names). */
 export const FEATURES = [
@@ -148,7 +148,9 @@ export function featureRow(input: FeatureInput): FeatureRow {
   // Baseline weeks: whole weeks that ended before the current window, within 13 months, after the
   // customer started paying. Weeks without any event count as zeros.
   const lastBaselineWeek = weekStartOf(currentStart) - 7;
-  const firstBaselineWeek = Math.max(lastBaselineWeek - 7 * (BASELINE_WEEKS - 1), weekStartOf(input.firstActiveDay));
+  // Never older than the weeks a profile keeps, so the snapshot and a backtest see the same weeks.
+  const oldestKept = weekStartOf(asOf) - 7 * (WEEKS_KEPT - 1);
+  const firstBaselineWeek = Math.max(lastBaselineWeek - 7 * (BASELINE_WEEKS - 1), weekStartOf(input.firstActiveDay), oldestKept);
   let baselineWeeks = 0;
   let baselineDays = 0;
   let baselineEvents = 0;

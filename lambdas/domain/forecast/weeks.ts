@@ -17,8 +17,8 @@ export interface WeekSummary {
   users: number;
 }
 
-/** Weeks kept: 13 months and the current week. */
-export const WEEKS_KEPT = 58;
+/** Weeks kept: the 56-week baseline, the weeks of the current 28-day window and the current week. */
+export const WEEKS_KEPT = 62;
 
 /** Day number of the Monday starting the week of day number `d` (day 0, 1970-01-01, was a Thursday). */
 export const weekStartOf = (d: number): number => d - ((((d + 3) % 7) + 7) % 7);
