@@ -1,6 +1,6 @@
 /**
  * Shared benchmark helpers: timing, peak memory, child-process isolation, a readable table and
- * bench/results.json (SPEC §6: `{ "<name>": { "value": number, "unit": "..." } }`).
+ * bench/results.json (docs/metrics.md §6: `{ "<name>": { "value": number, "unit": "..." } }`).
  *
  * A bench module exports a `BenchModule`; register it in bench/run.ts (one line). Figures that depend on
  * peak memory should be measured in a child process per size (`measureInChild`), since a process's

@@ -1,5 +1,5 @@
 /**
- * Billing-export parse benchmark (SPEC §6: ingest.mbPerSec, ingest.ratioToBareParser, ingest.peakRssMb).
+ * Billing-export parse benchmark (docs/metrics.md §6: ingest.mbPerSec, ingest.ratioToBareParser, ingest.peakRssMb).
  *
  * Generates a canonical invoice_line CSV (1,000,000 rows; --quick 100,000) and its gzip in a temp dir,
  * then measures, each in a fresh child process for a clean peak RSS, best of three runs (the machine is

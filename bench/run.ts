@@ -3,6 +3,7 @@
  * prints their figures and merges them into bench/results.json.
  */
 import { formatTable, parseArgs, recordResults, type BenchModule, type Figure } from './harness';
+import { backtestBench } from './backtest';
 import { bundleSizeBench } from './bundle-size';
 import { ingestParseBench } from './ingest-parse';
 import { ingestStoreBench } from './ingest-store';
@@ -18,6 +19,7 @@ const MODULES: BenchModule[] = [
   snapshotEngineBench,
   snapshotStoreBench,
   bundleSizeBench,
+  backtestBench,
 ];
 
 async function main(): Promise<void> {

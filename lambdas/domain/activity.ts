@@ -1,4 +1,4 @@
-/** Usage windows and frequency classes (SPEC §3.5). */
+/** Usage windows and frequency classes (docs/metrics.md §3.5). */
 import { dayFromNum } from './dates';
 import type { CustomerTimeline, DayActivity, Frequency } from './types';
 

@@ -1,4 +1,4 @@
-/** Cohorts (SPEC §3.4): customers by month of their first active day, and how many stay active. */
+/** Cohorts (docs/metrics.md §3.4): customers by month of their first active day, and how many stay active. */
 import { monthEndNum, monthKey } from './dates';
 import type { MrrSeries } from './mrr';
 

@@ -1,4 +1,4 @@
-/** The metrics engine: pure functions from customer timelines to the snapshot (SPEC §3, §5). */
+/** The metrics engine: pure functions from customer timelines to the snapshot (docs/metrics.md §3, §5). */
 export * from './types';
 export * from './dates';
 export * from './fx';

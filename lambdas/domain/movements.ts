@@ -1,4 +1,4 @@
-/** Net MRR movements of one customer over one period (SPEC §3.2), and their totals. */
+/** Net MRR movements of one customer over one period (docs/metrics.md §3.2), and their totals. */
 
 export type MovementKind = 'new' | 'reactivation' | 'churned' | 'expansion' | 'contraction' | 'newChurned' | 'none';
 
@@ -74,7 +74,7 @@ export function addMovement(totals: MovementTotals, open: number, close: number,
 }
 
 /**
- * SPEC §3.2 requires `end = start + new + expansion + reactivation − contraction − churned` exactly.
+ * docs/metrics.md §3.2 requires `end = start + new + expansion + reactivation − contraction − churned` exactly.
  * Summing closing MRR customer by customer gives the same value only up to float rounding (~1e-11),
  * so the reported end is the identity's own sum, evaluated in the formula's order; `identityGap`
  * keeps measuring how far that is from Σ close (tests hold it to 1e-9).

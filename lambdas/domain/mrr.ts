@@ -1,5 +1,5 @@
 /**
- * MRR (SPEC §3.1): line MRR, and per customer a piecewise-constant MRR step function so that every
+ * MRR (docs/metrics.md §3.1): line MRR, and per customer a piecewise-constant MRR step function so that every
  * day query of the snapshot (open, close, month ends, asOf − 30, d0) is a binary search.
  */
 import { clampedDayNum, dayNum, dayNumToCivil, monthIndexOfNum } from './dates';
@@ -94,7 +94,7 @@ export class BillingCycles {
     }
   }
 
-  /** Monthly amount of a line of `amount` covering `[start, end)` of `subscriptionId` (SPEC §3.1). */
+  /** Monthly amount of a line of `amount` covering `[start, end)` of `subscriptionId` (docs/metrics.md §3.1). */
   monthly(amount: number, start: number, end: number, subscriptionId: string | undefined): number {
     const days = end - start;
     if (!(days > 0)) return 0;
@@ -104,7 +104,7 @@ export class BillingCycles {
   }
 
   /**
-   * SPEC §3.1: the containing whole-month line is the cycle itself (its own period, which also holds
+   * docs/metrics.md §3.1: the containing whole-month line is the cycle itself (its own period, which also holds
    * for billers whose "month" is 30 days); else the cycle before the line starting where the partial
    * ends, or after the line ending where it starts.
    */

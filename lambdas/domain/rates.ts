@@ -1,4 +1,4 @@
-/** Rates (SPEC §3.3): fractions, null when the denominator is 0. */
+/** Rates (docs/metrics.md §3.3): fractions, null when the denominator is 0. */
 import type { MovementTotals } from './movements';
 
 export function ratio(numerator: number, denominator: number): number | null {

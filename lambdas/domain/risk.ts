@@ -1,5 +1,5 @@
 /**
- * Risk reasons (SPEC §3.5) for a customer active on asOf, each with a sentence a CSM can act on. They
+ * Risk reasons (docs/metrics.md §3.5) for a customer active on asOf, each with a sentence a CSM can act on. They
  * are signals, exact facts; the churn probability comes from the fitted scorecard (forecast/).
  */
 import { frequencyOf, frequencyRank, WINDOW_DAYS, type ActivityWindows } from './activity';

@@ -1,4 +1,4 @@
-/** Segments (SPEC §3.4): the period's movements restricted to customers that started it (open > 0). */
+/** Segments (docs/metrics.md §3.4): the period's movements restricted to customers that started it (open > 0). */
 import { ratio } from './rates';
 import type { EngineSettings, Lifecycle, Segment, Tier } from './types';
 

@@ -1,5 +1,5 @@
 /**
- * The snapshot (SPEC §3, §5): one pass over the customers computes each one's facts (a few numbers
+ * The snapshot (docs/metrics.md §3, §5): one pass over the customers computes each one's facts (a few numbers
  * plus its MRR step function), then the facts are aggregated in customer-id order so that the float
  * sums, and hence the JSON, do not depend on the order customers arrive in.
  */

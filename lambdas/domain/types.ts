@@ -12,7 +12,7 @@ export type Day = string;
 export const LINE_STATUSES = ['paid', 'open', 'failed', 'void', 'refunded', 'uncollectible'] as const;
 export type LineStatus = (typeof LINE_STATUSES)[number];
 
-/** Statuses whose lines count towards MRR (SPEC §1.1): a refund is a cash event, not a change of subscription. */
+/** Statuses whose lines count towards MRR (docs/metrics.md §1.1): a refund is a cash event, not a change of subscription. */
 export const MRR_STATUSES: ReadonlySet<LineStatus> = new Set(['paid', 'open', 'failed', 'refunded']);
 
 /** The current version of one invoice line, identified by (invoiceId, lineId). */
@@ -147,7 +147,7 @@ export interface AtRiskCustomer {
   reasons: RiskReason[];
   /** The scorecard's factors, largest points first: interceptPoints + Σ points reproduce the probability. */
   factors: Factor[];
-  // Fields beyond SPEC §5 (allowed: "further fields may be added"), used by the digest and report.
+  // Fields beyond docs/metrics.md §5 (allowed: "further fields may be added"), used by the digest and report.
   tier: Tier;
   /** MRR 30 days before asOf, to show the change. */
   mrrPrevious: number;
@@ -190,9 +190,9 @@ export interface Snapshot {
   /** The save list: customers whose cancellation is on file and takes effect after asOf. */
   scheduledChurn: ScheduledChurn[];
   risk: RiskSummary;
-  // Beyond SPEC §5: the 12 monthly points behind the trend chart, oldest first.
+  // Beyond docs/metrics.md §5: the 12 monthly points behind the trend chart, oldest first.
   trend: { month: string; logoChurnRate: number | null; ndr: number | null; mrrStart: number; mrrEnd: number }[];
-  /** Beyond SPEC §5: what the engine had to leave out, so a config change that orphans lines is visible. */
+  /** Beyond docs/metrics.md §5: what the engine had to leave out, so a config change that orphans lines is visible. */
   diagnostics?: SnapshotDiagnostics;
 }
 

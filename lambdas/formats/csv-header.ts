@@ -20,7 +20,7 @@ const CUSTOMER_OPTIONAL = ['name', 'owner_email', 'plan', 'segment', 'created_at
 const NOT_CUSTOMER = ['invoice_id', 'amount', 'currency', 'period_start', 'period_end', 'status', 'effective_at'];
 
 /**
- * Stripe Dashboard exports (SPEC §1.2). Each canonical field lists the Stripe column names it may come
+ * Stripe Dashboard exports (docs/metrics.md §1.2). Each canonical field lists the Stripe column names it may come
  * from, first match wins (header names compared trimmed and lower-cased). `<key> (metadata)` columns are
  * how the Dashboard exports metadata, which is where teams usually keep the account owner.
  */

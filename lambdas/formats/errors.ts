@@ -1,6 +1,6 @@
 /**
  * A billing export that cannot be read at all (not CSV/JSONL, bad gzip, unknown header, empty).
- * The ingest handler moves such a file to `failed/` with this message beside it (SPEC §1.3), so the
+ * The ingest handler moves such a file to `failed/` with this message beside it (docs/metrics.md §1.3), so the
  * message is written for the person who dropped the file.
  */
 export class UnreadableFileError extends Error {

@@ -26,7 +26,7 @@ export type BillingRecord =
 
 export type RecordKind = BillingRecord['kind'];
 
-/** Canonical field names (SPEC §1.1), plus the Stripe subscription columns the preset needs. */
+/** Canonical field names (docs/metrics.md §1.1), plus the Stripe subscription columns the preset needs. */
 export const FIELDS = [
   'invoice_id',
   'line_id',
@@ -184,7 +184,7 @@ export function buildCustomer(src: RowSource, ctx: BuildContext): BillingRecord 
  * Stripe subscriptions export: a `canceled` subscription becomes a cancellation effective on the day
  * it ended (Ended At, else Canceled At). An `unpaid` one (dunning gave up; Stripe's own MRR leaves it
  * out) becomes a cancellation effective at its Current Period Start: its open invoices then count
- * nothing (SPEC §1.2). Any other status (active, trialing, past_due, a cancellation scheduled for
+ * nothing (docs/metrics.md §1.2). Any other status (active, trialing, past_due, a cancellation scheduled for
  * period end, …) becomes a customer record carrying the customer's name: it changes no MRR, keeps
  * every row accounted for as ingested, and names customers that have no customer export.
  */

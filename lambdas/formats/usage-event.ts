@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { Day } from '../domain/types';
 
-/** Usage event format (SPEC §2): the request envelope and the event objects, also used by JSONL bulk loads. */
+/** Usage event format (docs/metrics.md §2): the request envelope and the event objects, also used by JSONL bulk loads. */
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 /** API Gateway request payloads are limited to 1 MB; we use the same limit, in bytes. */

@@ -19,7 +19,7 @@ export interface BillingIngestDeps {
   s3: S3Client;
   tableName: string;
   config: Config;
-  /** Usage-event files under `events/` go through the usage path (SPEC §2 bulk load); overridable in tests. */
+  /** Usage-event files under `events/` go through the usage path (docs/metrics.md §2 bulk load); overridable in tests. */
   ingestEventsFile?: (object: ObjectCreated) => Promise<unknown>;
   chunkRows?: number;
 }

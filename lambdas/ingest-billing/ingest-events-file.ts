@@ -6,7 +6,7 @@ import { quarantineKeyFor } from './ingest-file';
 import type { ObjectCreated } from './s3-notification';
 
 /**
- * A JSONL file of usage events dropped under `events/` (SPEC §2 bulk load): same validation and
+ * A JSONL file of usage events dropped under `events/` (docs/metrics.md §2 bulk load): same validation and
  * exactly-once rollups as the API; rejected events are quarantined like bad billing rows.
  */
 export async function ingestEventsFile(

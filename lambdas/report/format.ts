@@ -1,6 +1,6 @@
 /**
  * Display formatting shared by the report, the CSV-free views and the digest email. The snapshot keeps
- * money unrounded (SPEC: round only for display); this is where it gets rounded. The locale is fixed
+ * money unrounded (docs/metrics.md: round only for display); this is where it gets rounded. The locale is fixed
  * so a report looks the same whichever machine or Lambda renders it.
  */
 export const NULL_MARK = '—';

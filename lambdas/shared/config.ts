@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /**
- * The one configuration object (SPEC §4). The CDK app reads it from `cdk.json` context `churnwatch`,
+ * The one configuration object (docs/metrics.md §4). The CDK app reads it from `cdk.json` context `churnwatch`,
  * the CLI from `--config`, and every Lambda from the `CHURNWATCH_CONFIG` environment variable,
  * so all three validate with this schema and agree on the defaults.
  */

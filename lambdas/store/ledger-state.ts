@@ -4,7 +4,7 @@ import { MRR_STATUSES, type Cancellation, type Day, type LedgerLine, type LineSt
 
 /**
  * The ledger part of a customer profile: the current version of each line and cancellation, with the
- * time of the S3 event it came from ("last file wins", SPEC §1.1). Pure: encoding and merging only.
+ * time of the S3 event it came from ("last file wins", docs/metrics.md §1.1). Pure: encoding and merging only.
  */
 export interface Versioned<T> {
   value: T;

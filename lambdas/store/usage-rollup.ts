@@ -11,7 +11,7 @@ import { PROFILE_ACTIVITY_DAYS } from './keys';
  * the profile's usage part. The store turns these plans into DynamoDB updates; tests replay them in
  * memory to check that any order, split or repetition of events gives the same rollups.
  *
- * Feature names are data (SPEC §2): they are kept in Maps, never as keys of plain objects, where
+ * Feature names are data (docs/metrics.md §2): they are kept in Maps, never as keys of plain objects, where
  * `constructor` or `toString` would find Object.prototype's members and `__proto__` would vanish.
  * The domain's `DayActivity.features` records are built without a prototype (`featureRecord`).
  */
@@ -31,7 +31,7 @@ export const MAX_USER_BYTES_PER_DAY = 96 * 1024;
 export const MAX_EVENT_IDS_RECEIVED_PER_DAY = 40_000;
 /**
  * Days of arrival whose event ids are checked: the arrival day and the 7 before it, so an event sent
- * again within 7 days of its first delivery is a duplicate whatever timestamp it carries (SPEC §2).
+ * again within 7 days of its first delivery is a duplicate whatever timestamp it carries (docs/metrics.md §2).
  */
 export const DEDUP_ARRIVAL_DAYS = 8;
 

@@ -1,6 +1,6 @@
 import type { ConfigInput } from '../../lambdas/shared/config';
 
-/** The configuration `churnwatch demo` runs the sample data set with (SPEC §4). */
+/** The configuration `churnwatch demo` runs the sample data set with (docs/metrics.md §4). */
 export const sampleConfig = {
   reportingCurrency: 'USD',
   fxRates: { EUR: 1.08, GBP: 1.27 },

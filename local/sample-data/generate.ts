@@ -1,7 +1,7 @@
 /**
  * The built-in sample SaaS data set for `churnwatch demo`: a deterministic (per seed) book of
  * customers with months of invoices, cancellations and usage events over the same history, in the
- * canonical formats of SPEC §1.1 and §2. Each customer's life is simulated (lifecycle.ts): a latent
+ * canonical formats of docs/metrics.md §1.1 and §2. Each customer's life is simulated (lifecycle.ts): a latent
  * health drives its usage and its churn hazard, so churn is an uncertain outcome a model can learn.
  */
 import { anchoredMonth, toDay, toNum } from './calendar';

@@ -49,7 +49,7 @@ export interface SampleCancellation {
   cause: ChurnCause;
 }
 
-/** A usage event (SPEC §2). */
+/** A usage event (docs/metrics.md §2). */
 export interface SampleEvent {
   eventId: string;
   customerId: string;

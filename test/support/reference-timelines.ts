@@ -9,7 +9,7 @@ import type { Config } from '../../lambdas/shared/config';
 /**
  * The engine's input built straight from the files, in memory, with none of the storage path
  * (no S3, queue, DynamoDB, profiles or HTTP): what the pipeline must reproduce through AWS.
- * Semantics follow SPEC §1–2 directly: later files win, a line is identified by (invoice, line),
+ * Semantics follow docs/metrics.md §1–2 directly: later files win, a line is identified by (invoice, line),
  * one cancellation per subscription, events counted once per (customer, eventId).
  */
 export async function referenceTimelines(

@@ -10,7 +10,7 @@ function activeOn(account: CustomerTruth, day: DayNumber): boolean {
 }
 
 /**
- * Logo churn per calendar month as SPEC §3.3 defines it (active on the day before the month vs. at
+ * Logo churn per calendar month as docs/metrics.md §3.3 defines it (active on the day before the month vs. at
  * its close), from the ground-truth intervals, so tests can compare it with what the pipeline says.
  */
 export function monthlyLogoChurn(accounts: readonly CustomerTruth[], historyStart: DayNumber, asOf: DayNumber): MonthlyChurn[] {

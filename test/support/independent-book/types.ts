@@ -1,7 +1,7 @@
 import type { Currency, Segment, Term } from './catalog';
 import type { UsageLog } from './usage-log';
 
-/** Canonical records (SPEC §1.1); field names are the CSV headers. Amounts are decimal text. */
+/** Canonical records (docs/metrics.md §1.1); field names are the CSV headers. Amounts are decimal text. */
 export interface InvoiceLineRecord {
   invoice_id: string;
   line_id: string;
@@ -35,7 +35,7 @@ export interface CustomerRecord {
   created_at: string;
 }
 
-/** SPEC §2: one event per (user, feature, active day), volume carried by `count`. */
+/** docs/metrics.md §2: one event per (user, feature, active day), volume carried by `count`. */
 export interface UsageEventRecord {
   eventId: string;
   customerId: string;

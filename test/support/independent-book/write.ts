@@ -36,7 +36,7 @@ export function bookFiles(dir: string): BookFiles {
   };
 }
 
-/** The Churnwatch config this book needs: EUR lines are only valid with an FX rate (SPEC §1.3). */
+/** The Churnwatch config this book needs: EUR lines are only valid with an FX rate (docs/metrics.md §1.3). */
 export const bookConfig = () => ({
   reportingCurrency: 'USD',
   fxRates: { ...FX_RATES },

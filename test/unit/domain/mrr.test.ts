@@ -5,7 +5,7 @@ import { line, SETTINGS } from './builders';
 
 const at = (series: { at(d: number): number }, day: string) => series.at(dayNum(day));
 
-describe('line MRR (SPEC §3.1)', () => {
+describe('line MRR (docs/metrics.md §3.1)', () => {
   it('gives the plan price for whole-month periods anchored on any day', () => {
     expect(lineMrr(line(99, '2026-01-15', '2026-02-15'))).toBe(99); // 31 days
     expect(lineMrr(line(99, '2026-02-01', '2026-03-01'))).toBe(99); // 28 days: |28 − 30.4375| = 2.44 ≤ 3
@@ -35,7 +35,7 @@ describe('line MRR (SPEC §3.1)', () => {
     for (const status of ['void', 'uncollectible'] as const) {
       expect(lineMrr(line(99, '2026-01-15', '2026-02-15', { status }))).toBe(0);
     }
-    // A refund is a cash event, not a change of subscription (SPEC §1.1).
+    // A refund is a cash event, not a change of subscription (docs/metrics.md §1.1).
     for (const status of ['paid', 'open', 'failed', 'refunded'] as const) {
       expect(lineMrr(line(99, '2026-01-15', '2026-02-15', { status }))).toBe(99);
     }

@@ -81,7 +81,7 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
-/** MRR of a customer on a day, straight from the SPEC §3.1 definition (lines deduplicated by identity). */
+/** MRR of a customer on a day, straight from the docs/metrics.md §3.1 definition (lines deduplicated by identity). */
 function mrrOn(t: CustomerTimeline, dayText: string): number {
   const d = dayNum(dayText);
   const lines = [...new Map(t.lines.map((l) => [`${l.invoiceId}\u001f${l.lineId}`, l])).values()];
@@ -123,7 +123,7 @@ describe('properties of the engine', () => {
       fc.property(bookArb, (book) => {
         const snap = computeSnapshot(toTimelines(book), SETTINGS, day(book.asOf));
         const m = snap.mrr;
-        // Exactly, as SPEC §3.2 requires (not merely up to rounding).
+        // Exactly, as docs/metrics.md §3.2 requires (not merely up to rounding).
         expect(m.end).toBe(m.start + m.new + m.expansion + m.reactivation - m.contraction - m.churned);
         // And that end is the customers' closing MRR, up to float rounding.
         const timelines = toTimelines(book);

@@ -46,7 +46,7 @@ describe('frequency classes', () => {
   });
 });
 
-describe('risk reasons (SPEC §3.5)', () => {
+describe('risk reasons (docs/metrics.md §3.5)', () => {
   it('a steady, fully active customer has none', () => {
     expect(assess({})).toBeUndefined();
   });

@@ -3,7 +3,7 @@ import { computeSnapshot } from '../../../lambdas/domain/snapshot';
 import { annualizedFromMonth, compoundChurn } from '../../../lambdas/domain/rates';
 import { customer, line, SETTINGS } from './builders';
 
-describe('movements (SPEC §3.2) for March 2026, asOf 2026-03-20', () => {
+describe('movements (docs/metrics.md §3.2) for March 2026, asOf 2026-03-20', () => {
   const customers = [
     customer('steady', [line(100, '2026-02-15', '2026-03-15'), line(100, '2026-03-15', '2026-04-15')]),
     customer('expander', [line(100, '2026-02-10', '2026-03-10'), line(150, '2026-03-10', '2026-04-10')]),

@@ -7,7 +7,7 @@ import { chunked, readAll } from './helpers';
 
 /**
  * The readers validate with hand-written checks (no regex, zod or hashing per row); zod stays the
- * schema of record. Here zod describes what a canonical invoice line row must be (SPEC §1.1) and the
+ * schema of record. Here zod describes what a canonical invoice line row must be (docs/metrics.md §1.1) and the
  * fast path must accept exactly the same rows, with the same values.
  */
 

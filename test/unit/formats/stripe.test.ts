@@ -83,7 +83,7 @@ describe('Stripe Dashboard export presets', () => {
         },
       ],
       [5, 'status is canceled but Ended At (UTC) and Canceled At (UTC) are both empty'],
-      // Unpaid: churned from the start of its current period, as Stripe's MRR leaves it out (SPEC §1.2).
+      // Unpaid: churned from the start of its current period, as Stripe's MRR leaves it out (docs/metrics.md §1.2).
       [6, { kind: 'cancellation', customerId: 'cus_R7', cancellation: { subscriptionId: 'sub_1Qh', effectiveAt: '2026-01-05', reason: 'unpaid' } }],
       // past_due keeps counting: no cancellation.
       [7, { kind: 'customer', customerId: 'cus_R8', attributes: { name: 'Eta Co' } }],

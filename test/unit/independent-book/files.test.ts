@@ -38,7 +38,7 @@ async function csv(path: string): Promise<{ header: string[]; rows: Record<strin
   return { header, rows: parse(text, { columns: true }) as Record<string, string>[] };
 }
 
-describe('independent book: billing files (SPEC §1.1)', () => {
+describe('independent book: billing files (docs/metrics.md §1.1)', () => {
   it('writes the canonical headers', async () => {
     expect((await csv(files.invoices)).header).toEqual([...INVOICE_HEADER]);
     expect((await csv(files.cancellations)).header).toEqual([...CANCELLATION_HEADER]);
@@ -113,7 +113,7 @@ describe('independent book: billing files (SPEC §1.1)', () => {
   });
 });
 
-describe('independent book: usage events (SPEC §2)', () => {
+describe('independent book: usage events (docs/metrics.md §2)', () => {
   it('writes one valid JSON event per line, in time order, one per (user, feature, day), ids unique per customer', async () => {
     const text = await readFile(files.events, 'utf8');
     const lines = text.split('\n').filter((l) => l !== '');

@@ -139,7 +139,7 @@ describe('generateSampleSaas + writeSampleSaas (default size)', () => {
     }
   });
 
-  it('anchors recurring periods on the signup day so each covers whole months (SPEC §3.1)', () => {
+  it('anchors recurring periods on the signup day so each covers whole months (docs/metrics.md §3.1)', () => {
     const recurring = lines.filter((l) => l.period_start && !l.amount!.startsWith('-') && !isProrationCharge(l));
     let monthEndStyle = 0;
     for (const l of recurring) {

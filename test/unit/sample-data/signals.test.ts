@@ -1,6 +1,6 @@
 /**
  * The demo must show every behaviour the product has: the engine, run on the default demo book as
- * `churnwatch demo` writes it, finds every signal of SPEC §3.5, churn with reasons, scheduled churn,
+ * `churnwatch demo` writes it, finds every signal of docs/metrics.md §3.5, churn with reasons, scheduled churn,
  * cohorts, several currencies and at-risk customers with and without an owner.
  */
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -126,7 +126,7 @@ const eventArb = fc.record({
   count: fc.integer({ min: 1, max: 5 }),
 });
 
-/** Distinct events (unique per customer + eventId, as SPEC §2 promises), then delivered with repeats. */
+/** Distinct events (unique per customer + eventId, as docs/metrics.md §2 promises), then delivered with repeats. */
 const deliveryArb = fc
   .uniqueArray(eventArb, { selector: (e) => `${e.customerId}|${e.eventId}`, maxLength: 60 })
   .map((events) => events.map((e) => ({ ...e, timestamp: `${e.day}T12:00:00Z` }) as UsageEvent))
