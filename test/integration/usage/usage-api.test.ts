@@ -235,6 +235,8 @@ describe('POST /events through the local API adapter', () => {
       const p = await profile(c);
       expect(decodeUsageProfile(p!)).toEqual({
         activity: { '2026-11-10': { events: i + 1, features: { api: i + 1 } } },
+        // The week of Monday 2026-11-09, for the forecast's baseline.
+        weeks: { '2026-11-09': { days: 1, events: i + 1, features: 1, users: 0 } },
         firstEventDay: '2026-11-10',
         featureFirstSeen: { api: '2026-11-10' },
       });
@@ -313,6 +315,12 @@ describe('POST /events through the local API adapter', () => {
       activity: {
         '2026-08-29': { events: 1, features: { export: 1 } },
         '2026-08-30': { events: 1, features: { reports: 1 } },
+      },
+      // Weeks are kept for 62 weeks: the backfill's week too. Aug 29 and 30 share the week of Aug 24.
+      weeks: {
+        '2026-01-12': { days: 1, events: 1, features: 1, users: 0 },
+        '2026-06-29': { days: 1, events: 1, features: 1, users: 0 },
+        '2026-08-24': { days: 2, events: 2, features: 1, users: 0 },
       },
       firstEventDay: '2026-01-15',
       featureFirstSeen: { search: '2026-07-01', export: '2026-01-15', reports: '2026-08-30' },

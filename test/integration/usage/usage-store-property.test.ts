@@ -6,6 +6,8 @@ import { decodeUsageProfile, ingestUsageEvents, readActivityDays } from '../../.
 import { activityWindowStart, addDays } from '../../../lambdas/store/usage-rollup';
 import { keys } from '../../../lambdas/store/keys';
 import type { DayActivity } from '../../../lambdas/domain/types';
+import { dayFromNum, dayNum } from '../../../lambdas/domain/dates';
+import { weeksFromDays } from '../../../lambdas/domain/forecast/weeks';
 
 const local = useEmbeddedStack({ ses: false });
 const NOW = new Date('2026-11-24T12:00:00Z');
@@ -82,8 +84,11 @@ describe('usage store against DynamoDB Local (property)', () => {
               )
             ).Item!;
             const start = activityWindowStart(days.at(-1)!);
+            // Weekly summaries, as the forecast's own summariser makes them of the same days (no userIds here).
+            const weeks = Object.fromEntries([...weeksFromDays(want, dayNum(days.at(-1)!))].map(([w, summary]) => [dayFromNum(w), summary]));
             expect(decodeUsageProfile(item)).toEqual({
               activity: Object.fromEntries(Object.entries(want).filter(([d]) => d >= start)),
+              weeks,
               firstEventDay: days[0],
               featureFirstSeen: ff,
             });
