@@ -71,6 +71,8 @@ export class ChurnwatchFunction extends Construct {
       [STAGE_ENV]: props.stage,
       POWERTOOLS_SERVICE_NAME: props.name,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      // lambdas/shared/aws-clients.ts loads the Powertools Tracer on the SDK clients only when true.
+      POWERTOOLS_TRACE_ENABLED: props.tracing ? 'true' : 'false',
       LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
       ...props.environment,

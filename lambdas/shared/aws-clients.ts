@@ -2,6 +2,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+
+/**
+ * The Powertools Tracer, only inside Lambda with tracing on (the stack sets POWERTOOLS_TRACE_ENABLED
+ * from churnwatch.tracing): it puts every SDK call into the function's X-Ray trace as a subsegment.
+ * Loaded on demand, because the X-Ray SDK hooks every async operation of the process once imported,
+ * which local runs, tests and benchmarks should not pay for.
+ */
+const tracingOn = Boolean(process.env.AWS_EXECUTION_ENV) && process.env.POWERTOOLS_TRACE_ENABLED === 'true';
+const tracer: Tracer | undefined = tracingOn ? new (await import('@aws-lambda-powertools/tracer')).Tracer() : undefined;
+const traced = <C>(client: C): C => (tracer ? tracer.captureAWSv3Client(client) : client);
 
 /**
  * AWS SDK clients, created once per Lambda container. Endpoints come from the standard
@@ -18,7 +29,7 @@ let s3: S3Client | undefined;
 let ses: SESClient | undefined;
 
 export function dynamo(): DynamoDBDocumentClient {
-  ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, maxAttempts: 8 }), {
+  ddb ??= DynamoDBDocumentClient.from(traced(new DynamoDBClient({ ...common, maxAttempts: 8 })), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return ddb;
@@ -26,12 +37,12 @@ export function dynamo(): DynamoDBDocumentClient {
 
 export function s3Client(): S3Client {
   // Path-style addressing is only needed by an S3 emulator on a loopback address.
-  s3 ??= new S3Client({ ...common, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+  s3 ??= traced(new S3Client({ ...common, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) }));
   return s3;
 }
 
 export function sesClient(): SESClient {
-  ses ??= new SESClient({ ...common });
+  ses ??= traced(new SESClient({ ...common }));
   return ses;
 }
 

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContextError, readSettings } from '../../lib/context';
 import { TABLE_ACCESS } from '../../lib/grants';
@@ -234,5 +236,35 @@ describe('metrics in the functions', () => {
     expect(emf.stage).toBe('staging');
     expect(emf.service).toBe('digest');
     expect(emf._aws.CloudWatchMetrics[0].Dimensions[0].sort()).toEqual(['service', 'stage']);
+  });
+});
+
+describe('Powertools Tracer on the AWS SDK clients', () => {
+  /** Which clients carry the X-Ray middleware in a fresh process with `env` (as in Lambda, or locally). */
+  const instrumented = (env: Record<string, string>): string => {
+    const script = `const c = await import(${JSON.stringify(join(__dirname, '../../lambdas/shared/aws-clients.ts'))});
+      const x = (cl) => cl.middlewareStack.identify().some((m) => m.startsWith('XRaySDKInstrumentation'));
+      console.log(JSON.stringify([x(c.dynamo()), x(c.s3Client()), x(c.sesClient())]));`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...env },
+    });
+    return out.trim().split('\n').at(-1)!;
+  };
+
+  it('traces DynamoDB, S3 and SES calls in Lambda with tracing on, and loads nothing otherwise', () => {
+    expect(instrumented({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', POWERTOOLS_TRACE_ENABLED: 'true' })).toBe('[true,true,true]');
+    expect(instrumented({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', POWERTOOLS_TRACE_ENABLED: 'false' })).toBe('[false,false,false]');
+    expect(instrumented({})).toBe('[false,false,false]');
+  }, 60_000);
+
+  it('is switched by churnwatch.tracing through POWERTOOLS_TRACE_ENABLED', () => {
+    const env = (t: Synthesized) =>
+      Object.values(resourcesOfType(t.template, 'AWS::Lambda::Function'))
+        .map((f) => (f.Properties!.Environment as Json)?.Variables)
+        .filter((v) => v?.POWERTOOLS_SERVICE_NAME)
+        .map((v) => v.POWERTOOLS_TRACE_ENABLED);
+    expect(env(synth({}, { bundle: false }))).toEqual(['true', 'true', 'true', 'true']);
+    expect(env(synth({ tracing: false }, { bundle: false }))).toEqual(['false', 'false', 'false', 'false']);
   });
 });
