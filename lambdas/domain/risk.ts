@@ -126,8 +126,8 @@ function lastEventDay(customer: CustomerTimeline, windows: ActivityWindows, wind
   return last;
 }
 
-/** Failed lines issued (or, without issuedAt, starting) in the 30 days ending asOf, latest first. */
-export function recentFailedPayments(lines: readonly LedgerLine[], asOf: number): { invoiceId: string; day: number }[] {
+/** Failed lines issued (or, without issuedAt, starting) in the `days` (30) ending asOf, latest first. */
+export function recentFailedPayments(lines: readonly LedgerLine[], asOf: number, days = RECENT_DAYS): { invoiceId: string; day: number }[] {
   const out: { invoiceId: string; day: number }[] = [];
   const seen = new Set<string>();
   for (const line of lines) {
@@ -135,7 +135,7 @@ export function recentFailedPayments(lines: readonly LedgerLine[], asOf: number)
     const when = line.issuedAt ?? line.periodStart;
     if (!when) continue;
     const d = dayNum(when);
-    if (d > asOf || asOf - d >= RECENT_DAYS || seen.has(line.invoiceId)) continue;
+    if (d > asOf || asOf - d >= days || seen.has(line.invoiceId)) continue;
     seen.add(line.invoiceId);
     out.push({ invoiceId: line.invoiceId, day: d });
   }

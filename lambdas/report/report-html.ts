@@ -3,12 +3,12 @@
  * font, stylesheet or image, so it opens offline, from S3 or an email attachment, and prints. All text
  * that came from the data goes through escapeHtml.
  */
-import type { AtRiskCustomer, Segment, Snapshot } from '../domain/types';
+import type { Segment, Snapshot } from '../domain/types';
 import { escapeHtml } from './escape';
-import { formatCount, formatMoney, formatMoneyChange, formatMonth, formatRate, NULL_MARK, plural } from './format';
+import { formatCount, formatMoney, formatMoneyChange, formatMonth, formatRate, plural } from './format';
 import { backtestSection, earlyWarningSection, type BacktestFigures } from './forecast-html';
 import { REPORT_CSS } from './report-css';
-import { lineChartSvg, PALETTE, sparklineSvg, waterfallSvg } from './svg-charts';
+import { lineChartSvg, PALETTE, waterfallSvg } from './svg-charts';
 
 export interface ReportOptions {
   title?: string;

@@ -8,6 +8,7 @@ import type { CustomerTimeline, Day, DayActivity } from '../domain/types';
 import { runWithConcurrency } from './batch';
 import { keys } from './keys';
 import { profileToTimeline, scanProfiles } from './profile-reader';
+import { decodeDayTotals } from './usage-store';
 
 export interface HistoryStats {
   customers: number;
@@ -15,22 +16,10 @@ export interface HistoryStats {
   readUnits: number;
 }
 
-/** Distinct users of a DAY# item: its `users` string set (absent when events carried no userId). */
-function usersOf(item: Record<string, unknown>): number | undefined {
-  const users = item.users;
-  return users instanceof Set ? users.size : undefined;
-}
-
-const FEATURE_ATTR = 'f:';
-
+/** A `DAY#` item with its distinct users (the `users` string set; absent when events carried no userId). */
 function dayActivityOf(item: Record<string, unknown>): DayActivity {
-  const features: Record<string, number> = {};
-  for (const [name, value] of Object.entries(item)) {
-    if (name.startsWith(FEATURE_ATTR) && typeof value === 'number') features[name.slice(FEATURE_ATTR.length)] = value;
-  }
-  const day: DayActivity = { events: typeof item.n === 'number' ? item.n : 0, features };
-  const users = usersOf(item);
-  if (users !== undefined) day.users = users;
+  const day = decodeDayTotals(item);
+  if (item.users instanceof Set) day.users = item.users.size;
   return day;
 }
 

@@ -353,7 +353,8 @@ function decodeDayFeatures(item: Record<string, unknown>): Map<string, number> {
   return features;
 }
 
-function decodeDayTotals(item: Record<string, unknown>): DayActivity {
+/** Events and per-feature counts of a `DAY#` item. */
+export function decodeDayTotals(item: Record<string, unknown>): DayActivity {
   return { events: typeof item.n === 'number' ? item.n : 0, features: featureRecord(decodeDayFeatures(item)) };
 }
 

@@ -6,6 +6,7 @@
 import type { ActivityWindows } from '../activity';
 import { WINDOW_DAYS } from '../activity';
 import { dayNum } from '../dates';
+import { recentFailedPayments } from '../risk';
 import type { MrrContribution, MrrSeries } from '../mrr';
 import type { LedgerLine, RiskCode, RiskReason } from '../types';
 import type { FactorCode } from './types';
@@ -199,7 +200,7 @@ export function featureRow(input: FeatureInput): FeatureRow {
 
   const tenureDays = asOf - input.firstActiveDay;
   const renewalDay = multiMonthRenewal(input.contributions, asOf);
-  const failedInvoices90d = failedInvoices(input.lines, asOf, 90);
+  const failedInvoices90d = recentFailedPayments(input.lines, asOf, 90).length;
   const mrrNow = input.series.at(asOf);
   const mrr90DaysAgo = input.series.at(asOf - 90);
 
@@ -314,16 +315,4 @@ function multiMonthRenewal(contributions: readonly MrrContribution[], asOf: numb
     end = next.end;
   }
   return end;
-}
-
-function failedInvoices(lines: readonly LedgerLine[], asOf: number, days: number): number {
-  const seen = new Set<string>();
-  for (const line of lines) {
-    if (line.status !== 'failed') continue;
-    const when = line.issuedAt ?? line.periodStart;
-    if (!when) continue;
-    const d = dayNum(when);
-    if (d <= asOf && asOf - d < days) seen.add(line.invoiceId);
-  }
-  return seen.size;
 }

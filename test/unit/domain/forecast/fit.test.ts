@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fitLogistic } from '../../../../lambdas/domain/forecast/fit';
 import { calibrationBins } from '../../../../lambdas/domain/forecast/evaluate';
 import { sigmoid } from '../../../../lambdas/domain/forecast/scorecard';
-import { seeded } from './random';
+import { mulberry32 as seeded } from '../../../../local/sample-data/prng';
 
 /** Rows drawn from a known logistic model: x ~ mixed continuous and binary inputs. */
 function simulate(seed: number, n: number, weights: number[], intercept: number) {

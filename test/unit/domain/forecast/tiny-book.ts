@@ -6,7 +6,7 @@
  */
 import { addMonthsClamped, dayFromNum, dayNum } from '../../../../lambdas/domain/dates';
 import type { Cancellation, CustomerTimeline, DayActivity, LedgerLine } from '../../../../lambdas/domain/types';
-import { seeded } from './random';
+import { mulberry32 as seeded } from '../../../../local/sample-data/prng';
 
 export interface TinyBookOptions {
   seed: number;
