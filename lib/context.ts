@@ -34,7 +34,7 @@ export const deployOptionsSchema = z
         message: `must be one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')} (days)`,
       })
       .default(30),
-    /** Usage plan for POST /events (SPEC §2): steady rate, burst and daily quota per API key. */
+    /** Usage plan for POST /events (docs/metrics.md §2): steady rate, burst and daily quota per API key. */
     api: z
       .object({
         rateLimit: z.number().positive().default(100),

@@ -6,7 +6,7 @@ import { TABLE_INDEX_BY_OWNER } from '../lambdas/store/keys';
 import { TTL_ATTRIBUTE } from '../lambdas/store/table';
 import { acknowledge } from './nag';
 
-/** S3 prefixes of the data bucket (SPEC §1, §2, DESIGN.md). */
+/** S3 prefixes of the data bucket (docs/metrics.md §1, §2, DESIGN.md). */
 export const PREFIX = {
   exports: 'exports/',
   events: 'events/',

@@ -25,12 +25,12 @@ export const MAX_EVENTS_PER_REQUEST = 1000;
 export const EVENT_FIELDS_REQUIRED = ['eventId', 'customerId', 'feature', 'timestamp'] as const;
 
 /**
- * JSON schema (draft 4, what API Gateway models accept) of the SPEC §2 body. The gateway rejects
+ * JSON schema (draft 4, what API Gateway models accept) of the docs/metrics.md §2 body. The gateway rejects
  * bodies that are not `{"events": [...]}` with at least one element before the function runs.
- * Everything inside an event is only described, never constrained: SPEC §2 keeps the valid events
+ * Everything inside an event is only described, never constrained: docs/metrics.md §2 keeps the valid events
  * of a batch and reports each invalid one by index (202 with `rejected`), which a whole-body 400 from
  * the gateway would break (a string `count`, a number where an object belongs). Likewise the
- * 1,000-event limit is the handler's, because SPEC §2 answers it with 413, not the gateway's 400.
+ * 1,000-event limit is the handler's, because docs/metrics.md §2 answers it with 413, not the gateway's 400.
  */
 export const eventsBodySchema: JsonSchema = {
   schema: JsonSchemaVersion.DRAFT4,
@@ -110,7 +110,7 @@ export class UsageApi extends Construct {
       requestValidatorName: 'events-body',
       validateRequestBody: true,
       // No request parameters are declared, so this checks nothing today; a missing x-api-key must
-      // stay API Gateway's 403 (SPEC §2), not a validator 400.
+      // stay API Gateway's 403 (docs/metrics.md §2), not a validator 400.
       validateRequestParameters: true,
     });
     const model = this.api.addModel('EventsModel', {
@@ -133,8 +133,8 @@ export class UsageApi extends Construct {
     this.apiKey = this.api.addApiKey('ApiKey', { description: 'Churnwatch product backend (x-api-key for POST /events)' });
     plan.addApiKey(this.apiKey);
 
-    acknowledge(method, 'AwsSolutions-APIG4', 'SPEC §2 authenticates the product backend with an API key (x-api-key) bound to a usage plan; there is no end-user identity to authorize.');
-    acknowledge(method, 'AwsSolutions-COG4', 'Callers are backend services holding an API key (SPEC §2), not Cognito users.');
+    acknowledge(method, 'AwsSolutions-APIG4', 'docs/metrics.md §2 authenticates the product backend with an API key (x-api-key) bound to a usage plan; there is no end-user identity to authorize.');
+    acknowledge(method, 'AwsSolutions-COG4', 'Callers are backend services holding an API key (docs/metrics.md §2), not Cognito users.');
     acknowledge(this.api, 'AwsSolutions-APIG3', 'WAF is an account-level cost and policy decision left to the operator; the API is protected by API keys, per-key throttling and a daily quota.');
     if (!props.tracing) {
       acknowledge(this.api, 'Serverless-APIGWXrayEnabled', 'Tracing was turned off for this stage in cdk.json (churnwatch.tracing = false).');

@@ -126,7 +126,9 @@ async function readPreviousBands(models: ModelStore, s3: S3Client, bucket: strin
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return decodeBands(await out.Body!.transformToString());
   } catch (err) {
-    if (err instanceof NoSuchKey) return new Map();
+    // Without s3:ListBucket a missing object answers AccessDenied, not NoSuchKey: both mean the
+    // previous bands are gone, and the run goes on without hysteresis rather than failing.
+    if (err instanceof NoSuchKey || (err as { name?: string }).name === 'AccessDenied') return new Map();
     throw err;
   }
 }

@@ -236,7 +236,7 @@ describe('usage API', () => {
     expect(postEvents().resource.Properties.ApiKeyRequired).toBe(true);
   });
 
-  it('validates the body against the SPEC §2 model: an events array, leaving each event to the handler', () => {
+  it('validates the body against the docs/metrics.md §2 model: an events array, leaving each event to the handler', () => {
     const { Properties: p } = postEvents().resource;
     const validatorId = p.RequestValidatorId.Ref as string;
     expect(resourcesOfType(s.template, 'AWS::ApiGateway::RequestValidator')[validatorId]!.Properties).toMatchObject({ ValidateRequestBody: true });
