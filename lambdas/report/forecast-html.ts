@@ -78,7 +78,7 @@ export function earlyWarningSection(s: Snapshot): string {
   const model = risk.model === 'fitted' ? `fitted on your history on ${risk.fittedAt} (${formatCount(risk.trainingRows)} customer-months, ${formatCount(risk.trainingChurns)} churns)` : 'the built-in default weights (not enough churns in your history to fit yet)';
   return `<section>
 <h2>Early warnings</h2>
-<p class="note">${escapeHtml(`Churn probability: the chance that a customer's MRR reaches zero within ${risk.horizonDays} days. Red from ${percent(risk.thresholds.red)}, yellow from ${percent(risk.thresholds.yellow)}. Model: ${model}.`)}</p>
+<p class="note">${escapeHtml(`Churn probability: the chance that a customer's MRR reaches zero within ${risk.horizonDays} days. Red from ${percent(risk.thresholds.red)}, yellow from ${percent(risk.thresholds.yellow)}. Model: ${model}. The average customer scores ${risk.interceptPoints} points; add a customer's factor points, times ln 2 / 20, for the logit of its probability.`)}</p>
 ${bandTable(s, 'red', 'Red: likely to churn', 'Call these first.')}
 ${bandTable(s, 'yellow', 'Yellow: watch', 'Worth a check-in.')}
 ${saveListTable(s.scheduledChurn, s.currency)}

@@ -106,6 +106,7 @@ describe('renderReportHtml', () => {
       for (const r of c.reasons) expect(html).toContain(r.code);
     }
     expect(html).toContain('>45%<');
+    expect(html).toContain('The average customer scores -52.3 points');
     expect(html).toContain('engagement +38.2</span> active 5 of the last 28 days (usually 18)');
     expect(html).not.toContain('paying for 26 months'); // lowers the risk: not a "why"
     // Green customers with signals only are counted, not listed.
