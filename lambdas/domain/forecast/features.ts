@@ -37,6 +37,7 @@ export const FEATURES = [
   'committed',
   'payment_failed',
   'failed_invoices_90d',
+  'payment_outstanding',
   'mrr_change_90d',
   'contraction',
   'not_activated',
@@ -68,6 +69,7 @@ export const FEATURE_FACTOR: Record<FeatureName, FactorCode> = {
   committed: 'renewal',
   payment_failed: 'payment_failed',
   failed_invoices_90d: 'payment_failed',
+  payment_outstanding: 'payment_failed',
   mrr_change_90d: 'mrr_movement',
   contraction: 'mrr_movement',
   not_activated: 'onboarding',
@@ -90,6 +92,7 @@ export const COUNTED_FROM_ZERO: ReadonlySet<FeatureName> = new Set<FeatureName>(
   'committed',
   'payment_failed',
   'failed_invoices_90d',
+  'payment_outstanding',
   'contraction',
   'not_activated',
 ]);
@@ -116,6 +119,8 @@ export interface FeatureFacts {
   mrrNow: number;
   mrr90DaysAgo: number;
   failedInvoices90d: number;
+  /** The latest recurring invoice is unpaid after a failed charge (dunning still open). */
+  paymentOutstanding: boolean;
   signals: readonly RiskReason[];
 }
 
@@ -201,6 +206,7 @@ export function featureRow(input: FeatureInput): FeatureRow {
   const tenureDays = asOf - input.firstActiveDay;
   const renewalDay = multiMonthRenewal(input.contributions, asOf);
   const failedInvoices90d = recentFailedPayments(input.lines, asOf, 90).length;
+  const paymentOutstanding = latestRecurringLineFailed(input.lines, asOf);
   const mrrNow = input.series.at(asOf);
   const mrr90DaysAgo = input.series.at(asOf - 90);
 
@@ -232,6 +238,7 @@ export function featureRow(input: FeatureInput): FeatureRow {
     committed: renewalDay !== null && renewalDay - asOf > input.horizonDays ? 1 : 0,
     payment_failed: flag('payment_failed'),
     failed_invoices_90d: Math.min(3, failedInvoices90d) / 3,
+    payment_outstanding: paymentOutstanding ? 1 : 0,
     mrr_change_90d: mrr90DaysAgo > 0 ? Math.max(-3, Math.min(3, Math.log(mrrNow / mrr90DaysAgo))) : 0,
     contraction: flag('contraction'),
     not_activated: flag('not_activated'),
@@ -252,6 +259,7 @@ export function featureRow(input: FeatureInput): FeatureRow {
       mrrNow,
       mrr90DaysAgo,
       failedInvoices90d,
+      paymentOutstanding,
       signals: input.signals,
     },
   };
@@ -315,4 +323,21 @@ function multiMonthRenewal(contributions: readonly MrrContribution[], asOf: numb
     end = next.end;
   }
   return end;
+}
+
+/**
+ * Whether the customer's latest recurring invoice started by asOf is `failed`: a charge that failed
+ * and has not been followed by a paid period yet (a failure that was recovered is followed by one).
+ */
+function latestRecurringLineFailed(lines: readonly LedgerLine[], asOf: number): boolean {
+  let latest: LedgerLine | undefined;
+  let latestStart = -Infinity;
+  for (const line of lines) {
+    if (!line.periodStart || !line.periodEnd || line.periodEnd <= line.periodStart || line.amount <= 0) continue;
+    const start = dayNum(line.periodStart);
+    if (start > asOf || start < latestStart) continue;
+    if (start > latestStart || line.status === 'failed') latest = line;
+    latestStart = start;
+  }
+  return latest?.status === 'failed';
 }

@@ -86,9 +86,8 @@ function describe(code: FactorCode, f: FeatureFacts, currency: string): string {
         ? 'monthly plan: can leave at any month end'
         : `multi-month plan, renews ${dayFromNum(f.renewalDay)}`;
     case 'payment_failed':
-      return f.failedInvoices90d
-        ? `${plural(f.failedInvoices90d, 'failed invoice')} in the last 90 days`
-        : 'no failed payment in the last 90 days';
+      if (!f.failedInvoices90d) return 'no failed payment in the last 90 days';
+      return `${plural(f.failedInvoices90d, 'failed invoice')} in the last 90 days${f.paymentOutstanding ? ', the latest still unpaid' : ''}`;
     case 'mrr_movement':
       return f.mrr90DaysAgo > 0
         ? `MRR ${money.format(f.mrr90DaysAgo)} → ${money.format(f.mrrNow)} ${currency} over 90 days`

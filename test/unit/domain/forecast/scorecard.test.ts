@@ -18,6 +18,7 @@ const facts: FeatureFacts = {
   mrrNow: 100,
   mrr90DaysAgo: 150,
   failedInvoices90d: 1,
+  paymentOutstanding: false,
   signals: [],
 };
 
