@@ -12,68 +12,43 @@ import type { LedgerLine, RiskCode, RiskReason } from '../types';
 import type { FactorCode } from './types';
 import { weekStartOf, WEEKS_KEPT, type WeekSummary } from './weeks';
 
-/** The feature vector's names, in order. Changing it invalidates stored models (they carry the names). */
-export const FEATURES = [
-  'engagement_level',
-  'engagement_log_level',
-  'engagement_last_week',
-  'engagement_trend',
-  'engagement_recent_trend',
-  'engagement_slope_12w',
-  'events_trend',
-  'users_trend',
-  'breadth_trend',
-  'recency',
-  'never_used',
-  'frequency_downgrade',
-  'activity_decline',
-  'inactive',
-  'module_reduction',
-  'core_feature_unused',
-  'retention_feature_lost',
-  'tenure',
-  'has_baseline',
-  'renewal_due',
-  'committed',
-  'payment_failed',
-  'failed_invoices_90d',
-  'payment_outstanding',
-  'mrr_change_90d',
-  'contraction',
-  'not_activated',
-] as const;
-export type FeatureName = (typeof FEATURES)[number];
+/**
+ * The feature vector, in order, with the factor each input's points are reported under (correlated
+ * usage inputs become one factor). Changing it invalidates stored models: they carry the names.
+ */
+const FEATURE_TABLE = [
+  ['engagement_level', 'engagement'],
+  ['engagement_log_level', 'engagement'],
+  ['engagement_last_week', 'engagement'],
+  ['engagement_trend', 'engagement'],
+  ['engagement_recent_trend', 'engagement'],
+  ['engagement_slope_12w', 'engagement'],
+  ['events_trend', 'engagement'],
+  ['users_trend', 'engagement'],
+  ['breadth_trend', 'engagement'],
+  ['recency', 'engagement'],
+  ['never_used', 'engagement'],
+  ['frequency_downgrade', 'engagement'],
+  ['activity_decline', 'engagement'],
+  ['inactive', 'engagement'],
+  ['module_reduction', 'engagement'],
+  ['core_feature_unused', 'engagement'],
+  ['retention_feature_lost', 'engagement'],
+  ['tenure', 'tenure'],
+  ['has_baseline', 'tenure'],
+  ['renewal_due', 'renewal'],
+  ['committed', 'renewal'],
+  ['payment_failed', 'payment_failed'],
+  ['failed_invoices_90d', 'payment_failed'],
+  ['payment_outstanding', 'payment_failed'],
+  ['mrr_change_90d', 'mrr_movement'],
+  ['contraction', 'mrr_movement'],
+  ['not_activated', 'onboarding'],
+] as const satisfies readonly (readonly [string, FactorCode])[];
 
-/** Which factor each feature's points are reported under: correlated usage inputs become one factor. */
-export const FEATURE_FACTOR: Record<FeatureName, FactorCode> = {
-  engagement_level: 'engagement',
-  engagement_log_level: 'engagement',
-  engagement_last_week: 'engagement',
-  engagement_trend: 'engagement',
-  engagement_recent_trend: 'engagement',
-  engagement_slope_12w: 'engagement',
-  events_trend: 'engagement',
-  users_trend: 'engagement',
-  breadth_trend: 'engagement',
-  recency: 'engagement',
-  never_used: 'engagement',
-  frequency_downgrade: 'engagement',
-  activity_decline: 'engagement',
-  inactive: 'engagement',
-  module_reduction: 'engagement',
-  core_feature_unused: 'engagement',
-  retention_feature_lost: 'engagement',
-  tenure: 'tenure',
-  has_baseline: 'tenure',
-  renewal_due: 'renewal',
-  committed: 'renewal',
-  payment_failed: 'payment_failed',
-  failed_invoices_90d: 'payment_failed',
-  payment_outstanding: 'payment_failed',
-  mrr_change_90d: 'mrr_movement',
-  contraction: 'mrr_movement',
-  not_activated: 'onboarding',
-};
+export const FEATURES = FEATURE_TABLE.map(([name]) => name);
+export type FeatureName = (typeof FEATURE_TABLE)[number][0];
+export const FEATURE_FACTOR = Object.fromEntries(FEATURE_TABLE) as Record<FeatureName, FactorCode>;
 
 /**
  * Inputs whose points are counted from 0 (the fact is absent) rather than from the training mean: a
