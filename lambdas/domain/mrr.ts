@@ -293,11 +293,15 @@ function sweep(contributions: readonly MrrContribution[]): MrrSeries {
   const values: number[] = [];
   let sum = 0;
   let open = 0;
+  // Σ|mrr| added or removed since the sum was last exactly 0: the float error of `sum` grows with it,
+  // not with the current MRR (a large credit and charge leave dust on a small price).
+  let magnitude = 0;
   for (let i = 0; i < order.length; ) {
     const d = dayOf(order[i]!);
     for (; i < order.length && dayOf(order[i]!) === d; i++) {
       const e = order[i]!;
       const c = contributions[e >> 1]!;
+      magnitude += Math.abs(c.mrr);
       if (e & 1) {
         sum -= c.mrr;
         open--;
@@ -307,10 +311,13 @@ function sweep(contributions: readonly MrrContribution[]): MrrSeries {
       }
     }
     // With nothing running the MRR is exactly 0, not the float residue of +x − x.
-    if (open === 0) sum = 0;
+    if (open === 0) {
+      sum = 0;
+      magnitude = 0;
+    }
     const last = values.length ? values[values.length - 1]! : undefined;
     if (last === sum) continue;
-    if (open > 0 && last !== undefined && Math.abs(sum - last) <= DUST * Math.max(1, Math.abs(last))) continue;
+    if (open > 0 && last !== undefined && Math.abs(sum - last) <= DUST * Math.max(1, Math.abs(last), magnitude)) continue;
     days.push(d);
     values.push(sum);
   }

@@ -93,7 +93,12 @@ describe('Stripe-style prorations (property)', () => {
         for (let i = 1; i < prices.length; i++) if (prices[i]!.price !== prices[i - 1]!.price) moves.add(prices[i]!.from);
         for (const d of series.days) expect(moves.has(d), `MRR moved on ${dayFromNum(d)}`).toBe(true);
       }),
-      { numRuns: 400 },
+      {
+        numRuns: 400,
+        // Found by this property: a large credit and charge next to a 1-cent price left float dust
+        // above a threshold scaled by the price alone.
+        examples: [[{ k: 1, year: 2023, month: 0, day: 1, cycles: 4, price: 0.01, changes: [{ cycle: 571246662, at: 0, price: 0.05 }, { cycle: 0, at: 0, price: 4965.13 }] }]],
+      },
     );
   });
 });
