@@ -14,6 +14,8 @@ import { expectClose } from '../support/expect-close';
 import { referenceTimelines } from '../support/reference-timelines';
 
 const BIN = join(__dirname, '../../bin/churnwatch.mjs');
+/** A whole pipeline in a child process (load, refit, snapshot, digests): room for a busy 2-core machine. */
+const FULL_RUN_MS = 240_000;
 
 interface Run {
   code: number | null;
@@ -85,7 +87,7 @@ describe('churnwatch local run', () => {
     const eml = await readFile(join(dir, 'outbox', `${fileNameFor([...owners][0]!)}.eml`), 'utf8');
     expect(eml).toMatch(/^From: churnwatch@demo\.example/m);
     expect(eml).toMatch(/Content-Type: multipart\/alternative/);
-  });
+  }, FULL_RUN_MS);
 
   it('refuses bad arguments with a clear message and a non-zero exit', async () => {
     const cases: [string[], RegExp][] = [
@@ -144,7 +146,7 @@ describe('churnwatch backtest', () => {
     const page = await readFile(join(outbox, 'backtest.html'), 'utf8');
     expect(page).toContain('aria-label="Calibration: predicted against observed churn by quintile"');
     expect(page).toContain('Lift by decile');
-  });
+  }, FULL_RUN_MS);
 
   it('refuses a range that ends before it starts, and a run without billing', async () => {
     const backwards = await churnwatch(['backtest', '--billing', join(dir, 'data/billing'), '--from', '2026-05-31', '--to', '2026-01-31'], dir);
@@ -172,7 +174,7 @@ describe('churnwatch demo', () => {
     const report = await readFile(join(outbox, 'report.html'), 'utf8');
     expect(report).toMatch(/<svg/);
     expect(report).not.toMatch(/<script/i);
-  });
+  }, FULL_RUN_MS);
 
   it('serves the report, the mail and the usage API with --serve, and stops cleanly on Ctrl-C', async () => {
     const child = spawn(process.execPath, [BIN, 'demo', '--serve', '--outbox', join(dir, 'serve-outbox'), '--customers', '30', '--as-of', AS_OF], {
@@ -212,7 +214,7 @@ describe('churnwatch demo', () => {
     expect(await exited).toBe(0);
     await expect(fetch(`${viewer}/`)).rejects.toThrow();
     await expect(fetch(api, { method: 'POST' })).rejects.toThrow();
-  });
+  }, FULL_RUN_MS);
 
   it('lets two runs go at once without colliding', async () => {
     const args = (out: string) => [
@@ -224,5 +226,5 @@ describe('churnwatch demo', () => {
     expect(JSON.parse(a.stdout)).toEqual(JSON.parse(b.stdout));
     expect(await readdir(join(dir, 'twin-a'))).toEqual(await readdir(join(dir, 'twin-b')));
     // Two full runs share the machine, each loading more than a year of usage.
-  }, 120_000);
+  }, 2 * FULL_RUN_MS);
 });
