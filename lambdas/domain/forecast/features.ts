@@ -41,6 +41,7 @@ const FEATURE_TABLE = [
   ['payment_failed', 'payment_failed'],
   ['failed_invoices_90d', 'payment_failed'],
   ['payment_outstanding', 'payment_failed'],
+  ['payment_in_dunning', 'payment_failed'],
   ['mrr_change_90d', 'mrr_movement'],
   ['contraction', 'mrr_movement'],
   ['not_activated', 'onboarding'],
@@ -68,6 +69,7 @@ export const COUNTED_FROM_ZERO: ReadonlySet<FeatureName> = new Set<FeatureName>(
   'payment_failed',
   'failed_invoices_90d',
   'payment_outstanding',
+  'payment_in_dunning',
   'contraction',
   'not_activated',
 ]);
@@ -78,6 +80,14 @@ const MIN_BASELINE_WEEKS = 4;
 const RECENCY_CAP_DAYS = 90;
 /** A line of 59+ days is a multi-month commitment (quarterly, annual): churn waits for its renewal. */
 const MULTI_MONTH_DAYS = 59;
+/**
+ * Billing systems retry a failed charge for a few weeks before they give up (Stripe's default smart
+ * retries: 8 tries within 2 weeks; most dunning settings stay within 3 weeks). A recurring charge
+ * that failed within this window and has no paid period after it is still being collected: the
+ * customer either fixes the card or leaves soon. An older one that still shows `failed` on an
+ * active subscription was, in practice, recovered.
+ */
+export const DUNNING_WINDOW_DAYS = 21;
 
 /** The facts behind the features, kept for the factor sentences. */
 export interface FeatureFacts {
@@ -94,8 +104,8 @@ export interface FeatureFacts {
   mrrNow: number;
   mrr90DaysAgo: number;
   failedInvoices90d: number;
-  /** The latest recurring invoice is unpaid after a failed charge (dunning still open). */
-  paymentOutstanding: boolean;
+  /** Days since the latest recurring invoice's charge failed, while no paid period follows it; else null. */
+  failedChargeDaysAgo: number | null;
   signals: readonly RiskReason[];
 }
 
@@ -181,7 +191,8 @@ export function featureRow(input: FeatureInput): FeatureRow {
   const tenureDays = asOf - input.firstActiveDay;
   const renewalDay = multiMonthRenewal(input.contributions, asOf);
   const failedInvoices90d = recentFailedPayments(input.lines, asOf, 90).length;
-  const paymentOutstanding = latestRecurringLineFailed(input.lines, asOf);
+  const failedCharge = latestRecurringFailure(input.lines, asOf);
+  const failedChargeDaysAgo = failedCharge === undefined ? null : asOf - failedCharge;
   const mrrNow = input.series.at(asOf);
   const mrr90DaysAgo = input.series.at(asOf - 90);
 
@@ -213,7 +224,8 @@ export function featureRow(input: FeatureInput): FeatureRow {
     committed: renewalDay !== null && renewalDay - asOf > input.horizonDays ? 1 : 0,
     payment_failed: flag('payment_failed'),
     failed_invoices_90d: Math.min(3, failedInvoices90d) / 3,
-    payment_outstanding: paymentOutstanding ? 1 : 0,
+    payment_outstanding: failedChargeDaysAgo === null ? 0 : 1,
+    payment_in_dunning: failedChargeDaysAgo !== null && failedChargeDaysAgo <= DUNNING_WINDOW_DAYS ? 1 : 0,
     mrr_change_90d: mrr90DaysAgo > 0 ? Math.max(-3, Math.min(3, Math.log(mrrNow / mrr90DaysAgo))) : 0,
     contraction: flag('contraction'),
     not_activated: flag('not_activated'),
@@ -234,7 +246,7 @@ export function featureRow(input: FeatureInput): FeatureRow {
       mrrNow,
       mrr90DaysAgo,
       failedInvoices90d,
-      paymentOutstanding,
+      failedChargeDaysAgo,
       signals: input.signals,
     },
   };
@@ -301,10 +313,11 @@ function multiMonthRenewal(contributions: readonly MrrContribution[], asOf: numb
 }
 
 /**
- * Whether the customer's latest recurring invoice started by asOf is `failed`: a charge that failed
- * and has not been followed by a paid period yet (a failure that was recovered is followed by one).
+ * When the customer's latest recurring invoice started by asOf was charged, if that charge `failed`:
+ * a charge that failed and has not been followed by a paid period yet (a failure that was recovered
+ * is followed by one). The charge day is `issued_at`, else the period start.
  */
-function latestRecurringLineFailed(lines: readonly LedgerLine[], asOf: number): boolean {
+function latestRecurringFailure(lines: readonly LedgerLine[], asOf: number): number | undefined {
   let latest: LedgerLine | undefined;
   let latestStart = -Infinity;
   for (const line of lines) {
@@ -314,5 +327,6 @@ function latestRecurringLineFailed(lines: readonly LedgerLine[], asOf: number): 
     if (start > latestStart || line.status === 'failed') latest = line;
     latestStart = start;
   }
-  return latest?.status === 'failed';
+  if (latest?.status !== 'failed') return undefined;
+  return Math.min(asOf, dayNum(latest.issuedAt ?? latest.periodStart!));
 }

@@ -5,7 +5,7 @@
  */
 import { dayFromNum } from '../dates';
 import type { FeatureFacts, FeatureRow } from './features';
-import { FEATURE_FACTOR, FEATURES } from './features';
+import { DUNNING_WINDOW_DAYS, FEATURE_FACTOR, FEATURES } from './features';
 import type { Factor, FactorCode, ScorecardModel } from './types';
 
 export const POINTS_PER_DOUBLING = 20;
@@ -87,7 +87,7 @@ function describe(code: FactorCode, f: FeatureFacts, currency: string): string {
         : `multi-month plan, renews ${dayFromNum(f.renewalDay)}`;
     case 'payment_failed':
       if (!f.failedInvoices90d) return 'no failed payment in the last 90 days';
-      return `${plural(f.failedInvoices90d, 'failed invoice')} in the last 90 days${f.paymentOutstanding ? ', the latest still unpaid' : ''}`;
+      return `${plural(f.failedInvoices90d, 'failed invoice')} in the last 90 days${outstanding(f.failedChargeDaysAgo)}`;
     case 'mrr_movement':
       return f.mrr90DaysAgo > 0
         ? `MRR ${money.format(f.mrr90DaysAgo)} → ${money.format(f.mrrNow)} ${currency} over 90 days`
@@ -95,6 +95,12 @@ function describe(code: FactorCode, f: FeatureFacts, currency: string): string {
     case 'onboarding':
       return f.signals.find((s) => s.code === 'not_activated')?.detail ?? 'onboarded';
   }
+}
+
+function outstanding(daysAgo: number | null): string {
+  if (daysAgo === null) return '';
+  const when = `the latest, charged ${plural(daysAgo, 'day')} ago, still unpaid`;
+  return daysAgo <= DUNNING_WINDOW_DAYS ? `; ${when}: dunning still retrying` : `; ${when}`;
 }
 
 function engagementSentence(f: FeatureFacts): string {

@@ -18,7 +18,7 @@ const facts: FeatureFacts = {
   mrrNow: 100,
   mrr90DaysAgo: 150,
   failedInvoices90d: 1,
-  paymentOutstanding: false,
+  failedChargeDaysAgo: null,
   signals: [],
 };
 
@@ -74,6 +74,15 @@ describe('the scorecard', () => {
     const b = score(model, { values: withFailure, facts }, 'USD');
     expect(odds(b.probability) / odds(a.probability)).toBeCloseTo(2, 2);
     expect(b.factors).toEqual([{ code: 'payment_failed', points: 20, detail: '1 failed invoice in the last 90 days' }]);
+  });
+
+  it('says when a failed charge is still in dunning, and how long ago it was charged', () => {
+    const weights = FEATURES.map((f) => (f === 'payment_in_dunning' ? 1 : 0));
+    const model = toModel({ weights, means: FEATURES.map(() => 0), intercept: -2 });
+    const values = FEATURES.map((f) => (f === 'payment_in_dunning' ? 1 : 0));
+    const detail = (daysAgo: number) => score(model, { values, facts: { ...facts, failedChargeDaysAgo: daysAgo } }, 'USD').factors[0]!.detail;
+    expect(detail(1)).toBe('1 failed invoice in the last 90 days; the latest, charged 1 day ago, still unpaid: dunning still retrying');
+    expect(detail(40)).toBe('1 failed invoice in the last 90 days; the latest, charged 40 days ago, still unpaid');
   });
 
   it('lists factors largest first, groups correlated usage inputs into one engagement factor, and drops zero points', () => {
