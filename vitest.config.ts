@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { scaled } from './test/support/timeouts';
 
 export default defineConfig({
   test: {
@@ -6,8 +7,9 @@ export default defineConfig({
     // Integration tests share one embedded AWS stack per worker; keep the pool small on 2-core machines.
     pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Quiet-machine allowances, stretched by the load when the run starts (test/support/timeouts.ts).
+    testTimeout: scaled(60_000),
+    hookTimeout: scaled(120_000),
     // One DynamoDB Local for the whole run; each test file creates its own table (docs/local-stack.md).
     globalSetup: ['test/support/global-setup.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],

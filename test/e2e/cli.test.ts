@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,30 +9,23 @@ import type { Snapshot } from '../../lambdas/domain/types';
 import { parseConfig } from '../../lambdas/shared/config';
 import { fileNameFor } from '../../local/outbox';
 import { generateSampleSaas, sampleConfig, writeSampleSaas } from '../../local/sample-data/generate';
+import { startChild, runChild } from '../support/child-process';
 import { expectClose } from '../support/expect-close';
 import { referenceTimelines } from '../support/reference-timelines';
+import { scaled } from '../support/timeouts';
 
 const BIN = join(__dirname, '../../bin/churnwatch.mjs');
-/** A whole pipeline in a child process (load, refit, snapshot, digests): room for a busy 2-core machine. */
-const FULL_RUN_MS = 240_000;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+/**
+ * A whole pipeline in a child process (load, refit, snapshot, digests) takes about 40 s on a quiet
+ * 2-core machine; the test allows 4× that, stretched further on a loaded one. The child is killed
+ * (with everything it started) a little before the test would time out, so nothing is left behind.
+ */
+const FULL_RUN_MS = scaled(160_000);
+const CHILD_GRACE_MS = 5_000;
 
 /** Runs the CLI as a user would, in its own process (asynchronously: never block the emulators). */
-function churnwatch(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, CI: 'true' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function churnwatch(args: string[], cwd: string, testTimeoutMs = FULL_RUN_MS) {
+  return runChild(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, CI: 'true' }, timeoutMs: testTimeoutMs - CHILD_GRACE_MS });
 }
 
 const AS_OF = '2026-10-31';
@@ -104,7 +96,7 @@ describe('churnwatch local run', () => {
       expect(run.stderr).toMatch(message);
       expect(run.stdout).toBe('');
     }
-  });
+  }, FULL_RUN_MS);
 
   it('names the bad configuration field', async () => {
     await writeFile(join(dir, 'bad-config.json'), JSON.stringify({ tierA: 50, tierB: 100, fxRates: { EUR: -1 } }));
@@ -155,7 +147,7 @@ describe('churnwatch backtest', () => {
     const noBilling = await churnwatch(['backtest', '--events', join(dir, 'data/events'), '--from', '2026-01-31', '--to', '2026-05-31'], dir);
     expect(noBilling.code).toBe(2);
     expect(noBilling.stderr).toMatch(/give at least one --billing path/);
-  });
+  }, FULL_RUN_MS);
 });
 
 describe('churnwatch demo', () => {
@@ -177,22 +169,24 @@ describe('churnwatch demo', () => {
   }, FULL_RUN_MS);
 
   it('serves the report, the mail and the usage API with --serve, and stops cleanly on Ctrl-C', async () => {
-    const child = spawn(process.execPath, [BIN, 'demo', '--serve', '--outbox', join(dir, 'serve-outbox'), '--customers', '30', '--as-of', AS_OF], {
+    const served = startChild(process.execPath, [BIN, 'demo', '--serve', '--outbox', join(dir, 'serve-outbox'), '--customers', '30', '--as-of', AS_OF], {
       cwd: dir,
+      timeoutMs: FULL_RUN_MS - CHILD_GRACE_MS,
     });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.resume();
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const exited = served.done.then((run) => run.code);
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
-        if (/Report and mail viewer\s+http/.test(stdout) && /API key: /.test(stdout)) {
+        if (/Report and mail viewer\s+http/.test(served.output()) && /API key: /.test(served.output())) {
           clearInterval(timer);
           resolve();
         }
       }, 100);
-      void exited.then(() => reject(new Error(`demo --serve exited early:\n${stdout}`)));
+      void served.done.then((run) => {
+        clearInterval(timer);
+        reject(new Error(`demo --serve exited early${run.timedOut ? ' (killed at its deadline)' : ''}:\n${run.stdout}\n${run.stderr}`));
+      });
     });
+    const stdout = served.output();
     const viewer = /Report and mail viewer\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1]!;
     const api = /\(POST \/events, header x-api-key\): (http:\/\/127\.0\.0\.1:\d+\/events)/.exec(stdout)![1]!;
     const key = /API key: (\S+)/.exec(stdout)![1]!;
@@ -210,7 +204,7 @@ describe('churnwatch demo', () => {
     expect(await accepted.json()).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
     expect((await post('wrong-key')).status).toBe(403);
 
-    child.kill('SIGINT');
+    served.child.kill('SIGINT');
     expect(await exited).toBe(0);
     await expect(fetch(`${viewer}/`)).rejects.toThrow();
     await expect(fetch(api, { method: 'POST' })).rejects.toThrow();
@@ -221,7 +215,7 @@ describe('churnwatch demo', () => {
       'local', 'run', '--billing', join(dir, 'data/billing'), '--events', join(dir, 'data/events'),
       '--as-of', AS_OF, '--config', join(dir, 'config.json'), '--outbox', join(dir, out), '--json',
     ];
-    const [a, b] = await Promise.all([churnwatch(args('twin-a'), dir), churnwatch(args('twin-b'), dir)]);
+    const [a, b] = await Promise.all([churnwatch(args('twin-a'), dir, 2 * FULL_RUN_MS), churnwatch(args('twin-b'), dir, 2 * FULL_RUN_MS)]);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(JSON.parse(a.stdout)).toEqual(JSON.parse(b.stdout));
     expect(await readdir(join(dir, 'twin-a'))).toEqual(await readdir(join(dir, 'twin-b')));

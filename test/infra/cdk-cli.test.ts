@@ -1,27 +1,28 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runChild } from '../support/child-process';
+import { scaled } from '../support/timeouts';
 
 const root = join(__dirname, '../..');
 const out = mkdtempSync(join(tmpdir(), 'churnwatch-cdk-cli-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-/** `npx cdk synth` exactly as an operator runs it: the CLI, cdk.json, the app, esbuild, cdk-nag. */
-function cdk(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'node_modules/aws-cdk/bin/cdk'), ...args], {
-      cwd: root,
-      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true', CI: 'true' },
-    });
-    let stderr = '';
-    child.stdout.resume();
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
+/** A synth takes about 10 s on a quiet machine (the app, esbuild for every function, cdk-nag). */
+const SYNTH_MS = scaled(90_000);
+
+/**
+ * `npx cdk synth` exactly as an operator runs it: the CLI, cdk.json, the app, esbuild, cdk-nag. The
+ * CLI and the app it spawns are killed together if the test gives up, so no `cdk` is left writing
+ * into the output directory while it is removed.
+ */
+const cdk = (args: string[]) =>
+  runChild(process.execPath, [join(root, 'node_modules/aws-cdk/bin/cdk'), ...args], {
+    cwd: root,
+    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true', CI: 'true' },
+    timeoutMs: SYNTH_MS - 5_000,
   });
-}
 
 describe('cdk synth', () => {
   it('synthesizes the stack offline with the real handlers bundled and cdk-nag passing', async () => {
@@ -35,13 +36,13 @@ describe('cdk synth', () => {
     // cdk-nag runs on every synth and fails it on an unacknowledged finding (test/infra/nag.test.ts),
     // so exit code 0 is the pass; its report is written beside the template.
     expect(existsSync(join(out, 'validation-report.json'))).toBe(true);
-  });
+  }, SYNTH_MS);
 
   it('fails with the bad field named when the context is wrong', async () => {
     const run = await cdk(['synth', '--quiet', '--no-notices', '--output', join(out, 'bad'), '-c', 'churnwatch={"tierA": 10, "tierB": 50}']);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/tierB/);
-  });
+  }, SYNTH_MS);
 
   it('refuses -c stage=prod with the example sender and no recipient allowlist, saying what to set', async () => {
     const run = await cdk(['synth', '--quiet', '--no-notices', '--output', join(out, 'prod'), '-c', 'stage=prod']);
@@ -49,5 +50,5 @@ describe('cdk synth', () => {
     expect(run.stderr).toMatch(/Stage "prod" is not a test stage/);
     expect(run.stderr).toMatch(/churnwatch\.digest\.from/);
     expect(run.stderr).toMatch(/churnwatch\.digest\.allowedRecipientDomains/);
-  });
+  }, SYNTH_MS);
 });

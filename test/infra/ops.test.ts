@@ -7,6 +7,7 @@ import { heartbeatWindow } from '../../lib/monitoring';
 import { scheduleProblem } from '../../lambdas/shared/config';
 import { createMetrics } from '../../lambdas/shared/observability';
 import { onlyResource, repoContext, resourcesOfType, synth, removeSynthDirs, type Json, type Synthesized } from './synth';
+import { scaled } from '../support/timeouts';
 
 afterAll(removeSynthDirs);
 
@@ -248,6 +249,8 @@ describe('Powertools Tracer on the AWS SDK clients', () => {
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...env },
+      timeout: scaled(30_000),
+      killSignal: 'SIGKILL',
     });
     return out.trim().split('\n').at(-1)!;
   };

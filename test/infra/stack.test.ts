@@ -7,6 +7,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlyResource, resourcesOfType, synth, type Synthesized, removeSynthDirs } from './synth';
 import type { Json } from './synth';
+import { scaled } from '../support/timeouts';
 
 afterAll(removeSynthDirs);
 
@@ -18,7 +19,7 @@ const exportedTypes = (url: string): Record<string, string> =>
       '--input-type=module',
       '-e',
       `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v]))));`,
-    ], { encoding: 'utf8', env: { PATH: process.env.PATH } }),
+    ], { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: scaled(30_000), killSignal: 'SIGKILL' }),
   ) as Record<string, string>;
 beforeAll(() => {
   s = synth();

@@ -8,6 +8,7 @@ import { clampedDayNum, dayFromNum, daysInMonth } from '../../../lambdas/domain/
 import { buildCustomerMrr } from '../../../lambdas/domain/mrr';
 import type { LedgerLine } from '../../../lambdas/domain/types';
 import { SETTINGS } from './builders';
+import { propertyRuns } from '../../support/property-runs';
 
 const subscriptionArb = fc
   .record({
@@ -94,7 +95,7 @@ describe('Stripe-style prorations (property)', () => {
         for (const d of series.days) expect(moves.has(d), `MRR moved on ${dayFromNum(d)}`).toBe(true);
       }),
       {
-        numRuns: 400,
+        numRuns: propertyRuns(400),
         // Found by this property: a large credit and charge next to a 1-cent price left float dust
         // above a threshold scaled by the price alone.
         examples: [[{ k: 1, year: 2023, month: 0, day: 1, cycles: 4, price: 0.01, changes: [{ cycle: 571246662, at: 0, price: 0.05 }, { cycle: 0, at: 0, price: 4965.13 }] }]],

@@ -6,6 +6,7 @@ import { buildCustomerMrr, lineMrr, MRR_EPSILON } from '../../../lambdas/domain/
 import { fxRateFor } from '../../../lambdas/domain/fx';
 import { LINE_STATUSES, type Cancellation, type CustomerTimeline, type LedgerLine } from '../../../lambdas/domain/types';
 import { SETTINGS } from './builders';
+import { propertyRuns } from '../../support/property-runs';
 
 const BASE = '2025-01-01';
 const day = (offset: number) => addDays(BASE, offset);
@@ -114,7 +115,7 @@ describe('properties of the engine', () => {
         expect(Math.abs(series.raw(d) - expected)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
         expect(series.at(d) > 0).toBe(expected > MRR_EPSILON);
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 
@@ -135,7 +136,7 @@ describe('properties of the engine', () => {
         for (const v of [m.start, m.new, m.expansion, m.contraction, m.churned, m.reactivation]) expect(v).toBeGreaterThanOrEqual(0);
         expect(m.end).toBeGreaterThanOrEqual(-1e-9 * Math.max(1, m.start));
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 
@@ -170,7 +171,7 @@ describe('properties of the engine', () => {
         expect(snap.trend[11]!.logoChurnRate).toBe(snap.logoChurnRate);
         for (const c of snap.cohorts) for (const r of c.retention) inUnit(r);
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 
@@ -190,7 +191,7 @@ describe('properties of the engine', () => {
         );
         expect(computeSnapshot(messy, SETTINGS, asOf)).toEqual(reference);
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 
@@ -204,7 +205,7 @@ describe('properties of the engine', () => {
         const withHistory = timelines.map((t) => ({ ...t, lines: [...t.lines.map((l) => ({ ...l, status: 'void' as const, amount: 1 })), ...t.lines] }));
         expect(computeSnapshot(withHistory, SETTINGS, asOf)).toEqual(reference);
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns(100) },
     );
   });
 });

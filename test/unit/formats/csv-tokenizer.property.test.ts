@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CsvTokenizer } from '../../../lambdas/formats/csv-tokenizer';
+import { propertyRuns } from '../../support/property-runs';
 
 /**
  * The hand-written tokenizer against csv-parse, the reference it replaced, on random RFC 4180 files:
@@ -105,7 +106,7 @@ describe('CSV tokenizer (property)', () => {
         expect(got.lines).toEqual(lines);
         expect(got.raws).toEqual(raws);
       }),
-      { numRuns: 400 },
+      { numRuns: propertyRuns(400) },
     );
   });
 
@@ -126,7 +127,7 @@ describe('CSV tokenizer (property)', () => {
           expect(got.lines[1]).toBe(rest.length > 0 ? 3 : undefined);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 });

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { LINE_STATUSES } from '../../../lambdas/domain/types';
 import { MAX_ID, isRealPlainDay, parseDecimal } from '../../../lambdas/formats/fields';
 import { chunked, readAll } from './helpers';
+import { propertyRuns } from '../../support/property-runs';
 
 /**
  * The readers validate with hand-written checks (no regex, zod or hashing per row); zod stays the
@@ -25,7 +26,7 @@ describe('fast field checks agree with their reference', () => {
       fc.property(fc.oneof(decimalText, junkText), (s) => {
         expect(Object.is(parseDecimal(s), DECIMAL.test(s) ? Number(s) : NaN)).toBe(true);
       }),
-      { numRuns: 3000 },
+      { numRuns: propertyRuns(3000) },
     );
   });
 
@@ -38,7 +39,7 @@ describe('fast field checks agree with their reference', () => {
       fc.property(fc.oneof(shaped, loose, leap), (s) => {
         expect(isRealPlainDay(s)).toBe(z.iso.date().safeParse(s).success);
       }),
-      { numRuns: 3000 },
+      { numRuns: propertyRuns(3000) },
     );
   });
 });
@@ -110,7 +111,7 @@ describe('invoice line rows: the fast path and the zod reference agree (property
           expect(result.record.line.quantity).toBe(r.quantity);
         });
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 });

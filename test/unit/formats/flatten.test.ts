@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Flatten } from '../../../lambdas/formats/flatten';
+import { propertyRuns } from '../../support/property-runs';
 
 async function* batches<T>(list: T[][], log: string[]): AsyncGenerator<T[]> {
   try {
@@ -28,7 +29,7 @@ describe('Flatten', () => {
         expect(got).toEqual(list.flat());
         expect(await it.next()).toEqual({ value: undefined, done: true });
       }),
-      { numRuns: 100 },
+      { numRuns: propertyRuns(100) },
     );
   });
 

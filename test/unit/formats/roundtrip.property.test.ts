@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LINE_STATUSES } from '../../../lambdas/domain/types';
 import { chunked, readAll } from './helpers';
+import { propertyRuns } from '../../support/property-runs';
 
 interface Row {
   invoiceId: string;
@@ -89,7 +90,7 @@ describe('CSV round trip (property)', () => {
         expect(rs.map((r) => r.line)).toEqual(lines);
         expect(rs.map((r) => (r.ok ? r.record : undefined))).toEqual(expected(rows));
       }),
-      { numRuns: 150 },
+      { numRuns: propertyRuns(150) },
     );
   });
 
@@ -102,7 +103,7 @@ describe('CSV round trip (property)', () => {
         expect(await readAll(chunked(zipped, chunk), 'export.csv.gz')).toEqual(plain);
         expect(await readAll(chunked(zipped, chunk), 'export.csv')).toEqual(plain);
       }),
-      { numRuns: 60 },
+      { numRuns: propertyRuns(60) },
     );
   });
 });

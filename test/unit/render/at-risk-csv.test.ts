@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AT_RISK_CSV_COLUMNS, renderAtRiskCsv } from '../../../lambdas/report/at-risk-csv';
 import { atRiskCustomer, HOSTILE_NAME, HOSTILE_TEXT, sampleSnapshot } from './fixtures';
+import { propertyRuns } from '../../support/property-runs';
 
 const parseCsv = (csv: string): Record<string, string>[] => parse(csv, { columns: true, skip_empty_lines: false });
 
@@ -71,7 +72,7 @@ describe('renderAtRiskCsv', () => {
           expect(row.customerId).toBe(`c${i}`);
         });
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 });

@@ -6,6 +6,7 @@ import { activityGridHtml, activityTextBlock, GRID_COLOURS, SPARK_BLOCKS, sparkl
 import { orderForDigest, renderDigest, type DigestInput } from '../../../lambdas/digest/render';
 import { wrapText } from '../../../lambdas/digest/render-text';
 import { atRiskCustomer, HOSTILE_NAME, HOSTILE_TEXT, sampleSnapshot } from './fixtures';
+import { propertyRuns } from '../../support/property-runs';
 
 const count = (s: string, re: RegExp) => (s.match(re) ?? []).length;
 const columns = (line: string) => [...line].length;
@@ -49,7 +50,7 @@ describe('orderForDigest', () => {
           if (a.band === b.band) expect(a.churnProbability!).toBeGreaterThanOrEqual(b.churnProbability!);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 
@@ -85,7 +86,7 @@ describe('sparkline', () => {
           });
         });
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 
@@ -119,7 +120,7 @@ describe('wrapText', () => {
         for (const l of lines) expect(columns(l)).toBeLessThanOrEqual(40);
         expect(lines.map((l) => l.slice(4)).join('').replace(/ /g, '')).toBe(words.join(''));
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, stripControls } from '../../../lambdas/report/escape';
+import { propertyRuns } from '../../support/property-runs';
 
 // An independent decoder for the five entities, to check that escaping loses nothing.
 const decode = (s: string) =>
@@ -26,7 +27,7 @@ describe('escapeHtml', () => {
         expect(out.replace(/&(amp|lt|gt|quot|#39);/g, '')).not.toContain('&');
         expect(decode(out)).toBe(stripControls(s));
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 

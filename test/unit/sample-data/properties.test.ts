@@ -5,6 +5,7 @@ import { anchoredMonth, toDay, toNum } from '../../../local/sample-data/calendar
 import { generateSampleSaas } from '../../../local/sample-data/generate';
 import { createRng } from '../../../local/sample-data/prng';
 import { csv } from '../../../local/sample-data/write';
+import { propertyRuns } from '../../support/property-runs';
 
 const dayArb = fc
   .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true })
@@ -92,7 +93,7 @@ describe('generator invariants over seeds, dates and sizes', () => {
           expect(s.customers.every((c) => c.healthAtMonthEnd.every((h) => Number.isFinite(h.health)))).toBe(true);
         },
       ),
-      { numRuns: 15 },
+      { numRuns: propertyRuns(15) },
     );
   });
 });

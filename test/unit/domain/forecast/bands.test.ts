@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bandOf, HYSTERESIS } from '../../../../lambdas/domain/forecast/bands';
 import { BANDS } from '../../../../lambdas/domain/forecast/types';
+import { propertyRuns } from '../../../support/property-runs';
 
 const t = { red: 0.3, yellow: 0.12 };
 
@@ -34,7 +35,7 @@ describe('bandOf', () => {
         const threshold = now === 'red' ? t.red : now === 'yellow' ? t.yellow : undefined;
         if (threshold !== undefined) expect(bandOf(Math.max(p * 0.9, HYSTERESIS * threshold), now, t)).toBe(now);
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 });

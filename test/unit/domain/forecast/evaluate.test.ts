@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { calibrationBins, evaluate, liftTable, medianDaysListed, rocAuc, type ScoredOutcome } from '../../../../lambdas/domain/forecast/evaluate';
+import { propertyRuns } from '../../../support/property-runs';
 
 /** AUC by its definition: the share of (churner, stayer) pairs ranked the right way, ties half. */
 function bruteAuc(scores: number[], positive: boolean[]): number | null {
@@ -31,7 +32,7 @@ describe('evaluation', () => {
         if (brute === null) expect(auc).toBeNull();
         else expect(auc).toBeCloseTo(brute, 12);
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 

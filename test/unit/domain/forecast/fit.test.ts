@@ -4,6 +4,7 @@ import { fitLogistic } from '../../../../lambdas/domain/forecast/fit';
 import { calibrationBins } from '../../../../lambdas/domain/forecast/evaluate';
 import { sigmoid } from '../../../../lambdas/domain/forecast/scorecard';
 import { mulberry32 as seeded } from '../../../../local/sample-data/prng';
+import { propertyRuns } from '../../../support/property-runs';
 
 /** Rows drawn from a known logistic model: x ~ mixed continuous and binary inputs. */
 function simulate(seed: number, n: number, weights: number[], intercept: number) {
@@ -65,7 +66,7 @@ describe('fitLogistic', () => {
         const rate = ys.filter(Boolean).length / ys.length;
         expect(sigmoid(fit.intercept)).toBeCloseTo(rate, 6);
       }),
-      { numRuns: 50 },
+      { numRuns: propertyRuns(50) },
     );
   });
 

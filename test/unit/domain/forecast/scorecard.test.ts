@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FEATURES, type FeatureFacts } from '../../../../lambdas/domain/forecast/features';
 import { POINTS_PER_DOUBLING, probabilityFromPoints, probabilityOf, score, sigmoid } from '../../../../lambdas/domain/forecast/scorecard';
 import type { ScorecardModel } from '../../../../lambdas/domain/forecast/types';
+import { propertyRuns } from '../../../support/property-runs';
 
 const facts: FeatureFacts = {
   activeDays: 6,
@@ -48,7 +49,7 @@ describe('the scorecard', () => {
         expect(probabilityFromPoints(s.interceptPoints, s.factors)).toBeCloseTo(s.probability, 12);
         expect(probabilityOf(toModel(m), values)).toBeCloseTo(s.probability, 12);
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 
@@ -60,7 +61,7 @@ describe('the scorecard', () => {
         const maxError = (7 * 0.05 * Math.LN2) / POINTS_PER_DOUBLING / 4;
         expect(Math.abs(probabilityOf(toModel(m), values) - exact)).toBeLessThanOrEqual(maxError + 1e-12);
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 
