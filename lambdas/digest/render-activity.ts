@@ -5,7 +5,7 @@
  */
 import { activityLevel, activityMax } from '../report/activity-scale';
 import { escapeHtml } from '../report/escape';
-import { addDays } from '../report/format';
+import { addDays } from '../domain/dates';
 
 export const SPARK_BLOCKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const;
 

@@ -76,14 +76,9 @@ export function addMovement(totals: MovementTotals, open: number, close: number,
 /**
  * docs/metrics.md §3.2 requires `end = start + new + expansion + reactivation − contraction − churned` exactly.
  * Summing closing MRR customer by customer gives the same value only up to float rounding (~1e-11),
- * so the reported end is the identity's own sum, evaluated in the formula's order; `identityGap`
- * keeps measuring how far that is from Σ close (tests hold it to 1e-9).
+ * so the reported end is the identity's own sum, evaluated in the formula's order (the exactness
+ * tests compare it with Σ close of an independent reference).
  */
 export function endByIdentity(m: MovementTotals['mrr']): number {
   return m.start + m.new + m.expansion + m.reactivation - m.contraction - m.churned;
-}
-
-/** `end − (start + new + expansion + reactivation − contraction − churned)`: 0 up to float rounding. */
-export function identityGap(m: MovementTotals['mrr']): number {
-  return m.end - (m.start + m.new + m.expansion + m.reactivation - m.contraction - m.churned);
 }

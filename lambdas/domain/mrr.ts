@@ -154,7 +154,6 @@ export function lineMrr(line: LedgerLine, fxRate = 1, ledger: readonly LedgerLin
   return cycles.monthly(line.amount, dayNum(line.periodStart!), dayNum(line.periodEnd!), line.subscriptionId) * fxRate;
 }
 
-export const isActiveMrr = (mrr: number) => mrr > MRR_EPSILON;
 
 /**
  * MRR(c, d) as a step function: `values[i]` holds on days `[days[i], days[i+1])`, 0 before `days[0]`,

@@ -75,6 +75,3 @@ export function formatMonth(value: string): string {
   if (Number.isNaN(d.getTime())) return value;
   return d.toLocaleDateString(LOCALE, { month: 'short', year: 'numeric', timeZone: 'UTC' });
 }
-
-/** The UTC day `offset` days from `day` (YYYY-MM-DD): the engine's day arithmetic. */
-export { addDays } from '../domain/dates';

@@ -221,13 +221,6 @@ export function parseConfig(input: unknown, source = 'configuration'): Config {
   throw new ConfigError(`Invalid ${source}:\n${lines}`, issues);
 }
 
-/** Rate that converts one unit of `currency` into the reporting currency, or undefined when unknown. */
-export function fxRate(config: Pick<Config, 'reportingCurrency' | 'fxRates'>, currency: string): number | undefined {
-  const code = currency.toUpperCase();
-  if (code === config.reportingCurrency) return 1;
-  return config.fxRates[code];
-}
-
 export const CONFIG_ENV = 'CHURNWATCH_CONFIG';
 
 /** Reads the configuration a Lambda was deployed with (JSON in CHURNWATCH_CONFIG). */

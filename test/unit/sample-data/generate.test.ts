@@ -5,7 +5,8 @@ import { basename, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LINE_STATUSES } from '../../../lambdas/domain/types';
-import { fxRate, parseConfig } from '../../../lambdas/shared/config';
+import { fxRateFor } from '../../../lambdas/domain/fx';
+import { parseConfig } from '../../../lambdas/shared/config';
 import { HOSTILE_NAME, OWNERS, SPECIAL_NAMES } from '../../../local/sample-data/catalog';
 import {
   generateSampleSaas,
@@ -121,7 +122,7 @@ describe('generateSampleSaas + writeSampleSaas (default size)', () => {
       expect(known.has(l.customer_id!)).toBe(true);
       expect(LINE_STATUSES).toContain(l.status);
       expect(l.amount).toMatch(/^-?\d+\.\d{2}$/);
-      expect(fxRate(config, l.currency!)).toBeGreaterThan(0);
+      expect(fxRateFor(config, l.currency!)).toBeGreaterThan(0);
       expect(dayNo(l.issued_at!)).toBeLessThanOrEqual(asOfNo);
       if (l.period_start === '') {
         expect(l.period_end).toBe('');
