@@ -13,6 +13,11 @@ export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Pr
 export interface UsageApiOptions {
   handler: ProxyHandler;
   apiKeys: string[];
+  /**
+   * Routes beside `/events` that need no API key because their handler authenticates the caller
+   * itself (the Segment intake: write keys, webhook signatures), keyed by path, e.g. `/v1/batch`.
+   */
+  openRoutes?: Record<string, ProxyHandler>;
   /** 0 (default) picks a free port. */
   port?: number;
   stage?: string;
@@ -84,7 +89,7 @@ function decodeBody(body: Buffer): { body: string | null; isBase64Encoded: boole
   }
 }
 
-export function toProxyEvent(req: IncomingMessage, body: Buffer, stage: string, apiKey: string): APIGatewayProxyEvent {
+export function toProxyEvent(req: IncomingMessage, body: Buffer, stage: string, apiKey: string | null, resource = RESOURCE): APIGatewayProxyEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -103,7 +108,7 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, stage: string, 
   const requestId = randomUUID();
   const now = Date.now();
   return {
-    resource: RESOURCE,
+    resource,
     path: url.pathname,
     httpMethod: req.method ?? 'GET',
     headers,
@@ -127,13 +132,13 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, stage: string, 
       requestTime: new Date(now).toUTCString(),
       requestTimeEpoch: now,
       resourceId: 'local',
-      resourcePath: RESOURCE,
+      resourcePath: resource,
       stage,
       identity: {
         accessKey: null,
         accountId: null,
         apiKey,
-        apiKeyId: 'local',
+        apiKeyId: apiKey === null ? null : 'local',
         caller: null,
         clientCert: null,
         cognitoAuthenticationProvider: null,
@@ -157,10 +162,11 @@ export async function startUsageApi(options: UsageApiOptions): Promise<UsageApi>
   const server = createServer((req, res) => {
     void (async () => {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
-      if (path !== RESOURCE) return send(res, 404, { message: 'Not Found' });
+      const open = options.openRoutes && Object.prototype.hasOwnProperty.call(options.openRoutes, path) ? options.openRoutes[path] : undefined;
+      if (path !== RESOURCE && !open) return send(res, 404, { message: 'Not Found' });
       if (req.method !== 'POST') return send(res, 405, { message: 'Method Not Allowed' }, { allow: 'POST' });
       const key = req.headers['x-api-key'];
-      if (typeof key !== 'string' || !validKeys.has(key)) {
+      if (!open && (typeof key !== 'string' || !validKeys.has(key))) {
         req.resume();
         return send(res, 403, { message: 'Forbidden' });
       }
@@ -173,10 +179,10 @@ export async function startUsageApi(options: UsageApiOptions): Promise<UsageApi>
       }
       const body = await readBody(req, GATEWAY_MAX_BODY_BYTES);
       if (body === 'too-large') return send(res, 413, { message: 'Request Entity Too Large' });
-      const event = toProxyEvent(req, body, stage, key);
+      const event = open ? toProxyEvent(req, body, stage, null, path) : toProxyEvent(req, body, stage, key as string);
       let result: APIGatewayProxyResult;
       try {
-        result = await options.handler(event, lambdaContext(event.requestContext.requestId));
+        result = await (open ?? options.handler)(event, lambdaContext(event.requestContext.requestId));
       } catch (err) {
         console.error('ingest-usage handler failed:', err);
         // What API Gateway answers when the Lambda integration fails.

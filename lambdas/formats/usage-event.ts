@@ -138,3 +138,9 @@ export function validateUsageEvent(raw: unknown, now: Date): EventValidation {
   if (e.userId != null) event.userId = e.userId;
   return { ok: true, event };
 }
+
+/** Why `value` cannot be an id (customerId, userId: key material), or undefined when it can. */
+export function idProblem(value: string): string | undefined {
+  const r = text(MAX_EVENT_ID_BYTES).safeParse(value);
+  return r.success ? undefined : r.error.issues[0]!.message;
+}

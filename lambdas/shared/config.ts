@@ -142,6 +142,26 @@ export const riskConfigSchema = z
   .strict()
   .refine((r) => r.yellow < r.red, { message: 'risk.yellow must be lower than risk.red', path: ['yellow'] });
 
+/** A dotted path into a Segment call, e.g. "context.groupId" (own properties only; never code). */
+const dottedPath = z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'must be a dotted path such as "context.groupId"');
+
+/** How Segment/RudderStack calls map onto usage events (docs/metrics.md §2.1). */
+export const segmentConfigSchema = z
+  .object({
+    /** Where a track call's account (customerId) is looked for, in order; else the user's last group call. */
+    groupIdPaths: z.array(dottedPath).min(1, 'must list at least one path, e.g. ["context.groupId"]').default(['context.groupId', 'properties.groupId']),
+    /** A property naming the feature instead of the track call's `event`. */
+    featureProperty: dottedPath.optional(),
+    /** A property carrying the count (a positive whole number; default 1 a call). */
+    countProperty: dottedPath.optional(),
+    /** Whether anonymousId stands in for a missing userId. */
+    anonymousUsers: z.boolean().default(true),
+    /** Group traits carrying the account's name and owner (CSM) email. */
+    nameTrait: dottedPath.default('name'),
+    ownerTrait: dottedPath.default('owner_email'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     reportingCurrency: currencyCode.default('USD'),
@@ -155,6 +175,7 @@ export const configSchema = z
     tierB: z.number().positive().default(100),
     risk: riskConfigSchema.default(() => riskConfigSchema.parse({})),
     digest: digestConfigSchema.default(() => digestConfigSchema.parse({})),
+    segment: segmentConfigSchema.default(() => segmentConfigSchema.parse({})),
   })
   .strict()
   .refine((c) => c.tierB < c.tierA, { message: 'tierB must be lower than tierA', path: ['tierB'] });

@@ -36,6 +36,8 @@ export const keys = {
   fittedModel: (fittedAt: string) => ({ pk: 'MODEL', sk: `FITTED#${fittedAt}` }),
   digest: (ownerEmail: string, asOf: string) => ({ pk: `OWNER#${ownerEmail}`, sk: `DIGEST#${asOf}` }),
   ownerIndex: (ownerEmail: string | undefined) => `OWNER#${ownerEmail ?? NO_OWNER}`,
+  /** A Segment/RudderStack user's account, from their last `group` call. */
+  groupLink: (userId: string) => ({ pk: `SEGUSER#${userId}`, sk: 'GROUP' }),
 } as const;
 
 export const TABLE_INDEX_BY_OWNER = 'byOwner';

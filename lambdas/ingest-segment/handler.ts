@@ -1,0 +1,190 @@
+import middy from '@middy/core';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { isUtf8 } from 'node:buffer';
+import {
+  basicAuthUser,
+  maxRequestBytes,
+  parseSegmentBody,
+  SEGMENT_ENDPOINTS,
+  verifyWebhookSignature,
+  type GroupLink,
+  type MappedEvent,
+  type SegmentEndpoint,
+  type SegmentMapping,
+} from '../formats/segment';
+import { readGroupLinks, storeGroupLinks } from '../store/group-links';
+import { ingestUsageEvents, type UsageIngestResult } from '../store/usage-store';
+import { dynamo } from '../shared/aws-clients';
+import { lazyHandler } from '../shared/lazy-handler';
+import { createLogger, createMetrics } from '../shared/observability';
+import { secretsManagerCredentials } from './credentials';
+
+/**
+ * `POST /v1/batch|track|group|identify` (Segment's HTTP Tracking API, RudderStack's HTTP API) and
+ * `POST /v1/webhook` (Segment's Webhook destination). A thin adapter: calls are mapped by
+ * lambdas/formats/segment.ts, user→account links kept by lambdas/store/group-links.ts, and the usage
+ * events handed to the same accept path as `POST /events` (docs/metrics.md §2.1).
+ */
+
+export interface SegmentCredentials {
+  /** Write keys accepted as Basic-auth user or `writeKey` in the body. */
+  writeKeys: readonly string[];
+  /** Shared secret of the Webhook destination; when set, `/v1/webhook` requires a valid X-Signature. */
+  webhookSecret?: string;
+}
+
+/** Hands canonical usage events to the usage path; `deadline` is epoch ms. Indices of `rejected` refer to `events`. */
+export type AcceptUsage = (events: MappedEvent[], deadline: number) => Promise<UsageIngestResult>;
+
+export interface SegmentIntakeDeps {
+  dynamo: DynamoDBDocumentClient;
+  tableName: string;
+  mapping: SegmentMapping;
+  credentials: () => Promise<SegmentCredentials>;
+  accept: AcceptUsage;
+  now?: () => Date;
+  logger?: Logger;
+  metrics?: Metrics;
+}
+
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+const SERVICE = 'ingest-segment';
+
+function respond(statusCode: number, body: unknown): APIGatewayProxyResult {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  for (const [k, v] of Object.entries(event.headers ?? {})) if (k.toLowerCase() === name && v !== undefined) return v;
+  return undefined;
+}
+
+function endpointOf(event: APIGatewayProxyEvent): SegmentEndpoint | undefined {
+  const last = (event.resource || event.path || '').replace(/\/+$/, '').split('/').at(-1);
+  return SEGMENT_ENDPOINTS.find((e) => e === last);
+}
+
+interface Rejection {
+  index: number;
+  reason: string;
+}
+
+export function createSegmentIntakeHandler(deps: SegmentIntakeDeps): ApiHandler {
+  const logger = deps.logger ?? createLogger(SERVICE);
+  const metrics = deps.metrics ?? createMetrics(SERVICE);
+
+  const refuse = (statusCode: number, message: string, rejected?: Rejection[]) => {
+    metrics.addMetric('RequestsRefused', MetricUnit.Count, 1);
+    logger.info('segment request refused', { statusCode, message });
+    return respond(statusCode, { success: false, message, ...(rejected ? { rejected } : {}) });
+  };
+
+  const intake = async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
+    const endpoint = endpointOf(event);
+    if (endpoint === undefined) return refuse(404, `no such endpoint: ${event.path}`);
+    const now = (deps.now ?? (() => new Date()))();
+    if (event.body === null || event.body === undefined || event.body.length === 0) return refuse(400, 'request body is empty');
+    const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+    const limit = maxRequestBytes(endpoint);
+    if (bytes.length > limit) return refuse(413, `request body is ${bytes.length} bytes; the limit of /v1/${endpoint} is ${limit}`);
+    if (!isUtf8(bytes)) return refuse(400, 'request body is not valid UTF-8');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(bytes.toString('utf8'));
+    } catch (err) {
+      return refuse(400, `malformed JSON: ${(err as Error).message}`);
+    }
+
+    const credentials = await deps.credentials();
+    const result = parseSegmentBody(endpoint, parsed, deps.mapping, now);
+    if (endpoint === 'webhook' && credentials.webhookSecret !== undefined) {
+      if (!verifyWebhookSignature(bytes, header(event, 'x-signature'), credentials.webhookSecret, parsed)) {
+        return refuse(401, 'X-Signature is missing or is not the HMAC-SHA1 of the body with the shared secret');
+      }
+    } else {
+      const writeKey = basicAuthUser(header(event, 'authorization')) ?? (result.ok ? result.writeKey : undefined);
+      if (writeKey === undefined || !credentials.writeKeys.includes(writeKey)) {
+        return refuse(401, 'a valid write key is required (Basic auth user, or "writeKey" in the body)');
+      }
+    }
+    if (!result.ok) return refuse(result.status, result.message);
+
+    const rejected: Rejection[] = [];
+    const links: GroupLink[] = [];
+    let ignored = 0;
+    const ready: { index: number; event: MappedEvent }[] = [];
+    const waiting: { index: number; userId: string; event: Omit<MappedEvent, 'customerId'> }[] = [];
+    for (const m of result.messages) {
+      if (m.kind === 'event') ready.push(m);
+      else if (m.kind === 'needsLink') waiting.push(m);
+      else if (m.kind === 'link') links.push(m.link);
+      else if (m.kind === 'ignored') ignored++;
+      else rejected.push({ index: m.index, reason: m.reason });
+    }
+
+    // Links first: a batch may group a user and track them in the same request.
+    if (links.length > 0) await storeGroupLinks(deps.dynamo, deps.tableName, links);
+    const inRequest = new Map(links.map((l) => [l.userId, l.groupId]));
+    const stored = await readGroupLinks(deps.dynamo, deps.tableName, waiting.filter((w) => !inRequest.has(w.userId)).map((w) => w.userId));
+    for (const w of waiting) {
+      const customerId = inRequest.get(w.userId) ?? stored.get(w.userId);
+      if (customerId === undefined) {
+        rejected.push({
+          index: w.index,
+          reason: `no account for user ${JSON.stringify(w.userId).slice(0, 80)}: set ${deps.mapping.groupIdPaths.join(' or ')}, or send a group call for the user first`,
+        });
+      } else ready.push({ index: w.index, event: { ...w.event, customerId } });
+    }
+    ready.sort((a, b) => a.index - b.index);
+
+    let accepted = 0;
+    let duplicates = 0;
+    if (ready.length > 0) {
+      const remaining = context?.getRemainingTimeInMillis?.() ?? 10_000;
+      const outcome = await deps.accept(
+        ready.map((r) => r.event),
+        Date.now() + Math.max(1_000, remaining - 2_000),
+      );
+      accepted = outcome.accepted;
+      duplicates = outcome.duplicates;
+      for (const r of outcome.rejected) rejected.push({ index: ready[r.index]!.index, reason: r.reason });
+    }
+    rejected.sort((a, b) => a.index - b.index);
+
+    metrics.addMetric('EventsAccepted', MetricUnit.Count, accepted);
+    metrics.addMetric('EventsDuplicate', MetricUnit.Count, duplicates);
+    metrics.addMetric('EventsRejected', MetricUnit.Count, rejected.length);
+    metrics.addMetric('GroupLinks', MetricUnit.Count, links.length);
+    logger.info('segment calls ingested', {
+      endpoint,
+      calls: result.messages.length,
+      accepted,
+      duplicates,
+      linked: links.length,
+      ignored,
+      rejected: rejected.length,
+      firstRejections: rejected.slice(0, 5),
+    });
+    if (rejected.length === result.messages.length) return refuse(400, 'no valid call in the request', rejected);
+    // Segment's clients look for 200 {"success": true}; the counts are ours, for people reading the response.
+    return respond(200, { success: true, accepted, duplicates, linked: links.length, ignored, rejected });
+  };
+
+  return middy(intake).use(injectLambdaContext(logger)).use(logMetrics(metrics)) as unknown as ApiHandler;
+}
+
+export const handler: ApiHandler = lazyHandler((runtime) =>
+  createSegmentIntakeHandler({
+    dynamo: dynamo(),
+    tableName: runtime.tableName,
+    mapping: runtime.config.segment,
+    credentials: secretsManagerCredentials(),
+    accept: (events, deadline) => ingestUsageEvents(events, { dynamo: dynamo(), tableName: runtime.tableName, deadline }),
+  }),
+);
