@@ -8,6 +8,7 @@ import { BillingIngest } from './ingest';
 import { Monitoring } from './monitoring';
 import { SnapshotStage } from './snapshot';
 import { Storage } from './storage';
+import { SegmentApi } from './segment-api';
 import { UsageApi } from './usage-api';
 
 export interface ChurnwatchStackProps extends StackProps {
@@ -19,6 +20,7 @@ export class ChurnwatchStack extends Stack {
   readonly storage: Storage;
   readonly ingest: BillingIngest;
   readonly usageApi: UsageApi;
+  readonly segmentApi: SegmentApi;
   readonly digest: Digest;
   readonly snapshot: SnapshotStage;
   readonly monitoring: Monitoring;
@@ -58,6 +60,7 @@ export class ChurnwatchStack extends Stack {
       reservedConcurrency: deploy.apiReservedConcurrency,
       fn,
     });
+    this.segmentApi = new SegmentApi(this, 'SegmentApi', { api: this.usageApi.api, table, stage: deploy.stage, fn });
     this.digest = new Digest(this, 'Digest', {
       table,
       bucket,
@@ -78,6 +81,7 @@ export class ChurnwatchStack extends Stack {
       functions: {
         'ingest-billing': watched(this.ingest.function),
         'ingest-usage': watched(this.usageApi.function),
+        'ingest-segment': watched(this.segmentApi.function),
         snapshot: watched(this.snapshot.function),
         digest: watched(this.digest.function),
       },
@@ -95,6 +99,9 @@ export class ChurnwatchStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.usageApi.api.urlForPath('/events'), description: 'POST usage events here (header x-api-key)' });
+    new CfnOutput(this, 'SegmentApiUrl', { value: this.usageApi.api.urlForPath('/v1'), description: 'Segment/RudderStack API host: POST /v1/batch, /v1/track, /v1/group, /v1/identify, /v1/webhook' });
+    new CfnOutput(this, 'SegmentWriteKeysSecret', { value: this.segmentApi.writeKeys.secretName, description: 'aws secretsmanager get-secret-value --secret-id <name>: the write key' });
+    new CfnOutput(this, 'SegmentWebhookSecret', { value: this.segmentApi.webhookSecret.secretName, description: "The Webhook destination's shared secret" });
     new CfnOutput(this, 'ApiKeyId', { value: this.usageApi.apiKey.keyId, description: 'aws apigateway get-api-key --api-key <id> --include-value' });
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'Drop billing exports under exports/' });
     new CfnOutput(this, 'TableName', { value: table.tableName });

@@ -10,8 +10,8 @@ import { STAGE_ENV } from '../lambdas/shared/observability';
 import { ContextError } from './context';
 import { acknowledge } from './nag';
 
-/** The four Lambda entry points, bundled straight from lambdas/<name>/handler.ts. */
-export type FunctionName = 'ingest-billing' | 'ingest-usage' | 'snapshot' | 'digest';
+/** The Lambda entry points, bundled straight from lambdas/<name>/handler.ts. */
+export type FunctionName = 'ingest-billing' | 'ingest-usage' | 'ingest-segment' | 'snapshot' | 'digest';
 
 export const METRICS_NAMESPACE = 'Churnwatch';
 /** Lambda's limit on all environment variables of a function together (keys and values). */

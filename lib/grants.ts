@@ -36,6 +36,8 @@ export const TABLE_ACCESS: Record<FunctionName, { table: string[]; byOwnerIndex?
   // usage-store: BatchGetItem (DAY#, SEEN# and profile items), TransactWriteItems of Updates. Its
   // readActivityDays Query is the snapshot's (back-dated runs), not the ingest path's.
   'ingest-usage': { table: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'] },
+  // The usage path as ingest-usage, plus group links (Update, BatchGet) and group traits as customer attributes (ledger-store: Get, BatchWrite).
+  'ingest-segment': { table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'] },
   // ledger-store (Get, Update, batchGet/batchPut), file records (Put), and events/ files through usage-store.
   'ingest-billing': {
     table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

@@ -144,6 +144,7 @@ describe('functions', () => {
   const expected = {
     'ingest-billing': { MemorySize: 1024, Timeout: 300 },
     'ingest-usage': { MemorySize: 512, Timeout: 10 },
+    'ingest-segment': { MemorySize: 512, Timeout: 10 },
     snapshot: { MemorySize: 2048, Timeout: 600 },
     digest: { MemorySize: 512, Timeout: 300 },
   };
@@ -223,7 +224,8 @@ describe('table', () => {
 });
 
 describe('usage API', () => {
-  const postEvents = () => onlyResource(s.template, 'AWS::ApiGateway::Method', (m) => m.HttpMethod === 'POST');
+  const eventsResource = () => onlyResource(s.template, 'AWS::ApiGateway::Resource', (r) => r.PathPart === 'events');
+  const postEvents = () => onlyResource(s.template, 'AWS::ApiGateway::Method', (m) => m.HttpMethod === 'POST' && m.ResourceId?.Ref === eventsResource().id);
 
   it('is a regional REST API with POST /events as a Lambda proxy to ingest-usage', () => {
     s.template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });

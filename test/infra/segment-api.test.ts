@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onlyResource, resourcesOfType, synth, removeSynthDirs, type Json, type Synthesized } from './synth';
+import { SEGMENT_ENDPOINTS } from '../../lambdas/formats/segment';
+
+afterAll(removeSynthDirs);
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synth({}, { bundle: false });
+});
+
+const fnByService = (service: string) =>
+  onlyResource(s.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service);
+const roleOf = (service: string) => fnByService(service).resource.Properties.Role['Fn::GetAtt'][0] as string;
+const statementsOf = (roleId: string): Json[] =>
+  Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy'))
+    .filter((policy) => (policy.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+    .flatMap((policy) => (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement);
+
+describe('Segment/RudderStack intake', () => {
+  it('routes POST /v1/<endpoint> for every Segment endpoint to ingest-segment as a Lambda proxy, without an API key', () => {
+    const v1 = onlyResource(s.template, 'AWS::ApiGateway::Resource', (r) => r.PathPart === 'v1');
+    const fn = fnByService('ingest-segment');
+    for (const endpoint of SEGMENT_ENDPOINTS) {
+      const resource = onlyResource(s.template, 'AWS::ApiGateway::Resource', (r) => r.PathPart === endpoint && r.ParentId?.Ref === v1.id);
+      const method = onlyResource(s.template, 'AWS::ApiGateway::Method', (m) => m.ResourceId?.Ref === resource.id);
+      expect(method.resource.Properties).toMatchObject({ HttpMethod: 'POST', ApiKeyRequired: false, Integration: { Type: 'AWS_PROXY' } });
+      expect(JSON.stringify(method.resource.Properties.Integration.Uri)).toContain(fn.id);
+    }
+    expect(Object.values(resourcesOfType(s.template, 'AWS::ApiGateway::Resource')).filter((r) => r.Properties!.PathPart === 'v1')).toHaveLength(1);
+  });
+
+  it('generates the write key and webhook secret in Secrets Manager, and passes the function only their ARNs', () => {
+    const secrets = resourcesOfType(s.template, 'AWS::SecretsManager::Secret');
+    const byName = (suffix: string) => Object.entries(secrets).find(([, r]) => String(r.Properties!.Name).endsWith(suffix))!;
+    const [writeKeysId, writeKeys] = byName('/segment-write-keys');
+    const [webhookId, webhook] = byName('/segment-webhook-secret');
+    expect(writeKeys.Properties!.GenerateSecretString).toMatchObject({ PasswordLength: 32, ExcludePunctuation: true });
+    expect(webhook.Properties!.GenerateSecretString).toMatchObject({ PasswordLength: 40 });
+    expect(writeKeys.Properties!.SecretString).toBeUndefined();
+    const env = fnByService('ingest-segment').resource.Properties.Environment.Variables;
+    expect(env.SEGMENT_WRITE_KEYS_SECRET).toEqual({ Ref: writeKeysId });
+    expect(env.SEGMENT_WEBHOOK_SECRET).toEqual({ Ref: webhookId });
+    expect(JSON.parse(env.CHURNWATCH_CONFIG).segment).toEqual({
+      groupIdPaths: ['context.groupId', 'properties.groupId'],
+      anonymousUsers: true,
+      nameTrait: 'name',
+      ownerTrait: 'owner_email',
+    });
+  });
+
+  it('lets only ingest-segment read the two secrets, with GetSecretValue alone', () => {
+    const reads = Object.entries(resourcesOfType(s.template, 'AWS::IAM::Policy')).flatMap(([, policy]) =>
+      (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('secretsmanager:'))).map((st) => ({
+        roles: policy.Properties!.Roles,
+        st,
+      })),
+    );
+    expect(reads).toHaveLength(1);
+    expect(reads[0]!.roles).toEqual([{ Ref: roleOf('ingest-segment') }]);
+    expect(reads[0]!.st.Action).toBe('secretsmanager:GetSecretValue');
+    const secretIds = Object.keys(resourcesOfType(s.template, 'AWS::SecretsManager::Secret')).sort();
+    expect([reads[0]!.st.Resource].flat().map((r: Json) => r.Ref).sort()).toEqual(secretIds);
+  });
+
+  it('grants ingest-segment exactly its table actions and no S3 access', () => {
+    const actions = statementsOf(roleOf('ingest-segment')).flatMap((st) => [st.Action].flat() as string[]);
+    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(actions.filter((a) => a.startsWith('s3:'))).toEqual([]);
+  });
+
+  it('watches ingest-segment with the same alarms as the other functions', () => {
+    const alarms = Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm')).map((a) => String(a.Properties!.AlarmDescription));
+    expect(alarms.filter((d) => d.includes('ingest-segment')).length).toBeGreaterThanOrEqual(3);
+  });
+});
