@@ -373,7 +373,7 @@ describe('monitoring', () => {
     expect(age.map(queueOf)).toEqual([ingestQueue.id]);
     expect(age[0]!.Threshold).toBe(1800);
 
-    const functions = ['ingest-billing', 'ingest-usage', 'snapshot', 'digest'].map((svc) => fnByService(svc).id);
+    const functions = ['ingest-billing', 'ingest-usage', 'ingest-segment', 'snapshot', 'digest'].map((svc) => fnByService(svc).id);
     for (const metric of ['Errors', 'Throttles', 'Duration']) {
       const watched = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === metric).map((a) => a.Dimensions[0].Value.Ref);
       expect(watched.sort(), metric).toEqual([...functions].sort());
