@@ -12,8 +12,9 @@ import {
   type MappedMessage,
 } from '../../../lambdas/formats/segment';
 import { parseWriteKeys } from '../../../lambdas/ingest-segment/credentials';
+import { propertyRuns } from '../../support/property-runs';
 
-const RUNS = Number(process.env.CHURNWATCH_PROPERTY_RUNS ?? 100);
+const RUNS = propertyRuns(200);
 const NOW = new Date('2026-11-24T12:00:00Z');
 const mapping = DEFAULT_SEGMENT_MAPPING;
 const map = (raw: unknown, impliedType?: string) => mapSegmentMessage(0, raw, { impliedType, mapping, receivedAt: NOW });
