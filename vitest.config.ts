@@ -3,15 +3,10 @@ import { scaled } from './test/support/timeouts';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Integration tests share one embedded AWS stack per worker; keep the pool small on 2-core machines.
-    pool: 'forks',
-    maxWorkers: 2,
     // Quiet-machine allowances, stretched by the load when the run starts (test/support/timeouts.ts).
     testTimeout: scaled(60_000),
     hookTimeout: scaled(120_000),
-    // One DynamoDB Local for the whole run; each test file creates its own table (docs/local-stack.md).
-    globalSetup: ['test/support/global-setup.ts'],
+    maxWorkers: 2,
     reporters: ['default', './test/support/summary-reporter.ts'],
     // The handlers' structured logs and EMF metrics are for CloudWatch; tests assert on state instead.
     env: {
@@ -19,5 +14,29 @@ export default defineConfig({
       POWERTOOLS_METRICS_DISABLED: 'true',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          // Pure code with no process-wide state: worker threads that keep their module cache between
+          // files halve the run (most of a unit file's time is importing zod, the SDK types, the engine).
+          pool: 'threads',
+          isolate: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'aws',
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/infra/**/*.test.ts'],
+          // Each file runs its own emulators and handlers' module state: a process per file, few at once.
+          pool: 'forks',
+          // One DynamoDB Local for the whole run; each test file creates its own table (docs/local-stack.md).
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+    ],
   },
 });
