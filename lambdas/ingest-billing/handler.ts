@@ -10,6 +10,7 @@ import { dynamo, s3Client } from '../shared/aws-clients';
 import type { Config } from '../shared/config';
 import { createLogger, createMetrics } from '../shared/observability';
 import { lazyHandler } from '../shared/lazy-handler';
+import { pipelineRoute } from '../formats/stripe-data-pipeline';
 import { ingestEventsFile } from './ingest-events-file';
 import { ingestBillingFile, type FileReport } from './ingest-file';
 import { parseObjectCreated, type ObjectCreated } from './s3-notification';
@@ -47,6 +48,12 @@ export function makeBillingIngestHandler(deps: BillingIngestDeps) {
     }
     if (!object.key.startsWith(BILLING_PREFIX)) {
       logger.warn('ignoring object outside exports/ and events/', { key: object.key });
+      return undefined;
+    }
+    // A Stripe Data Pipeline drop holds every Stripe table, run markers and test-mode data: only its three tables are read.
+    const route = pipelineRoute(object.key, { includeTestmode: deps.config.stripeDataPipeline.includeTestmode });
+    if (route && route.kind !== 'table') {
+      logger.info('Stripe Data Pipeline file skipped', { key: object.key, why: route.kind === 'marker' ? 'run marker' : route.reason });
       return undefined;
     }
     const report = await ingestBillingFile(

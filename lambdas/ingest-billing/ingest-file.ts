@@ -1,9 +1,11 @@
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Readable } from 'node:stream';
-import { readBillingExportBatches, UnreadableFileError, type BillingRecord, type ReadOptions } from '../formats';
+import { readBillingExportBatches, UnreadableFileError, type BillingRecord, type ReadOptions, type ReadResult } from '../formats';
+import { isParquetKey, readParquetBatches } from '../formats/stripe-data-pipeline';
 import { keys } from '../store/keys';
 import { applyLedgerChanges, type LedgerChange } from '../store/ledger-store';
+import { s3AsyncBuffer } from './s3-async-buffer';
 import type { ObjectCreated } from './s3-notification';
 
 export interface IngestDeps {
@@ -107,9 +109,7 @@ export async function ingestBillingFile(deps: IngestDeps, object: ObjectCreated)
   };
 
   try {
-    const body = await s3.send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key }));
-    if (!body.Body) throw new UnreadableFileError('the object has no body');
-    for await (const rows of readBillingExportBatches(body.Body as Readable, object.key, deps.readOptions)) {
+    for await (const rows of readRows(s3, object, deps.readOptions)) {
       for (const row of rows) {
         report.rows++;
         if (!row.ok) {
@@ -169,6 +169,17 @@ export async function ingestBillingFile(deps: IngestDeps, object: ObjectCreated)
     }),
   );
   return report;
+}
+
+/** Parquet (Stripe Data Pipeline) is read by ranges; CSV and JSONL as one stream. */
+async function* readRows(s3: S3Client, object: ObjectCreated, opts: ReadOptions): AsyncGenerator<ReadResult[]> {
+  if (isParquetKey(object.key)) {
+    yield* readParquetBatches(s3AsyncBuffer(s3, object.bucket, object.key, object.size), object.key, opts);
+    return;
+  }
+  const body = await s3.send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key }));
+  if (!body.Body) throw new UnreadableFileError('the object has no body');
+  yield* readBillingExportBatches(body.Body as Readable, object.key, opts);
 }
 
 async function moveToFailed(s3: S3Client, object: ObjectCreated, report: FileReport): Promise<void> {

@@ -176,6 +176,14 @@ export const configSchema = z
     risk: riskConfigSchema.default(() => riskConfigSchema.parse({})),
     digest: digestConfigSchema.default(() => digestConfigSchema.parse({})),
     segment: segmentConfigSchema.default(() => segmentConfigSchema.parse({})),
+    /** Stripe Data Pipeline drops under exports/ (docs/metrics.md §1.2). */
+    stripeDataPipeline: z
+      .object({
+        /** Whether `testmode/` tables are read too (never mix them with live data in one stage). */
+        includeTestmode: z.boolean().default(false),
+      })
+      .strict()
+      .default({ includeTestmode: false }),
   })
   .strict()
   .refine((c) => c.tierB < c.tierA, { message: 'tierB must be lower than tierA', path: ['tierB'] });
