@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { scaled } from './test/support/timeouts';
+import { scaled } from './test/support/timeouts.ts';
 
 export default defineConfig({
   test: {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dayNum, dayFromNum } from '../lambdas/domain/dates';
-import { ConfigError, parseConfig, type Config } from '../lambdas/shared/config';
+import { ConfigError, configNotes, parseConfig, type Config } from '../lambdas/shared/config';
 import { renderBacktestHtml } from '../lambdas/report/backtest-html';
 import { runLocalBacktest } from '../local/backtest';
 import { formatBacktestReport, formatConsoleReport } from '../local/console-report';
@@ -68,7 +68,9 @@ async function loadConfig(path: string | undefined): Promise<Config> {
   } catch (err) {
     throw new UsageError(`--config ${path} is not valid JSON: ${(err as Error).message}`);
   }
-  return parseConfig(json, `configuration in ${path}`);
+  const config = parseConfig(json, `configuration in ${path}`);
+  for (const note of configNotes(json)) process.stderr.write(`note: ${path}: ${note}\n`);
+  return config;
 }
 
 async function mustExist(paths: string[], flag: string): Promise<void> {

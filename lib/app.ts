@@ -1,4 +1,4 @@
-import { App, type AppProps } from 'aws-cdk-lib';
+import { Annotations, App, type AppProps } from 'aws-cdk-lib';
 import { ChurnwatchStack } from './churnwatch-stack';
 import { readSettings } from './context';
 import { addNagChecks } from './nag';
@@ -31,6 +31,7 @@ export function buildApp(props: AppProps = {}, opts: { nag?: boolean } = {}): Ch
     description: `Churnwatch churn early-warning pipeline (${settings.deploy.stage})`,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
+  for (const note of settings.notes) Annotations.of(stack).addWarningV2('churnwatch:config', note);
   // Tests that only inspect the template skip the packs at synth; test/infra/nag.test.ts runs them.
   if (opts.nag !== false) addNagChecks(app);
   return { app, stack };

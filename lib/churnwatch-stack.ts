@@ -73,7 +73,7 @@ export class ChurnwatchStack extends Stack {
       table,
       bucket,
       digestFunction: this.digest.function.fn,
-      schedule: config.digest.schedule,
+      schedule: config.snapshot.schedule,
       fn,
     });
     const watched = (f: { fn: IFunction; timeout: Duration }) => ({ fn: f.fn, timeout: f.timeout });
@@ -94,7 +94,7 @@ export class ChurnwatchStack extends Stack {
       api: this.usageApi.api,
       apiAccessLogs: this.usageApi.accessLogs,
       table,
-      snapshotSchedule: config.digest.schedule,
+      snapshotSchedule: config.snapshot.schedule,
       quarantineAlarmThreshold: deploy.quarantineAlarmThreshold,
     });
 

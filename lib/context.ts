@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { describeIssue, emailDomain, parseConfig, type Config } from '../lambdas/shared/config';
+import { configNotes, describeIssue, emailDomain, parseConfig, type Config } from '../lambdas/shared/config';
 
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
@@ -72,6 +72,8 @@ export interface ChurnwatchSettings {
   config: Config;
   /** `deploy.stage` is listed in `deploy.testStages`. */
   testStage: boolean;
+  /** Deprecated keys and the like: shown as synth warnings, never fatal. */
+  notes: string[];
 }
 
 export class ContextError extends Error {
@@ -140,5 +142,6 @@ export function readSettings(raw: unknown, overrides: { stage?: unknown } = {}):
     deploy: { ...deploy.data, deletionProtection: deploy.data.deletionProtection ?? !testStage },
     config,
     testStage,
+    notes: configNotes(all).map((n) => `churnwatch.${n}`),
   };
 }

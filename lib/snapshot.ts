@@ -18,7 +18,7 @@ export interface SnapshotProps {
   table: Table;
   bucket: Bucket;
   digestFunction: IFunction;
-  /** EventBridge schedule expression (config digest.schedule). */
+  /** EventBridge schedule expression (config snapshot.schedule). */
   schedule: string;
   fn: Omit<ChurnwatchFunctionProps, 'name' | 'memoryMb' | 'timeout'>;
 }

@@ -1,5 +1,7 @@
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ContextError, readSettings } from '../../lib/context';
+import { parseConfig } from '../../lambdas/shared/config';
 import { onlyResource, repoContext, synth, removeSynthDirs } from './synth';
 
 afterAll(removeSynthDirs);
@@ -47,11 +49,12 @@ describe('churnwatch context', () => {
     for (const group of Object.values(s.template.findResources('AWS::Logs::LogGroup'))) expect(group.Properties.RetentionInDays).toBe(7);
   });
 
-  it('schedules the snapshot from digest.schedule and scopes SES to a configuration set when one is set', () => {
+  it('schedules the snapshot from snapshot.schedule and scopes SES to a configuration set when one is set', () => {
     const s = synth(
       {
         stage: 'ses',
-        digest: { from: 'digest@mail.acme.io', fallbackTo: 'cs@acme.io', allowedRecipientDomains: ['acme.io'], schedule: 'cron(30 5 * * ? *)', configurationSet: 'churnwatch-digest' },
+        snapshot: { schedule: 'cron(30 5 * * ? *)' },
+        digest: { from: 'digest@mail.acme.io', fallbackTo: 'cs@acme.io', allowedRecipientDomains: ['acme.io'], configurationSet: 'churnwatch-digest' },
       },
       { bundle: false },
     );
@@ -62,5 +65,20 @@ describe('churnwatch context', () => {
     expect(policy).toContain(':configuration-set/churnwatch-digest');
     // An operator's own configuration set is used as is: the stack creates none.
     expect(Object.keys(s.template.findResources('AWS::SES::ConfigurationSet'))).toEqual([]);
+  });
+
+  it('still reads the deprecated digest.schedule, and says so as a synth warning', () => {
+    const s = synth({ snapshot: undefined, digest: { schedule: 'cron(15 4 * * ? *)' } }, { bundle: false });
+    expect(onlyResource(s.template, 'AWS::Events::Rule').resource.Properties.ScheduleExpression).toBe('cron(15 4 * * ? *)');
+    Annotations.fromStack(s.stack).hasWarning('*', Match.stringLikeRegexp('churnwatch\\.digest\\.schedule is deprecated.*snapshot\\.schedule'));
+    const quiet = synth({ snapshot: { schedule: 'cron(15 4 * * ? *)' } }, { bundle: false });
+    expect(Annotations.fromStack(quiet.stack).findWarning('*', Match.stringLikeRegexp('deprecated'))).toEqual([]);
+  });
+
+  it('refuses the two schedule keys when they disagree, and checks the new one like the old', () => {
+    expect(() => readSettings({ snapshot: { schedule: 'rate(1 day)' }, digest: { schedule: 'cron(0 6 * * ? *)' } })).toThrow(/digest\.schedule: set only snapshot\.schedule/);
+    expect(() => readSettings({ snapshot: { schedule: 'rate(5 minute)' } })).toThrow(/snapshot\.schedule: .*plural unit/);
+    expect(parseConfig({ snapshot: { schedule: 'rate(1 day)' }, digest: { schedule: 'rate(1 day)' } }).snapshot.schedule).toBe('rate(1 day)');
+    expect(parseConfig({}).snapshot.schedule).toBe('cron(0 6 * * ? *)');
   });
 });

@@ -156,7 +156,7 @@ describe('functions', () => {
     expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_METRICS_NAMESPACE: 'Churnwatch', CHURNWATCH_STAGE: 'dev', LOG_LEVEL: 'INFO' });
     expect(env.TABLE_NAME).toEqual({ Ref: onlyResource(s.template, 'AWS::DynamoDB::Table').id });
     expect(env.BUCKET_NAME.Ref).toMatch(/^StorageData/);
-    expect(JSON.parse(env.CHURNWATCH_CONFIG).digest.schedule).toBe('cron(0 6 * * ? *)');
+    expect(JSON.parse(env.CHURNWATCH_CONFIG).snapshot.schedule).toBe('cron(0 6 * * ? *)');
   });
 
   it.each(Object.keys(expected))('%s: logs to its own log group with a retention period', (service) => {
@@ -271,7 +271,7 @@ describe('usage API', () => {
 });
 
 describe('schedule', () => {
-  it('runs the snapshot daily at digest.schedule, with retries and a dead-letter queue', () => {
+  it('runs the snapshot daily at snapshot.schedule, with retries and a dead-letter queue', () => {
     const rule = onlyResource(s.template, 'AWS::Events::Rule');
     expect(rule.resource.Properties.ScheduleExpression).toBe('cron(0 6 * * ? *)');
     const [target, ...others] = rule.resource.Properties.Targets as Json[];
