@@ -4,7 +4,7 @@ import { basename, join, relative } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import type { Day, Snapshot } from '../lambdas/domain/types';
 import { makeDigestHandler, RetryableDigestFailure } from '../lambdas/digest/handler';
 import type { DigestSummary } from '../lambdas/digest/send-digests';
@@ -15,6 +15,8 @@ import { makeSnapshotHandler } from '../lambdas/snapshot/handler';
 import type { Config } from '../lambdas/shared/config';
 import { keys } from '../lambdas/store/keys';
 import { ModelStore, type StoredModel } from '../lambdas/store/model-store';
+import { lambdaContext } from './lambda-context';
+import { localLargeFileStarter } from './large-files';
 import { startEmbeddedStack, type EmbeddedStack } from './stack';
 import type { SentMail } from './ses-emulator';
 import { startUsageApi, type UsageApi } from './usage-api';
@@ -48,22 +50,6 @@ export interface PipelineResult {
 }
 
 const BILLING_FILE = /\.(csv|jsonl|ndjson)(\.gz)?$/i;
-const lambdaContext = (functionName: string): Context =>
-  ({
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 900_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  }) as Context;
-
 /** A billing file, or the billing files under a folder (sorted, so later files are dropped later). */
 export async function expandBillingPaths(path: string): Promise<{ path: string; key: string }[]> {
   const s = await stat(path);
@@ -123,7 +109,8 @@ export async function startLoadedStack(options: Omit<PipelineOptions, 'asOf'>): 
     const { dynamo, s3 } = stack.clients;
     const deps = { dynamo, s3, tableName: stack.tableName, bucketName: stack.bucketName, config };
 
-    const ingest = makeBillingIngestHandler(deps);
+    // Exports over largeFiles.thresholdBytes run through the large-file state machine's definition.
+    const ingest = makeBillingIngestHandler({ ...deps, startLargeFile: localLargeFileStarter(deps) });
     stack.subscribe((event: SQSEvent) => ingest(event, lambdaContext('churnwatch-ingest-billing')));
     for (const [i, file] of billingFiles.entries()) {
       const size = (await stat(file.path)).size;

@@ -81,7 +81,7 @@ export async function* readCsvBatches(chunks: AsyncIterable<Buffer>, opts: ReadO
       if (!layout) throw new UnreadableFileError(`The CSV header is malformed: ${reason}`, line);
       results.push({ ok: false, line, reason: `CSV syntax: ${reason}`, raw: clipRaw(raw) });
     },
-  });
+  }, opts.firstLine);
 
   for await (const chunk of chunks) {
     for (let offset = 0; offset < chunk.length; offset += SLICE_BYTES) {

@@ -88,7 +88,21 @@ export class CsvTokenizer {
    */
   invalidUtf8 = false;
 
-  constructor(private readonly sink: CsvSink) {}
+  constructor(
+    private readonly sink: CsvSink,
+    /** Physical line number of the first byte written. */
+    firstLine = 1,
+  ) {
+    this.line = firstLine;
+  }
+
+  /**
+   * The byte that ends a physical line ('\n', which CRLF ends with too, or '\r' in a file of lone CRs),
+   * once the first line break has been seen; physical line N starts after the (N-1)th such byte.
+   */
+  get lineBreak(): 10 | 13 | undefined {
+    return this.eol === 0 ? undefined : (this.eol as 10 | 13);
+  }
 
   write(chunk: Buffer): void {
     if (!this.utf8.push(chunk)) this.invalidUtf8 = true;

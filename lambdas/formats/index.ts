@@ -1,4 +1,7 @@
-export { readBillingExport, readBillingExportBatches } from './read-billing-export';
+export { readBillingExport, readBillingExportBatches, openTextExport, damagedGzip, type TextExport } from './read-billing-export';
+export { readCsvBatches } from './csv-reader';
+export { readJsonlBatches } from './jsonl-reader';
+export { CsvTokenizer } from './csv-tokenizer';
 export type { ReadResult, ReadOptions } from './read-result';
 export type { BillingRecord, RecordKind } from './records';
 export { UnreadableFileError } from './errors';

@@ -45,7 +45,8 @@ export async function* readJsonlBatches(chunks: AsyncIterable<Buffer>, opts: Rea
   const ctx = new BuildContext(opts.reportingCurrency, opts.fxRates, false);
   const row = new JsonRow();
   let pending: Buffer | undefined;
-  let lineNo = 0;
+  const firstLine = opts.firstLine ?? 1;
+  let lineNo = firstLine - 1;
 
   function handle(bytes: Buffer): ReadResult | undefined {
     lineNo++;

@@ -1,6 +1,6 @@
 import { buffers, gunzip, isZlibError, peek, type ByteSource } from './byte-stream';
 import { readCsvBatches } from './csv-reader';
-import { binaryReason, detectFileKind, sniffFormat } from './detect';
+import { binaryReason, detectFileKind, sniffFormat, type TextFormat } from './detect';
 import { UnreadableFileError } from './errors';
 import { Flatten } from './flatten';
 import { readJsonlBatches } from './jsonl-reader';
@@ -20,6 +20,43 @@ export function readBillingExport(body: ByteSource, key: string, opts: ReadOptio
  * per row, for consumers that work in batches anyway.
  */
 export async function* readBillingExportBatches(body: ByteSource, key: string, opts: ReadOptions): AsyncGenerator<ReadResult[]> {
+  const { format, text } = await openTextExport(body, key);
+  let lastLine = 0;
+  try {
+    const batches = format === 'csv' ? readCsvBatches(text, opts) : readJsonlBatches(text, opts);
+    for await (const batch of batches) {
+      yield batch;
+      lastLine = batch[batch.length - 1]!.line;
+    }
+  } catch (err) {
+    if (!isZlibError(err)) throw err;
+    throw damagedGzip(err, lastLine);
+  }
+}
+
+/** The error for an export whose gzip stream broke after `lastLine` was read. */
+export function damagedGzip(err: unknown, lastLine: number): UnreadableFileError {
+  return new UnreadableFileError(
+    `The gzip data is damaged or truncated after line ${lastLine}: ${(err as Error).message}. ` +
+      `Rows up to line ${lastLine} were read; upload the complete file again.`,
+    lastLine + 1,
+    { cause: err },
+  );
+}
+
+export interface TextExport {
+  format: TextFormat;
+  gzip: boolean;
+  /** The decompressed bytes, from the first; zlib errors of a damaged gzip surface from the iteration. */
+  text: AsyncIterable<Buffer>;
+}
+
+/**
+ * The checks every export passes before its rows are read (empty, bad gzip, binary, a .jsonl with no
+ * JSON object) and its text format: shared by the row reader and the large-file splitter, so both
+ * refuse the same files with the same words.
+ */
+export async function openTextExport(body: ByteSource, key: string): Promise<TextExport> {
   const raw = await peek(buffers(body));
   if (!raw.head) throw new UnreadableFileError('The file is empty (0 bytes)');
   const kind = detectFileKind(key, raw.head);
@@ -42,23 +79,7 @@ export async function* readBillingExportBatches(body: ByteSource, key: string, o
   if (format === 'jsonl' && kind.format === 'jsonl' && !hasJsonObjectLine(text.head)) {
     throw new UnreadableFileError(`Named ${key} but no line of its first ${text.head.length} bytes is a JSON object: not JSON Lines`, 1);
   }
-
-  let lastLine = 0;
-  try {
-    const batches = format === 'csv' ? readCsvBatches(text.all, opts) : readJsonlBatches(text.all, opts);
-    for await (const batch of batches) {
-      yield batch;
-      lastLine = batch[batch.length - 1]!.line;
-    }
-  } catch (err) {
-    if (!isZlibError(err)) throw err;
-    throw new UnreadableFileError(
-      `The gzip data is damaged or truncated after line ${lastLine}: ${(err as Error).message}. ` +
-        `Rows up to line ${lastLine} were read; upload the complete file again.`,
-      lastLine + 1,
-      { cause: err },
-    );
-  }
+  return { format, gzip: kind.gzip, text: text.all };
 }
 
 /** Whether some line of `head` starts with `{` (its last line may be cut off where `head` ends). */

@@ -7,6 +7,11 @@ export type ReadResult =
 export interface ReadOptions {
   reportingCurrency: string;
   fxRates: Record<string, number>;
+  /**
+   * Physical line number of the first byte (default 1): a range of a large file starts mid-file, and
+   * its rows and errors carry the file's line numbers. A CSV range starts with the file's header lines.
+   */
+  firstLine?: number;
 }
 
 /** Quarantine keeps enough of a bad row to recognise it, not a 1 MB field. */

@@ -6,14 +6,15 @@ import middy from '@middy/core';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { dynamo, s3Client } from '../shared/aws-clients';
+import { dynamo, s3Client, sfnClient } from '../shared/aws-clients';
 import type { Config } from '../shared/config';
 import { createLogger, createMetrics } from '../shared/observability';
 import { lazyHandler } from '../shared/lazy-handler';
-import { pipelineRoute } from '../formats/stripe-data-pipeline';
+import { isParquetKey, pipelineRoute } from '../formats/stripe-data-pipeline';
 import { ingestEventsFile } from './ingest-events-file';
 import { ingestBillingFile, type FileReport } from './ingest-file';
 import { parseObjectCreated, type ObjectCreated } from './s3-notification';
+import { startLargeFileExecution, type StartLargeFile } from './start-large-file';
 
 export interface BillingIngestDeps {
   dynamo: DynamoDBDocumentClient;
@@ -22,6 +23,11 @@ export interface BillingIngestDeps {
   config: Config;
   /** Usage-event files under `events/` go through the usage path (docs/metrics.md §2 bulk load); overridable in tests. */
   ingestEventsFile?: (object: ObjectCreated) => Promise<unknown>;
+  /**
+   * Hands an export over `config.largeFiles.thresholdBytes` to the large-file state machine
+   * (docs/metrics.md §1.4); without it every file takes the small-file path.
+   */
+  startLargeFile?: StartLargeFile;
   chunkRows?: number;
 }
 
@@ -54,6 +60,12 @@ export function makeBillingIngestHandler(deps: BillingIngestDeps) {
     const route = pipelineRoute(object.key, { includeTestmode: deps.config.stripeDataPipeline.includeTestmode });
     if (route && route.kind !== 'table') {
       logger.info('Stripe Data Pipeline file skipped', { key: object.key, why: route.kind === 'marker' ? 'run marker' : route.reason });
+      return undefined;
+    }
+    // Parquet is read by ranges already (lambdas/formats/stripe-data-pipeline); CSV and JSONL over the threshold are split.
+    if (deps.startLargeFile && !isParquetKey(object.key) && object.size > deps.config.largeFiles.thresholdBytes) {
+      await deps.startLargeFile(object);
+      logger.info('large billing export handed to the large-file state machine', { key: object.key, size: object.size });
       return undefined;
     }
     const report = await ingestBillingFile(
@@ -94,5 +106,11 @@ export function makeBillingIngestHandler(deps: BillingIngestDeps) {
 
 /** The Lambda entry point: dependencies from the environment, built on first use. */
 export const handler = lazyHandler((runtime) =>
-  makeBillingIngestHandler({ dynamo: dynamo(), s3: s3Client(), tableName: runtime.tableName, config: runtime.config }),
+  makeBillingIngestHandler({
+    dynamo: dynamo(),
+    s3: s3Client(),
+    tableName: runtime.tableName,
+    config: runtime.config,
+    startLargeFile: runtime.largeFileStateMachineArn ? startLargeFileExecution(sfnClient(), runtime.largeFileStateMachineArn) : undefined,
+  }),
 );

@@ -19,20 +19,12 @@ export interface IngestDeps {
   maxQuarantineBytes?: number;
 }
 
-export interface FileReport {
+export interface FileReport extends RowCounts {
   key: string;
   status: 'done' | 'failed';
-  rows: number;
-  ingested: number;
-  unchanged: number;
-  quarantined: number;
-  writeRequests: number;
-  ledgerItemsWritten: number;
   /** Why the file could not be read (status "failed"). */
   error?: string;
   quarantineKey?: string;
-  /** Bad rows counted but not written to the quarantine file (past its size bound). */
-  quarantineNotListed?: number;
   failedKey?: string;
 }
 
@@ -51,7 +43,7 @@ const MAX_RAW = 2_000;
 const MAX_QUARANTINE_BYTES = 64 * 1024 * 1024;
 
 function toChanges(record: BillingRecord, at: number, source: LedgerChange['source']): LedgerChange[] {
-    switch (record.kind) {
+  switch (record.kind) {
     case 'invoice_line': {
       const changes: LedgerChange[] = [{ kind: 'line', line: record.line, at, source }];
       if (record.customerName !== undefined || record.ownerEmail !== undefined) {
@@ -68,6 +60,94 @@ function toChanges(record: BillingRecord, at: number, source: LedgerChange['sour
   throw new Error(`unknown record kind ${(record as { kind: string }).kind}`);
 }
 
+/** What a row, or the rows of a range, came to: summed over ranges into the file's record. */
+export interface RowCounts {
+  rows: number;
+  ingested: number;
+  unchanged: number;
+  quarantined: number;
+  writeRequests: number;
+  ledgerItemsWritten: number;
+  /** Bad rows counted but not written to the quarantine file (past its size bound). */
+  quarantineNotListed?: number;
+}
+
+export const emptyCounts = (): RowCounts => ({ rows: 0, ingested: 0, unchanged: 0, quarantined: 0, writeRequests: 0, ledgerItemsWritten: 0 });
+
+/**
+ * Folds read rows into ledger items and profiles a chunk at a time, counting every row and keeping
+ * the quarantine entries (bounded). The small-file path and each range of a large file use it; a
+ * range resumes from a checkpoint by starting it with the counts and entries saved there.
+ */
+export class RowFolder {
+  readonly counts: RowCounts;
+  readonly quarantine: string[];
+  private quarantineBytes: number;
+  private pending = new Map<string, LedgerChange[]>();
+  private pendingRows = 0;
+  private lastLine = 0;
+  private readonly chunkRows: number;
+  private readonly maxQuarantineBytes: number;
+
+  constructor(
+    private readonly deps: IngestDeps,
+    private readonly object: ObjectCreated,
+    from: { counts: RowCounts; quarantine: string[] } = { counts: emptyCounts(), quarantine: [] },
+    /** Called after each chunk is stored: every row up to `lastLine` is then counted and applied. */
+    private readonly onFlushed?: (lastLine: number) => Promise<void>,
+  ) {
+    this.counts = { ...from.counts };
+    this.quarantine = [...from.quarantine];
+    this.quarantineBytes = this.quarantine.reduce((n, e) => n + e.length + 1, 0);
+    this.chunkRows = deps.chunkRows ?? DEFAULT_CHUNK_ROWS;
+    this.maxQuarantineBytes = deps.maxQuarantineBytes ?? MAX_QUARANTINE_BYTES;
+  }
+
+  async add(row: ReadResult): Promise<void> {
+    const counts = this.counts;
+    counts.rows++;
+    this.lastLine = row.line;
+    if (!row.ok) {
+      counts.quarantined++;
+      this.quarantineEntry({ line: row.line, reason: row.reason, raw: row.raw.slice(0, MAX_RAW) });
+      return;
+    }
+    const source = { key: this.object.key, line: row.line };
+    const changes = toChanges(row.record, this.object.eventTime, source);
+    const list = this.pending.get(row.record.customerId);
+    if (list) list.push(...changes);
+    else this.pending.set(row.record.customerId, changes);
+    if (++this.pendingRows >= this.chunkRows) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pendingRows === 0) return;
+    const applied = await applyLedgerChanges(this.deps.dynamo, this.deps.tableName, this.pending);
+    const counts = this.counts;
+    for (const { source, reason } of applied.rejected) {
+      counts.quarantined++;
+      this.quarantineEntry({ line: source.line, reason, raw: '' });
+    }
+    counts.ingested += applied.ingested;
+    counts.unchanged += applied.unchanged;
+    counts.writeRequests += applied.writeRequests;
+    counts.ledgerItemsWritten += applied.ledgerItemsWritten;
+    this.pending = new Map();
+    this.pendingRows = 0;
+    await this.onFlushed?.(this.lastLine);
+  }
+
+  private quarantineEntry(entry: { line: number; reason: string; raw: string }): void {
+    const text = JSON.stringify(entry);
+    if (this.quarantineBytes + text.length <= this.maxQuarantineBytes) {
+      this.quarantine.push(text);
+      this.quarantineBytes += text.length + 1;
+    } else {
+      this.counts.quarantineNotListed = (this.counts.quarantineNotListed ?? 0) + 1;
+    }
+  }
+}
+
 /**
  * Streams one billing export into the table: good rows are folded into ledger items and profiles a
  * chunk at a time, bad rows go to `quarantine/<key>.errors.jsonl`, an unreadable file is moved to
@@ -75,78 +155,42 @@ function toChanges(record: BillingRecord, at: number, source: LedgerChange['sour
  * file: every row then counts as unchanged and no ledger item is written.
  */
 export async function ingestBillingFile(deps: IngestDeps, object: ObjectCreated): Promise<FileReport> {
-  const { dynamo, s3, tableName } = deps;
-  const chunkRows = deps.chunkRows ?? DEFAULT_CHUNK_ROWS;
-  const report: FileReport = {
-    key: object.key,
-    status: 'done',
-    rows: 0,
-    ingested: 0,
-    unchanged: 0,
-    quarantined: 0,
-    writeRequests: 0,
-    ledgerItemsWritten: 0,
-  };
   const startedAt = new Date().toISOString();
-  const quarantine: string[] = [];
-  let quarantineBytes = 0;
-  let pending = new Map<string, LedgerChange[]>();
-  let pendingRows = 0;
-
-  const flush = async () => {
-    if (pendingRows === 0) return;
-    const applied = await applyLedgerChanges(dynamo, tableName, pending);
-    for (const { source, reason } of applied.rejected) {
-      report.quarantined++;
-      quarantine.push(JSON.stringify({ line: source.line, reason, raw: '' }));
-    }
-    report.ingested += applied.ingested;
-    report.unchanged += applied.unchanged;
-    report.writeRequests += applied.writeRequests;
-    report.ledgerItemsWritten += applied.ledgerItemsWritten;
-    pending = new Map();
-    pendingRows = 0;
-  };
-
+  const folder = new RowFolder(deps, object);
+  let error: string | undefined;
   try {
-    for await (const rows of readRows(s3, object, deps.readOptions)) {
-      for (const row of rows) {
-        report.rows++;
-        if (!row.ok) {
-          report.quarantined++;
-          const entry = JSON.stringify({ line: row.line, reason: row.reason, raw: row.raw.slice(0, MAX_RAW) });
-          if (quarantineBytes + entry.length <= (deps.maxQuarantineBytes ?? MAX_QUARANTINE_BYTES)) {
-            quarantine.push(entry);
-            quarantineBytes += entry.length + 1;
-          } else {
-            report.quarantineNotListed = (report.quarantineNotListed ?? 0) + 1;
-          }
-          continue;
-        }
-        const source = { key: object.key, line: row.line };
-        const changes = toChanges(row.record, object.eventTime, source);
-        const list = pending.get(row.record.customerId);
-        if (list) list.push(...changes);
-        else pending.set(row.record.customerId, changes);
-        if (++pendingRows >= chunkRows) await flush();
-      }
+    for await (const rows of readRows(deps.s3, object, deps.readOptions)) {
+      for (const row of rows) await folder.add(row);
     }
-    await flush();
+    await folder.flush();
   } catch (err) {
     if (!(err instanceof UnreadableFileError)) throw err;
     // Rows read before the fault (e.g. a truncated gzip) are valid and stay ingested; say so.
-    await flush();
-    report.status = 'failed';
-    report.error = err.message;
+    await folder.flush();
+    error = err.message;
   }
+  return finishFile(deps, object, { counts: folder.counts, quarantine: folder.quarantine, error, startedAt });
+}
 
-  if (quarantine.length > 0) {
+/**
+ * The end of a file, whichever path read it: the quarantine file, the move to `failed/` of a file that
+ * could not be read (with its report), and the `FILE#` record with the counts (docs/metrics.md §1.3).
+ */
+export async function finishFile(
+  deps: Pick<IngestDeps, 'dynamo' | 's3' | 'tableName'>,
+  object: ObjectCreated,
+  outcome: { counts: RowCounts; quarantine: string[]; error?: string; startedAt: string; extra?: Record<string, unknown> },
+): Promise<FileReport> {
+  const { dynamo, s3, tableName } = deps;
+  const report: FileReport = { key: object.key, status: outcome.error === undefined ? 'done' : 'failed', ...outcome.counts };
+  if (outcome.error !== undefined) report.error = outcome.error;
+  if (outcome.quarantine.length > 0) {
     report.quarantineKey = quarantineKeyFor(object.key);
     await s3.send(
       new PutObjectCommand({
         Bucket: object.bucket,
         Key: report.quarantineKey,
-        Body: quarantine.join('\n') + '\n',
+        Body: outcome.quarantine.join('\n') + '\n',
         ContentType: 'application/x-ndjson',
       }),
     );
@@ -162,8 +206,9 @@ export async function ingestBillingFile(deps: IngestDeps, object: ObjectCreated)
         eTag: object.eTag,
         size: object.size,
         eventTime: new Date(object.eventTime).toISOString(),
-        startedAt,
+        startedAt: outcome.startedAt,
         finishedAt: new Date().toISOString(),
+        ...outcome.extra,
         ...report,
       },
     }),

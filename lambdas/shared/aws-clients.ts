@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 
 /**
@@ -27,6 +28,7 @@ const common = {
 let ddb: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let ses: SESClient | undefined;
+let sfn: SFNClient | undefined;
 
 export function dynamo(): DynamoDBDocumentClient {
   ddb ??= DynamoDBDocumentClient.from(traced(new DynamoDBClient({ ...common, maxAttempts: 8 })), {
@@ -46,9 +48,15 @@ export function sesClient(): SESClient {
   return ses;
 }
 
+export function sfnClient(): SFNClient {
+  sfn ??= traced(new SFNClient({ ...common }));
+  return sfn;
+}
+
 /** Drops cached clients (the embedded stack calls this after changing endpoints). */
 export function resetClients(): void {
   ddb = undefined;
   s3 = undefined;
   ses = undefined;
+  sfn = undefined;
 }

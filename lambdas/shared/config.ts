@@ -171,6 +171,22 @@ export const segmentConfigSchema = z
   })
   .strict();
 
+const MIB = 1024 * 1024;
+
+/**
+ * Billing exports larger than `thresholdBytes` (compressed size, as S3 reports it) are ingested by the
+ * large-file state machine (docs/metrics.md §1.4): split into ranges of about `rangeBytes` of text, at
+ * most `maxConcurrency` ranges at a time. A range must fit one ingest invocation: about 130k rows per
+ * 16 MB, well inside the function's timeout even on DynamoDB Local.
+ */
+export const largeFilesConfigSchema = z
+  .object({
+    thresholdBytes: z.number().int('must be a whole number of bytes').min(1).default(64 * MIB),
+    rangeBytes: z.number().int('must be a whole number of bytes').min(1024, 'must be at least 1024 bytes').default(16 * MIB),
+    maxConcurrency: z.number().int().min(1).max(1000, 'a Distributed Map runs at most 10,000 children; keep it at 1000 or less').default(10),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     reportingCurrency: currencyCode.default('USD'),
@@ -194,6 +210,7 @@ export const configSchema = z
       .strict()
       .default({ includeTestmode: false }),
     snapshot: snapshotConfigSchema.default({}),
+    largeFiles: largeFilesConfigSchema.default(() => largeFilesConfigSchema.parse({})),
   })
   .strict()
   .refine((c) => c.tierB < c.tierA, { message: 'tierB must be lower than tierA', path: ['tierB'] })

@@ -7,12 +7,15 @@ const runtimeEnvSchema = z.object({
   BUCKET_NAME: z.string().min(1, 'BUCKET_NAME must name the data bucket'),
   /** Digest hand-over target (the digest function's name); unset locally where the CLI calls it. */
   DIGEST_FUNCTION_NAME: z.string().min(1).optional(),
+  /** The large-file state machine billing ingest hands big exports to (docs/metrics.md §1.4). */
+  LARGE_FILE_STATE_MACHINE_ARN: z.string().min(1).optional(),
 });
 
 export interface Runtime {
   tableName: string;
   bucketName: string;
   digestFunctionName?: string;
+  largeFileStateMachineArn?: string;
   config: Config;
 }
 
@@ -27,6 +30,7 @@ export function runtimeFromEnv(env: NodeJS.ProcessEnv = process.env): Runtime {
     tableName: parsed.data.TABLE_NAME,
     bucketName: parsed.data.BUCKET_NAME,
     digestFunctionName: parsed.data.DIGEST_FUNCTION_NAME,
+    largeFileStateMachineArn: parsed.data.LARGE_FILE_STATE_MACHINE_ARN,
     config: configFromEnv(env),
   };
 }
