@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import type { ChurnwatchSettings } from './context';
 import { Digest } from './digest';
 import { BillingIngest } from './ingest';
+import { LargeFileIngest } from './large-files';
 import { Monitoring } from './monitoring';
 import { SnapshotStage } from './snapshot';
 import { Storage } from './storage';
@@ -19,6 +20,7 @@ export interface ChurnwatchStackProps extends StackProps {
 export class ChurnwatchStack extends Stack {
   readonly storage: Storage;
   readonly ingest: BillingIngest;
+  readonly largeFiles: LargeFileIngest;
   readonly usageApi: UsageApi;
   readonly segmentApi: SegmentApi;
   readonly digest: Digest;
@@ -49,7 +51,8 @@ export class ChurnwatchStack extends Stack {
     };
 
     this.monitoring = new Monitoring(this, 'Monitoring', { stage: deploy.stage, removalPolicy });
-    this.ingest = new BillingIngest(this, 'Ingest', { table, bucket, fn, maxConcurrency: deploy.ingestMaxConcurrency });
+    this.largeFiles = new LargeFileIngest(this, 'LargeFiles', { table, bucket, fn });
+    this.ingest = new BillingIngest(this, 'Ingest', { table, bucket, fn, maxConcurrency: deploy.ingestMaxConcurrency, largeFiles: this.largeFiles.stateMachine });
     this.usageApi = new UsageApi(this, 'UsageApi', {
       table,
       api: deploy.api,
@@ -80,6 +83,7 @@ export class ChurnwatchStack extends Stack {
     this.monitoring.watch({
       functions: {
         'ingest-billing': watched(this.ingest.function),
+        'ingest-large': watched(this.largeFiles.function),
         'ingest-usage': watched(this.usageApi.function),
         'ingest-segment': watched(this.segmentApi.function),
         snapshot: watched(this.snapshot.function),
@@ -91,6 +95,7 @@ export class ChurnwatchStack extends Stack {
         { name: 'SnapshotFailures', queue: this.snapshot.failures, meaning: 'A scheduled snapshot failed after its retries; no snapshot or digest for that day.' },
       ],
       ingestQueue: this.ingest.queue,
+      largeFiles: this.largeFiles.stateMachine,
       api: this.usageApi.api,
       apiAccessLogs: this.usageApi.accessLogs,
       table,

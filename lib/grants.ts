@@ -42,6 +42,10 @@ export const TABLE_ACCESS: Record<FunctionName, { table: string[]; byOwnerIndex?
   'ingest-billing': {
     table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   },
+  // The large-file steps: the same ledger-store writes as ingest-billing, and the FILE# record (Put).
+  'ingest-large': {
+    table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  },
   // DescribeTable sizes the parallel scan of the byOwner index (profiles); the snapshot and MODEL items
   // are Get/Put; the previous snapshot and the monthly refit's DAY# history are Queries.
   snapshot: {

@@ -2,6 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { EventType, type Bucket } from 'aws-cdk-lib/aws-s3';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -22,7 +23,15 @@ export interface BillingIngestProps {
   fn: Omit<ChurnwatchFunctionProps, 'name' | 'memoryMb' | 'timeout'>;
   /** Concurrent invocations the SQS event source may run: a burst of files cannot take the account's concurrency. */
   maxConcurrency: number;
+  /** Where exports over largeFiles.thresholdBytes are handed (lib/large-files.ts). */
+  largeFiles: IStateMachine;
 }
+
+/**
+ * One file per invocation: a slow file (near its timeout) is retried on its own and never takes the
+ * files of its batch to the dead-letter queue with it.
+ */
+export const INGEST_BATCH_SIZE = 1;
 
 /**
  * exports/ and events/ object-created notifications → SQS (with DLQ) → ingest-billing. The queue
@@ -49,9 +58,11 @@ export class BillingIngest extends Construct {
       name: 'ingest-billing',
       memoryMb: 1024,
       timeout: INGEST_TIMEOUT,
+      environment: { LARGE_FILE_STATE_MACHINE_ARN: props.largeFiles.stateMachineArn },
     });
     const { fn, role } = this.function;
-    fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true, maxConcurrency: props.maxConcurrency }));
+    fn.addEventSource(new SqsEventSource(this.queue, { batchSize: INGEST_BATCH_SIZE, reportBatchItemFailures: true, maxConcurrency: props.maxConcurrency }));
+    props.largeFiles.grantStartExecution(role);
 
     for (const prefix of [PREFIX.exports, PREFIX.events]) {
       props.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.queue), { prefix });

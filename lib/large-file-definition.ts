@@ -11,6 +11,9 @@ export interface LargeFileDefinitionProps {
   maxConcurrency: number;
 }
 
+/** How long one large file may take end to end: far above a gigabyte's few minutes, below a day. */
+export const LARGE_FILE_EXECUTION_TIMEOUT_SECONDS = 6 * 3600;
+
 /** Timeout of the ingest-large function (one step, e.g. one range); the embedded stack emulates it. */
 export const INGEST_LARGE_TIMEOUT_SECONDS = 300;
 
@@ -30,6 +33,7 @@ export type AslState = Record<string, unknown>;
 export interface AslDefinition {
   Comment: string;
   StartAt: string;
+  TimeoutSeconds: number;
   States: Record<string, AslState>;
 }
 
@@ -49,6 +53,7 @@ export function largeFileDefinition(props: LargeFileDefinitionProps): AslDefinit
   return {
     Comment: 'Churnwatch: a billing export too large for one invocation, split into byte ranges ingested in parallel (docs/metrics.md §1.4)',
     StartAt: S.split,
+    TimeoutSeconds: LARGE_FILE_EXECUTION_TIMEOUT_SECONDS,
     States: {
       [S.split]: {
         ...invoke({ step: 'split', 'file.$': '$.file', 'executionName.$': '$$.Execution.Name' }),

@@ -9,6 +9,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { scheduleProblem } from '../lambdas/shared/config';
 import { METRICS_NAMESPACE, type FunctionName } from './function';
@@ -29,6 +30,8 @@ export interface WatchProps {
   functions: Record<FunctionName, { fn: IFunction; timeout: Duration }>;
   deadLetterQueues: { name: string; queue: IQueue; meaning: string }[];
   ingestQueue: IQueue;
+  /** The large-file state machine (lib/large-files.ts). */
+  largeFiles: IStateMachine;
   api: RestApi;
   /** The API's access log group (JSON with `status` and `churnwatchStage`). */
   apiAccessLogs: ILogGroup;
@@ -144,17 +147,32 @@ export class Monitoring extends Construct {
       );
     }
 
+    // Both billing paths report the same metrics, each under its own service.
+    for (const [service, prefix] of [['ingest-billing', ''], ['ingest-large', 'LargeFile']] as const) {
+      this.add(
+        `${prefix}QuarantinedRows`,
+        this.customMetric(service, 'QuarantinedRows', 'Sum', Duration.hours(1)),
+        props.quarantineAlarmThreshold,
+        'Billing rows failed validation and were written to quarantine/<key>.errors.jsonl; fix the export and drop it again.',
+      );
+      this.add(
+        `${prefix}FilesFailed`,
+        this.customMetric(service, 'FilesFailed', 'Sum', fiveMinutes),
+        1,
+        'A dropped file could not be read at all and was moved to failed/ (an error report beside it); fix the file and drop it again.',
+      );
+    }
     this.add(
-      'QuarantinedRows',
-      this.customMetric('ingest-billing', 'QuarantinedRows', 'Sum', Duration.hours(1)),
-      props.quarantineAlarmThreshold,
-      'Billing rows failed validation and were written to quarantine/<key>.errors.jsonl; fix the export and drop it again.',
+      'LargeFileExecutionsFailed',
+      props.largeFiles.metricFailed({ period: fiveMinutes, statistic: 'Sum' }),
+      1,
+      'A large-file execution failed after its retries (DynamoDB, S3 or the function kept failing); the export was moved to failed/ with a report. See the execution in the Step Functions console and the ingest-large logs, then drop the file again.',
     );
     this.add(
-      'FilesFailed',
-      this.customMetric('ingest-billing', 'FilesFailed', 'Sum', fiveMinutes),
+      'LargeFileExecutionsTimedOut',
+      props.largeFiles.metricTimedOut({ period: fiveMinutes, statistic: 'Sum' }),
       1,
-      'A dropped file could not be read at all and was moved to failed/ (an error report beside it); fix the file and drop it again.',
+      'A large-file execution ran past its 6-hour timeout: its ranges did not finish (throttling?). The file has no FILE# record; drop it again once the cause is fixed.',
     );
     this.add(
       'DigestFailures',

@@ -13,7 +13,12 @@ export const PREFIX = {
   quarantine: 'quarantine/',
   failed: 'failed/',
   reports: 'reports/',
+  /** Working objects of the large-file state machine (manifests, staged parts, range checkpoints). */
+  staging: 'staging/',
 } as const;
+
+/** Days a large-file execution's staged objects are kept: long enough to inspect a failed one. */
+export const STAGING_EXPIRATION_DAYS = 3;
 
 export interface StorageProps {
   removalPolicy: RemovalPolicy;
@@ -79,6 +84,8 @@ export class Storage extends Construct {
         // failed/ current objects have no expiration: they are the audit trail of rejected input.
         { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        // Every large-file step can be run again from what it staged, so nothing deletes it on success.
+        { id: 'expire-staging', prefix: PREFIX.staging, expiration: Duration.days(STAGING_EXPIRATION_DAYS), noncurrentVersionExpiration: Duration.days(1) },
       ],
     });
   }

@@ -133,9 +133,9 @@ describe('ingest queue', () => {
     expect(queue.resource.Properties.MaximumMessageSize ?? 262_144).toBeGreaterThanOrEqual(65_536);
   });
 
-  it('feeds ingest-billing in batches of 5 with partial batch failure reporting', () => {
+  it('feeds ingest-billing one file at a time (a slow file never takes others to the DLQ), with partial batch failure reporting', () => {
     const mapping = onlyResource(s.template, 'AWS::Lambda::EventSourceMapping');
-    expect(mapping.resource.Properties).toMatchObject({ BatchSize: 5, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(mapping.resource.Properties).toMatchObject({ BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'] });
     expect(mapping.resource.Properties.FunctionName).toEqual({ Ref: fnByService('ingest-billing').id });
   });
 });
@@ -143,6 +143,7 @@ describe('ingest queue', () => {
 describe('functions', () => {
   const expected = {
     'ingest-billing': { MemorySize: 1024, Timeout: 300 },
+    'ingest-large': { MemorySize: 1024, Timeout: 300 },
     'ingest-usage': { MemorySize: 512, Timeout: 10 },
     'ingest-segment': { MemorySize: 512, Timeout: 10 },
     snapshot: { MemorySize: 2048, Timeout: 600 },
@@ -188,7 +189,8 @@ describe('functions', () => {
     const snapshot = fnByService('snapshot');
     const digest = fnByService('digest');
     expect(snapshot.resource.Properties.Environment.Variables.DIGEST_FUNCTION_NAME).toEqual({ Ref: digest.id });
-    const invokes = Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy')).flatMap((policy) =>
+    // The large-file state machine's own invoke of ingest-large is asserted in large-files.test.ts.
+    const invokes = Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy')).filter((policy) => !JSON.stringify(policy.Properties!.Roles).includes('StateMachineRole')).flatMap((policy) =>
       (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement.filter((st) => [st.Action].flat().includes('lambda:InvokeFunction')).map((st) => ({
         roles: policy.Properties!.Roles,
         resource: st.Resource,
@@ -321,7 +323,8 @@ describe('IAM', () => {
   });
 
   it('uses no action wildcards in the function roles, and Resource "*" only for X-Ray', () => {
-    const fnPolicies = statements().filter(({ id }) => !id.startsWith('BucketNotificationsHandler') && !id.includes('NotificationsHandler'));
+    // The state machine's role (log delivery needs Resource "*") is asserted in large-files.test.ts.
+    const fnPolicies = statements().filter(({ id }) => !id.startsWith('BucketNotificationsHandler') && !id.includes('NotificationsHandler') && !id.includes('StateMachineRole'));
     for (const { id, st } of fnPolicies) {
       for (const action of [st.Action].flat() as string[]) expect(action, id).not.toContain('*');
       if ([st.Resource].flat().includes('*')) expect([st.Action].flat().every((a: string) => a.startsWith('xray:')), id).toBe(true);
@@ -342,6 +345,14 @@ describe('IAM', () => {
     expect(s3Grants('ingest-billing')).toEqual(
       ['s3:DeleteObject /exports/*', 's3:GetObject /events/*', 's3:GetObject /exports/*', 's3:PutObject /failed/*', 's3:PutObject /quarantine/*'],
     );
+    expect(s3Grants('ingest-large')).toEqual([
+      's3:DeleteObject /exports/*',
+      's3:GetObject /exports/*',
+      's3:GetObject /staging/*',
+      's3:PutObject /failed/*',
+      's3:PutObject /quarantine/*',
+      's3:PutObject /staging/*',
+    ]);
     expect(s3Grants('snapshot')).toEqual(['s3:GetObject /reports/*', 's3:PutObject /reports/*']);
     expect(s3Grants('digest')).toEqual(['s3:GetObject /reports/*']);
     expect(s3Grants('ingest-usage')).toEqual([]);
@@ -373,7 +384,7 @@ describe('monitoring', () => {
     expect(age.map(queueOf)).toEqual([ingestQueue.id]);
     expect(age[0]!.Threshold).toBe(1800);
 
-    const functions = ['ingest-billing', 'ingest-usage', 'ingest-segment', 'snapshot', 'digest'].map((svc) => fnByService(svc).id);
+    const functions = ['ingest-billing', 'ingest-large', 'ingest-usage', 'ingest-segment', 'snapshot', 'digest'].map((svc) => fnByService(svc).id);
     for (const metric of ['Errors', 'Throttles', 'Duration']) {
       const watched = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === metric).map((a) => a.Dimensions[0].Value.Ref);
       expect(watched.sort(), metric).toEqual([...functions].sort());
@@ -384,7 +395,9 @@ describe('monitoring', () => {
       ['CustomersScanned', [{ Name: 'service', Value: 'snapshot' }, { Name: 'stage', Value: 'dev' }]],
       ['DigestFailures', [{ Name: 'service', Value: 'digest' }, { Name: 'stage', Value: 'dev' }]],
       ['FilesFailed', [{ Name: 'service', Value: 'ingest-billing' }, { Name: 'stage', Value: 'dev' }]],
+      ['FilesFailed', [{ Name: 'service', Value: 'ingest-large' }, { Name: 'stage', Value: 'dev' }]],
       ['QuarantinedRows', [{ Name: 'service', Value: 'ingest-billing' }, { Name: 'stage', Value: 'dev' }]],
+      ['QuarantinedRows', [{ Name: 'service', Value: 'ingest-large' }, { Name: 'stage', Value: 'dev' }]],
       ['RecipientsRefused', [{ Name: 'service', Value: 'digest' }, { Name: 'stage', Value: 'dev' }]],
     ]);
     const api = alarms.filter((a) => a.Namespace === 'AWS/ApiGateway');
@@ -394,7 +407,9 @@ describe('monitoring', () => {
     ]);
     const table = alarms.filter((a) => a.Namespace === 'AWS/DynamoDB');
     expect(table.map((a) => a.MetricName).sort()).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
-    expect(alarms).toHaveLength(dlqAlarms.length + age.length + 3 * functions.length + custom.length + api.length + table.length);
+    const executions = alarms.filter((a) => a.Namespace === 'AWS/States');
+    expect(executions.map((a) => a.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+    expect(alarms).toHaveLength(dlqAlarms.length + age.length + 3 * functions.length + custom.length + api.length + table.length + executions.length);
   });
 
   it('outputs the API URL, API key id, bucket, table and alarm topic', () => {

@@ -4,7 +4,7 @@ import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { largeExport, type LargeExportTruth } from '../../../bench/large-export';
-import { computeSnapshot } from '../../../lambdas/domain';
+import { computeSnapshot } from '../../../lambdas/domain/snapshot';
 import { makeBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
 import { quarantineKeyFor, failedReportKeyFor, type FileReport } from '../../../lambdas/ingest-billing/ingest-file';
 import type { ObjectCreated } from '../../../lambdas/ingest-billing/s3-notification';
