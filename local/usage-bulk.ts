@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, validateUsageEvent } from '../lambdas/formats/usage-event';
-import { backoff } from '../lambdas/store/batch';
+import { backoff } from '../lambdas/shared/retry';
 import { readJsonLines } from '../lambdas/store/usage-file';
 
 export { ingestUsageFile, type UsageFileResult } from '../lambdas/store/usage-file';
@@ -89,7 +89,7 @@ export async function bulkLoadUsageEvents(paths: string[], options: BulkLoadOpti
       }
       if (attempt >= maxAttempts) throw new Error(`${failure} (after ${attempt} attempts)`);
       result.retries++;
-      await backoff(attempt, 100, 5_000);
+      await backoff(attempt, { baseMs: 100, capMs: 5_000 });
     }
   };
 

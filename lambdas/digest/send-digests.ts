@@ -2,7 +2,7 @@ import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
 import type { ScheduledChurn } from '../domain/forecast/types';
 import type { AtRiskCustomer, Day, Snapshot } from '../domain/types';
 import { recipientDomainAllowed, type Config } from '../shared/config';
-import { backoff } from '../store/batch';
+import { backoff } from '../shared/retry';
 import type { DigestStore } from '../store/digest-store';
 import { hasNews, isListed, orderForDigest, renderDigest, type DigestedBand } from './render';
 
@@ -188,7 +188,7 @@ async function sendOne(
       retryable = !PERMANENT.has(lastError.name);
       if (!retryable) break;
       log('warn', 'digest send failed; retrying', { owner, attempt: attempt + 1, error: lastError.message });
-      await backoff(attempt + 1, 200, 5_000);
+      await backoff(attempt + 1, { baseMs: 200, capMs: 5_000 });
     }
   }
 

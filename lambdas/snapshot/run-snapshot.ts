@@ -7,7 +7,7 @@ import type { Day, Snapshot } from '../domain/types';
 import { renderAtRiskCsv } from '../report/at-risk-csv';
 import { renderReportHtml } from '../report/report-html';
 import type { Config } from '../shared/config';
-import { runWithConcurrency } from '../store/batch';
+import { forEachLimit } from '../shared/retry';
 import { keys } from '../store/keys';
 import { decodeBands, encodeBands, ModelStore, type StoredModel } from '../store/model-store';
 import { fillActivityWindow, profileToTimeline, scanProfiles, type ScanStats } from '../store/profile-reader';
@@ -75,7 +75,7 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day, opts: SnapshotO
     dynamo,
     tableName,
     async (items) => {
-      await runWithConcurrency(items, 8, async (item) => {
+      await forEachLimit(items, 8, async (item) => {
         const timeline = profileToTimeline(item);
         if (await fillActivityWindow(dynamo, tableName, item, timeline, asOf)) backfilledActivity++;
         builder.add(timeline);

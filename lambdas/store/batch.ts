@@ -1,14 +1,11 @@
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { backoff, forEachLimit } from '../shared/retry';
 
 /** DynamoDB's own limits per request. */
 const WRITE_BATCH = 25;
 const GET_BATCH = 100;
 const MAX_ROUNDS = 10;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Full-jitter exponential backoff, as the AWS architecture blog recommends for contended retries. */
-export const backoff = (attempt: number, baseMs = 25, capMs = 2_000) =>
-  sleep(Math.random() * Math.min(capMs, baseMs * 2 ** attempt));
 
 export type Item = Record<string, unknown>;
 
@@ -35,7 +32,7 @@ export async function batchPut(
       pending = (out.UnprocessedItems?.[tableName] ?? []) as typeof pending;
     }
   };
-  await runWithConcurrency(chunks, concurrency, writeChunk);
+  await forEachLimit(chunks, concurrency, writeChunk);
   return requests;
 }
 
@@ -72,16 +69,4 @@ export async function batchGet(
     }
   }
   return { items, requests };
-}
-
-/** Runs `fn` over `inputs` with at most `limit` in flight; the first failure rejects. */
-export async function runWithConcurrency<T>(inputs: T[], limit: number, fn: (input: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < inputs.length) {
-      const input = inputs[next++] as T;
-      await fn(input);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
 }

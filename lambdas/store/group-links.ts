@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { GroupLink } from '../formats/segment';
-import { batchGet, runWithConcurrency } from './batch';
+import { forEachLimit } from '../shared/retry';
+import { batchGet } from './batch';
 import { keys } from './keys';
 import { applyLedgerChanges, type LedgerChange } from './ledger-store';
 import { TTL_ATTRIBUTE } from './table';
@@ -27,7 +28,7 @@ export function latestLinks(links: readonly GroupLink[]): Map<string, GroupLink>
 
 export async function storeGroupLinks(dynamo: DynamoDBDocumentClient, tableName: string, links: readonly GroupLink[]): Promise<void> {
   const latest = [...latestLinks(links).values()];
-  await runWithConcurrency(latest, 8, async (link) => {
+  await forEachLimit(latest, 8, async (link) => {
     try {
       await dynamo.send(
         new UpdateCommand({

@@ -5,7 +5,7 @@
  */
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CustomerTimeline, Day, DayActivity } from '../domain/types';
-import { runWithConcurrency } from './batch';
+import { forEachLimit } from '../shared/retry';
 import { keys } from './keys';
 import { profileToTimeline, scanProfiles } from './profile-reader';
 import { decodeDayTotals } from './usage-store';
@@ -53,7 +53,7 @@ export async function readCustomerHistories(dynamo: DynamoDBDocumentClient, tabl
   const customers: CustomerTimeline[] = [];
   const stats: HistoryStats = { customers: 0, dayItems: 0, readUnits: 0 };
   const scan = await scanProfiles(dynamo, tableName, async (page) => {
-    await runWithConcurrency(page, 8, async (item) => {
+    await forEachLimit(page, 8, async (item) => {
       const timeline = profileToTimeline(item);
       const days = await readAllActivityDays(dynamo, tableName, timeline.customerId);
       // The full daily history replaces the profile's recent window; weeks are rebuilt from it.

@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Cancellation, LedgerLine } from '../domain/types';
-import { backoff, batchGet, batchPut, runWithConcurrency, type Item } from './batch';
+import { backoff, forEachLimit } from '../shared/retry';
+import { batchGet, batchPut, type Item } from './batch';
 import { keys } from './keys';
 import {
   archiveOldLines,
@@ -194,7 +195,7 @@ export async function applyLedgerChanges(
   result.writeRequests += await batchPut(dynamo, tableName, dedupeByKey(toWrite));
   result.ledgerItemsWritten += toWrite.length;
 
-  await runWithConcurrency([...merged.keys()], 8, async (customerId) => {
+  await forEachLimit([...merged.keys()], 8, async (customerId) => {
     let state = merged.get(customerId)!;
     let stored = profiles.get(customerId);
     const changes = byCustomer.get(customerId)!;

@@ -1,7 +1,7 @@
 import { BatchGetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Day, DayActivity } from '../domain/types';
 import { utcDay, validateUsageEvent } from '../formats/usage-event';
-import { backoff } from './batch';
+import { backoff, forEachLimit } from '../shared/retry';
 import type { WeekSummary } from '../domain/forecast/weeks';
 import { ACTIVITY_ATTR_PREFIX, FEATURE_FIRST_SEEN_PREFIX, keys, WEEK_ATTR_PREFIX } from './keys';
 import {
@@ -113,7 +113,7 @@ export async function ingestUsageEvents(events: unknown[], deps: UsageStoreDeps)
 
   let accepted = 0;
   let duplicates = batchDuplicates.length;
-  await mapLimit(groups, deps.concurrency ?? DEFAULT_CONCURRENCY, async ([customerId, days]) => {
+  await forEachLimit(groups, deps.concurrency ?? DEFAULT_CONCURRENCY, async ([customerId, days]) => {
     const dayList = [...days.keys()].sort();
     for (let i = 0; i < dayList.length; i += DAYS_PER_TRANSACTION) {
       const chunk = new Map(dayList.slice(i, i + DAYS_PER_TRANSACTION).map((d) => [d, days.get(d)!]));
@@ -170,7 +170,7 @@ async function writeCustomerDays(
     } catch (err) {
       if (!isWriteConflict(err) || attempt >= maxAttempts || Date.now() >= deadline) throw err;
       // Full jitter: concurrent writers of one customer spread out instead of colliding again.
-      await backoff(Math.min(attempt, 7), 10, 1000);
+      await backoff(Math.min(attempt, 7), { baseMs: 10, capMs: 1000 });
     }
   }
 }
@@ -441,10 +441,3 @@ function rotate<T>(items: T[], by: number): T[] {
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
-async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(workers);
-}
