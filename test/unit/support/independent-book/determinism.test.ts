@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateIndependentBook, type IndependentBook } from '../../support/independent-book';
+import { generateIndependentBook, type IndependentBook } from '../../../support/independent-book';
 
 function fingerprint(book: IndependentBook): string {
   const hash = createHash('sha256');

@@ -5,7 +5,7 @@ import type { AtRiskCustomer } from '../../../lambdas/domain/types';
 import { activityGridHtml, activityTextBlock, GRID_COLOURS, SPARK_BLOCKS, sparkline } from '../../../lambdas/digest/render-activity';
 import { orderForDigest, renderDigest, type DigestInput } from '../../../lambdas/digest/render';
 import { wrapText } from '../../../lambdas/digest/render-text';
-import { atRiskCustomer, HOSTILE_NAME, HOSTILE_TEXT, sampleSnapshot } from './fixtures';
+import { atRiskCustomer, HOSTILE_NAME, HOSTILE_TEXT, sampleSnapshot } from '../report/fixtures';
 import { propertyRuns } from '../../support/property-runs';
 
 const count = (s: string, re: RegExp) => (s.match(re) ?? []).length;

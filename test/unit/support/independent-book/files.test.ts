@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBillingExport } from '../../../lambdas/formats';
-import { validateUsageEvent } from '../../../lambdas/formats/usage-event';
+import { readBillingExport } from '../../../../lambdas/formats';
+import { validateUsageEvent } from '../../../../lambdas/formats/usage-event';
 import {
   CANCELLATION_HEADER,
   CUSTOMER_HEADER,
@@ -14,7 +14,7 @@ import {
   writeIndependentBook,
   type BookFiles,
   type IndependentBook,
-} from '../../support/independent-book';
+} from '../../../support/independent-book';
 import { dayNumber, isRealDay } from './helpers';
 
 const STATUSES = new Set(['paid', 'open', 'failed', 'void', 'refunded', 'uncollectible']);

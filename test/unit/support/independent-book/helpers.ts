@@ -1,4 +1,4 @@
-import { generateIndependentBook, type IndependentBook } from '../../support/independent-book';
+import { generateIndependentBook, type IndependentBook } from '../../../support/independent-book';
 
 const MS_PER_DAY = 86_400_000;
 export const dayNumber = (iso: string): number => Date.parse(`${iso.slice(0, 10)}T00:00:00Z`) / MS_PER_DAY;

@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBillingExport } from '../../../lambdas/formats';
-import { validateUsageEvent } from '../../../lambdas/formats/usage-event';
-import { parseConfig } from '../../../lambdas/shared/config';
-import { generateSampleSaas, sampleConfig, writeSampleSaas, type SampleSaas } from '../../../local/sample-data/generate';
+import { readBillingExport } from '../../../../lambdas/formats';
+import { validateUsageEvent } from '../../../../lambdas/formats/usage-event';
+import { parseConfig } from '../../../../lambdas/shared/config';
+import { generateSampleSaas, sampleConfig, writeSampleSaas, type SampleSaas } from '../../../../local/sample-data/generate';
 
 /** The sample must go through the real readers without a single quarantined row or rejected event. */
 describe('the sample data set is accepted by the pipeline readers', () => {

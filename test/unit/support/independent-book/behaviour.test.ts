@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChurnCause, CustomerTruth, InvoiceLineRecord } from '../../support/independent-book';
+import type { ChurnCause, CustomerTruth, InvoiceLineRecord } from '../../../support/independent-book';
 import { activeDaysIn, dailyEventCounts, dayNumber, median, theDefaultBook } from './helpers';
 
 const book = theDefaultBook();

@@ -4,8 +4,8 @@
  * ahead of cancellations, and customers arriving throughout. Measured on a generated book.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { toNum } from '../../../local/sample-data/calendar';
-import { generateSampleSaas, type SampleSaas } from '../../../local/sample-data/generate';
+import { toNum } from '../../../../local/sample-data/calendar';
+import { generateSampleSaas, type SampleSaas } from '../../../../local/sample-data/generate';
 import { countIn, mean, measure, monthlyChurnRates, type BookMeasures } from './book-measures';
 
 const AS_OF = '2026-03-15';

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { anchoredMonth, toDay, toNum } from '../../../local/sample-data/calendar';
-import { generateSampleSaas } from '../../../local/sample-data/generate';
-import { createRng } from '../../../local/sample-data/prng';
-import { csv } from '../../../local/sample-data/write';
-import { propertyRuns } from '../../support/property-runs';
+import { anchoredMonth, toDay, toNum } from '../../../../local/sample-data/calendar';
+import { generateSampleSaas } from '../../../../local/sample-data/generate';
+import { createRng } from '../../../../local/sample-data/prng';
+import { csv } from '../../../../local/sample-data/write';
+import { propertyRuns } from '../../../support/property-runs';
 
 const dayArb = fc
   .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true })

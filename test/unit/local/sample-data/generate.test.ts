@@ -4,16 +4,16 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LINE_STATUSES } from '../../../lambdas/domain/types';
-import { fxRateFor } from '../../../lambdas/domain/fx';
-import { parseConfig } from '../../../lambdas/shared/config';
-import { HOSTILE_NAME, OWNERS, SPECIAL_NAMES } from '../../../local/sample-data/catalog';
+import { LINE_STATUSES } from '../../../../lambdas/domain/types';
+import { fxRateFor } from '../../../../lambdas/domain/fx';
+import { parseConfig } from '../../../../lambdas/shared/config';
+import { HOSTILE_NAME, OWNERS, SPECIAL_NAMES } from '../../../../local/sample-data/catalog';
 import {
   generateSampleSaas,
   sampleConfig,
   writeSampleSaas,
   type SampleSaas,
-} from '../../../local/sample-data/generate';
+} from '../../../../local/sample-data/generate';
 
 const AS_OF = '2026-03-15';
 const DAY_MS = 86_400_000;

@@ -7,13 +7,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeSnapshot } from '../../../lambdas/domain/snapshot';
-import type { Snapshot } from '../../../lambdas/domain/types';
-import { parseConfig } from '../../../lambdas/shared/config';
-import { HOSTILE_NAME } from '../../../local/sample-data/catalog';
-import { generateSampleSaas, sampleConfig, writeSampleSaas, type SampleSaas } from '../../../local/sample-data/generate';
-import { referenceTimelines } from '../../support/reference-timelines';
-import { RISK_CODES } from '../../../lambdas/domain/types';
+import { computeSnapshot } from '../../../../lambdas/domain/snapshot';
+import type { Snapshot } from '../../../../lambdas/domain/types';
+import { parseConfig } from '../../../../lambdas/shared/config';
+import { HOSTILE_NAME } from '../../../../local/sample-data/catalog';
+import { generateSampleSaas, sampleConfig, writeSampleSaas, type SampleSaas } from '../../../../local/sample-data/generate';
+import { referenceTimelines } from '../../../support/reference-timelines';
+import { RISK_CODES } from '../../../../lambdas/domain/types';
 
 const AS_OF = '2026-03-15';
 

@@ -2,8 +2,8 @@
  * Measures of a generated book computed from its subscriptions, cancellations and events alone (no
  * engine), so the tests check the world the generator made rather than how the pipeline reads it.
  */
-import { anchoredMonth, toNum } from '../../../local/sample-data/calendar';
-import type { SampleSaas } from '../../../local/sample-data/generate';
+import { anchoredMonth, toNum } from '../../../../local/sample-data/calendar';
+import type { SampleSaas } from '../../../../local/sample-data/generate';
 
 export interface BookMeasures {
   /** Has a live subscription on the day (service started, cancellation not yet effective). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_DIGEST_CUSTOMERS, renderDigest } from '../../../lambdas/digest/render';
-import { atRiskCustomer } from './fixtures';
+import { atRiskCustomer } from '../report/fixtures';
 
 describe('a digest for an owner with very many at-risk customers', () => {
   const customers = Array.from({ length: MAX_DIGEST_CUSTOMERS + 50 }, (_, i) =>
