@@ -17,6 +17,8 @@ export const RESULTS_FILE = join(BENCH_DIR, 'results.json');
 export interface BenchOptions {
   /** Reduced sizes: the whole `npm run bench -- --quick` must finish in under two minutes. */
   quick: boolean;
+  /** Also the largest sizes (`--large`: the large-file bench at 1 GB). */
+  large?: boolean;
 }
 
 export interface Figure {
@@ -34,6 +36,7 @@ export interface BenchModule {
 
 export interface CliArgs {
   quick: boolean;
+  large: boolean;
   only: string[];
   size?: number;
   reps?: number;
@@ -42,7 +45,7 @@ export interface CliArgs {
 }
 
 export function parseArgs(argv: readonly string[] = process.argv.slice(2)): CliArgs {
-  const args: CliArgs = { quick: false, only: [], stream: false };
+  const args: CliArgs = { quick: false, large: false, only: [], stream: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -51,13 +54,14 @@ export function parseArgs(argv: readonly string[] = process.argv.slice(2)): CliA
       return v;
     };
     if (a === '--quick') args.quick = true;
+    else if (a === '--large') args.large = true;
     else if (a === '--only') args.only.push(...value().split(','));
     else if (a.startsWith('--only=')) args.only.push(...a.slice(7).split(','));
     else if (a === '--size') args.size = Number(value());
     else if (a.startsWith('--size=')) args.size = Number(a.slice(7));
     else if (a === '--reps') args.reps = Number(value());
     else if (a === '--stream') args.stream = true;
-    else throw new Error(`unknown argument ${a} (expected --quick, --only <name>, --size <n>, --reps <n>, --stream)`);
+    else throw new Error(`unknown argument ${a} (expected --quick, --large, --only <name>, --size <n>, --reps <n>, --stream)`);
   }
   for (const k of ['size', 'reps'] as const) {
     const v = args[k];

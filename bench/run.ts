@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only <name>]`: runs the registered bench modules in sequence,
+ * `npm run bench [-- --quick] [-- --large] [-- --only <name>]`: runs the registered bench modules in sequence,
  * prints their figures and merges them into bench/results.json.
  */
 import { formatTable, parseArgs, recordResults, type BenchModule, type Figure } from './harness';
@@ -7,6 +7,7 @@ import { backtestBench } from './backtest';
 import { bundleSizeBench } from './bundle-size';
 import { ingestParseBench } from './ingest-parse';
 import { ingestStoreBench } from './ingest-store';
+import { largeFileBench } from './large-file';
 import { snapshotEngineBench } from './snapshot-engine';
 import { snapshotStoreBench } from './snapshot-store';
 import { usageBench } from './usage';
@@ -15,6 +16,7 @@ import { usageBench } from './usage';
 const MODULES: BenchModule[] = [
   ingestParseBench,
   ingestStoreBench,
+  largeFileBench,
   usageBench,
   snapshotEngineBench,
   snapshotStoreBench,
@@ -33,7 +35,7 @@ async function main(): Promise<void> {
   for (const m of selected) {
     process.stderr.write(`\n== ${m.name}${args.quick ? ' (quick)' : ''}\n`);
     const started = Date.now();
-    const figures = await m.run({ quick: args.quick });
+    const figures = await m.run({ quick: args.quick, large: args.large });
     process.stderr.write(`   ${m.name} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     recordResults(figures); // after each module, so a later failure keeps earlier figures
     all.push(...figures);
