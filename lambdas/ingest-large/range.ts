@@ -49,6 +49,8 @@ export async function ingestRange(
   let chunkStarted = Date.now();
   let outOfTime = false;
   const folder = new RowFolder(deps, file, saved ?? { counts: emptyCounts(), quarantine: [] }, async (lastLine) => {
+    // Past its timeout an invocation is gone (Lambda stops it); in-process it must not checkpoint over its retry.
+    if (remainingMs() <= 0) throw new RangeIncomplete(`range ${range.index}: the invocation ran past its timeout`);
     await save({ done: false, doneThroughLine: lastLine });
     const chunkMs = Date.now() - chunkStarted;
     chunkStarted = Date.now();
