@@ -12,7 +12,9 @@ import type { Config } from '../shared/config';
 import { createLogger, createMetrics } from '../shared/observability';
 import { lazyHandler } from '../shared/lazy-handler';
 import { DigestStore } from '../store/digest-store';
-import { sendDigests, type DigestSummary } from './send-digests';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { sendDigests, type DigestSummary, type SlackDelivery } from './send-digests';
+import { parseSlackSecret, postToSlack, slackTargetFor } from './slack';
 
 /** The snapshot's hand-over: which snapshot to mail about. */
 export const digestInputSchema = z.object({
@@ -28,6 +30,8 @@ export interface DigestHandlerDeps {
   bucketName: string;
   config: Config;
   maxAttempts?: number;
+  /** Slack delivery beside the email (config.slack); none when unset. */
+  slack?: SlackDelivery;
 }
 
 export class RetryableDigestFailure extends Error {
@@ -52,6 +56,7 @@ export function makeDigestHandler(deps: DigestHandlerDeps) {
         store,
         config: deps.config,
         maxAttempts: deps.maxAttempts,
+        slack: deps.slack,
         reportUrl: `s3://${deps.bucketName}/${key.replace(/snapshot\.json$/, 'report.html')}`,
         log: (level, message, data) => logger[level](message, data ?? {}),
       },
@@ -60,10 +65,14 @@ export function makeDigestHandler(deps: DigestHandlerDeps) {
     metrics.addMetric('DigestsSent', MetricUnit.Count, summary.sent);
     metrics.addMetric('DigestFailures', MetricUnit.Count, summary.failed);
     metrics.addMetric('RecipientsRefused', MetricUnit.Count, summary.recipientsRefused ?? 0);
-    logger.info('digests done', { asOf: summary.asOf, sent: summary.sent, skipped: summary.skipped, failed: summary.failed });
+    if (deps.slack) {
+      metrics.addMetric('SlackDigestsSent', MetricUnit.Count, summary.slackSent);
+      metrics.addMetric('SlackDigestFailures', MetricUnit.Count, summary.slackFailed);
+    }
+    logger.info('digests done', { asOf: summary.asOf, sent: summary.sent, skipped: summary.skipped, failed: summary.failed, slackSent: summary.slackSent, slackFailed: summary.slackFailed });
     // Fail the invocation only when a retry can help: Lambda's async retries then re-run it, and the
     // per-owner records make sure owners already mailed are skipped.
-    const retryable = summary.owners.filter((o) => o.outcome === 'failed' && o.retryable);
+    const retryable = summary.owners.filter((o) => (o.outcome === 'failed' && o.retryable) || (o.slack?.outcome === 'failed' && o.slack.retryable));
     if (retryable.length > 0) {
       throw new RetryableDigestFailure(`${retryable.length} digest(s) failed with retryable errors: ${retryable.map((o) => o.owner).join(', ')}`);
     }
@@ -80,5 +89,18 @@ export const handler = lazyHandler((runtime) =>
     tableName: runtime.tableName,
     bucketName: runtime.bucketName,
     config: runtime.config,
+    slack: runtime.config.slack.secretName ? secretsManagerSlack(runtime.config.slack.secretName, runtime.config.slack.mode) : undefined,
   }),
 );
+
+/** Webhook URLs from Secrets Manager, re-read every 5 minutes (a new owner's webhook needs no deploy). */
+function secretsManagerSlack(secretName: string, mode: 'owner' | 'channel'): SlackDelivery {
+  return {
+    async target(owner) {
+      const value = await getSecret(secretName, { maxAge: 300 });
+      if (typeof value !== 'string') throw new Error(`secret ${secretName} must hold a JSON string`);
+      return slackTargetFor(parseSlackSecret(value), mode, owner);
+    },
+    post: (url, message) => postToSlack(url, message),
+  };
+}

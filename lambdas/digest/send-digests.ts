@@ -4,7 +4,16 @@ import type { AtRiskCustomer, Day, Snapshot } from '../domain/types';
 import { recipientDomainAllowed, type Config } from '../shared/config';
 import { backoff } from '../shared/retry';
 import type { DigestStore } from '../store/digest-store';
-import { hasNews, isListed, orderForDigest, renderDigest, type DigestedBand } from './render';
+import { hasNews, isListed, orderForDigest, renderDigest, type DigestedBand, type DigestInput } from './render';
+import { renderSlackDigest, slackMention, validateSlackMessage, type SlackMessage } from './render-slack';
+import { SlackPostError, type SlackTarget } from './slack';
+
+/** Slack delivery beside the email: where an owner's digest goes, and how it is posted. */
+export interface SlackDelivery {
+  /** The webhook of an owner's digest, or undefined when the owner gets none in Slack. */
+  target(owner: string): Promise<SlackTarget | undefined>;
+  post(url: string, message: SlackMessage): Promise<void>;
+}
 
 export interface DigestDeps {
   ses: SESClient;
@@ -14,16 +23,28 @@ export interface DigestDeps {
   reportUrl?: string;
   log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
   maxAttempts?: number;
+  slack?: SlackDelivery;
 }
 
 export type OwnerOutcome = 'sent' | 'skipped' | 'failed';
 
 export interface DigestSummary {
   asOf: Day;
-  owners: { owner: string; outcome: OwnerOutcome; customers: number; error?: string; retryable?: boolean }[];
+  owners: {
+    owner: string;
+    outcome: OwnerOutcome;
+    customers: number;
+    error?: string;
+    retryable?: boolean;
+    /** The Slack delivery, when the owner has a Slack target. */
+    slack?: { outcome: OwnerOutcome; error?: string; retryable?: boolean };
+  }[];
   sent: number;
   skipped: number;
   failed: number;
+  /** Slack messages posted and failed (0 without Slack). */
+  slackSent: number;
+  slackFailed: number;
   /** Owners outside digest.allowedRecipientDomains (their customers went to the fallback); set when any. */
   recipientsRefused?: number;
 }
@@ -91,7 +112,7 @@ export async function sendDigests(deps: DigestDeps, snapshot: Snapshot): Promise
   const { config } = deps;
   const log = deps.log ?? (() => undefined);
   const maxAttempts = deps.maxAttempts ?? 4;
-  const summary: DigestSummary = { asOf: snapshot.asOf, owners: [], sent: 0, skipped: 0, failed: 0 };
+  const summary: DigestSummary = { asOf: snapshot.asOf, owners: [], sent: 0, skipped: 0, failed: 0, slackSent: 0, slackFailed: 0 };
 
   const allowed = config.digest.allowedRecipientDomains;
   const refused = refusedOwners(snapshot, allowed);
@@ -108,6 +129,8 @@ export async function sendDigests(deps: DigestDeps, snapshot: Snapshot): Promise
     try {
       const outcome = await sendOne(deps, snapshot, owner, book, maxAttempts, log);
       summary[outcome.outcome]++;
+      if (outcome.slack?.outcome === 'sent') summary.slackSent++;
+      if (outcome.slack?.outcome === 'failed') summary.slackFailed++;
       summary.owners.push({ owner, customers, ...outcome });
     } catch (err) {
       // A store failure for one owner (claim, previous digest) must not stop the others.
@@ -130,8 +153,8 @@ async function sendOne(
   book: OwnerBook,
   maxAttempts: number,
   log: NonNullable<DigestDeps['log']>,
-): Promise<{ outcome: OwnerOutcome; error?: string; retryable?: boolean }> {
-  const { ses, store, config } = deps;
+): Promise<{ outcome: OwnerOutcome; error?: string; retryable?: boolean; slack?: { outcome: OwnerOutcome; error?: string; retryable?: boolean } }> {
+  const { store, config } = deps;
   const { customers, scheduled } = book;
   const allowed = config.digest.allowedRecipientDomains;
   const record = await store.previous(owner, snapshot.asOf);
@@ -153,11 +176,34 @@ async function sendOne(
     isFallback: owner === config.digest.fallbackTo && [...customers, ...scheduled].some((c) => c.owner === null || !recipientDomainAllowed(allowed, c.owner)),
   };
   if (!hasNews(input)) return { outcome: 'skipped' };
-  const email = renderDigest(input);
   const recorded = [
     ...orderForDigest(customers).map((c) => ({ customerId: c.customerId, name: c.name, band: c.band as DigestedBand })),
     ...scheduled.map((c) => ({ customerId: c.customerId, name: c.name, band: 'scheduled' as const })),
   ].slice(0, MAX_RECORDED_CUSTOMERS);
+  const email = await sendEmail(deps, snapshot, owner, input, recorded, maxAttempts, log);
+  if (!deps.slack) return email;
+  let slack: { outcome: OwnerOutcome; error?: string; retryable?: boolean } | undefined;
+  try {
+    slack = await sendSlack(deps.slack, store, snapshot.asOf, owner, input, recorded, maxAttempts, log);
+  } catch (err) {
+    // A store failure on the Slack side must not lose the email's outcome.
+    log('error', 'Slack digest could not be prepared', { owner, error: (err as Error).message });
+    slack = { outcome: 'failed', error: (err as Error).message, retryable: true };
+  }
+  return slack ? { ...email, slack } : email;
+}
+
+async function sendEmail(
+  deps: DigestDeps,
+  snapshot: Snapshot,
+  owner: string,
+  input: DigestInput,
+  recorded: Parameters<DigestStore['claim']>[2],
+  maxAttempts: number,
+  log: NonNullable<DigestDeps['log']>,
+): Promise<{ outcome: OwnerOutcome; error?: string; retryable?: boolean }> {
+  const { ses, store, config } = deps;
+  const email = renderDigest(input);
   if (!(await store.claim(owner, snapshot.asOf, recorded))) {
     log('info', 'digest already sent (or being sent) for this owner and date; not sending again', { owner, asOf: snapshot.asOf });
     return { outcome: 'skipped' };
@@ -203,6 +249,59 @@ async function sendOne(
   } catch (err) {
     // The mail went out; the record stays "sending", which no retry will claim again.
     log('error', 'digest sent but its record could not be updated; it will not be sent again', { owner, messageId, error: (err as Error).message });
+  }
+  return { outcome: 'sent' };
+}
+
+/**
+ * The same digest in Slack, under its own claim (`SLACK#<asOf>`): posted at most once per owner and
+ * date, whatever happened to the email. Only the POST is retried, and only for 429, 5xx or no answer.
+ */
+async function sendSlack(
+  slack: SlackDelivery,
+  store: DigestStore,
+  asOf: Day,
+  owner: string,
+  input: DigestInput,
+  recorded: Parameters<DigestStore['claim']>[2],
+  maxAttempts: number,
+  log: NonNullable<DigestDeps['log']>,
+): Promise<{ outcome: OwnerOutcome; error?: string; retryable?: boolean } | undefined> {
+  const target = await slack.target(owner);
+  if (!target) return undefined;
+  const message = renderSlackDigest(input, { mention: target.mention ? slackMention(target.mention, owner) : undefined });
+  const problems = validateSlackMessage(message);
+  if (problems.length) {
+    // A bug, not a delivery problem: say so rather than have Slack answer invalid_blocks.
+    log('error', 'Slack digest exceeds Slack limits; not sent', { owner, problems });
+    return { outcome: 'failed', error: problems.join('; '), retryable: false };
+  }
+  if (!(await store.claim(owner, asOf, recorded, 'slack'))) {
+    log('info', 'Slack digest already posted (or being posted) for this owner and date; not posting again', { owner, asOf });
+    return { outcome: 'skipped' };
+  }
+  let lastError: SlackPostError | undefined;
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    try {
+      await slack.post(target.url, message);
+      lastError = undefined;
+      break;
+    } catch (err) {
+      lastError = err instanceof SlackPostError ? err : new SlackPostError((err as Error).message, true);
+      if (!lastError.retryable) break;
+      log('warn', 'Slack digest post failed; retrying', { owner, attempt: attempt + 1, error: lastError.message });
+      await (lastError.retryAfterMs !== undefined ? new Promise((r) => setTimeout(r, Math.min(lastError!.retryAfterMs!, 10_000))) : backoff(attempt + 1, 200, 5_000));
+    }
+  }
+  if (lastError) {
+    await store.markFailed(owner, asOf, lastError.message, 'slack');
+    log('error', 'Slack digest could not be posted', { owner, error: lastError.message, retryable: lastError.retryable });
+    return { outcome: 'failed', error: lastError.message, retryable: lastError.retryable };
+  }
+  try {
+    await withRetries(() => store.markSent(owner, asOf, undefined, 'slack'), 4);
+  } catch (err) {
+    log('error', 'Slack digest posted but its record could not be updated; it will not be posted again', { owner, error: (err as Error).message });
   }
   return { outcome: 'sent' };
 }

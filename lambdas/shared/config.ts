@@ -201,6 +201,19 @@ export const configSchema = z
     risk: riskConfigSchema.default(() => riskConfigSchema.parse({})),
     digest: digestConfigSchema.default(() => digestConfigSchema.parse({})),
     segment: segmentConfigSchema.default(() => segmentConfigSchema.parse({})),
+    /** Digests in Slack as well as by email (README "Digests in Slack"): off unless a secret is named. */
+    slack: z
+      .object({
+        /** Secrets Manager secret holding the incoming-webhook URLs (JSON); the URLs never enter the template. */
+        secretName: z
+          .string()
+          .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a Secrets Manager secret name, e.g. "churnwatch/slack-webhooks"')
+          .optional(),
+        /** "owner": each owner's own webhook (DM or their channel); "channel": one channel, the owner mentioned. */
+        mode: z.enum(['owner', 'channel']).default('owner'),
+      })
+      .strict()
+      .default({ mode: 'owner' }),
     /** Stripe Data Pipeline drops under exports/ (docs/metrics.md §1.2). */
     stripeDataPipeline: z
       .object({

@@ -17,6 +17,11 @@ export interface DigestedCustomer {
 
 export type DigestStatus = 'sending' | 'sent' | 'failed';
 
+/** Each delivery of a digest is claimed on its own: an email sent does not stop the Slack message, nor the reverse. */
+export type DigestChannel = 'email' | 'slack';
+
+const recordKey = (owner: string, asOf: Day, channel: DigestChannel) => (channel === 'email' ? keys.digest(owner, asOf) : keys.slackDigest(owner, asOf));
+
 export interface DigestRecord {
   owner: string;
   asOf: Day;
@@ -61,14 +66,14 @@ export class DigestStore {
    * Claims the (owner, asOf) digest. Returns false when it was already sent, or when an earlier attempt
    * was interrupted while sending (whether that mail left is unknown: not sending twice wins).
    */
-  async claim(owner: string, asOf: Day, customers: DigestedCustomer[]): Promise<boolean> {
+  async claim(owner: string, asOf: Day, customers: DigestedCustomer[], channel: DigestChannel = 'email'): Promise<boolean> {
     try {
       await this.dynamo.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            ...keys.digest(owner, asOf),
-            type: 'digest',
+            ...recordKey(owner, asOf, channel),
+            type: channel === 'email' ? 'digest' : 'slack-digest',
             owner,
             asOf,
             status: 'sending',
@@ -89,15 +94,15 @@ export class DigestStore {
     }
   }
 
-  async markSent(owner: string, asOf: Day, messageId: string | undefined): Promise<void> {
-    await this.setStatus(owner, asOf, 'sent', { messageId: messageId ?? null, sentAt: new Date().toISOString() });
+  async markSent(owner: string, asOf: Day, messageId: string | undefined, channel: DigestChannel = 'email'): Promise<void> {
+    await this.setStatus(owner, asOf, channel, 'sent', { messageId: messageId ?? null, sentAt: new Date().toISOString() });
   }
 
-  async markFailed(owner: string, asOf: Day, error: string): Promise<void> {
-    await this.setStatus(owner, asOf, 'failed', { error, failedAt: new Date().toISOString() });
+  async markFailed(owner: string, asOf: Day, error: string, channel: DigestChannel = 'email'): Promise<void> {
+    await this.setStatus(owner, asOf, channel, 'failed', { error, failedAt: new Date().toISOString() });
   }
 
-  private async setStatus(owner: string, asOf: Day, status: DigestStatus, extra: Record<string, unknown>) {
+  private async setStatus(owner: string, asOf: Day, channel: DigestChannel, status: DigestStatus, extra: Record<string, unknown>) {
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = { ':status': status };
     const sets = ['#status = :status'];
@@ -109,7 +114,7 @@ export class DigestStore {
     await this.dynamo.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: keys.digest(owner, asOf),
+        Key: recordKey(owner, asOf, channel),
         UpdateExpression: `SET ${sets.join(', ')}`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,

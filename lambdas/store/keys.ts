@@ -35,6 +35,8 @@ export const keys = {
   currentModel: () => ({ pk: 'MODEL', sk: 'CURRENT' }),
   fittedModel: (fittedAt: string) => ({ pk: 'MODEL', sk: `FITTED#${fittedAt}` }),
   digest: (ownerEmail: string, asOf: string) => ({ pk: `OWNER#${ownerEmail}`, sk: `DIGEST#${asOf}` }),
+  /** The Slack delivery of the same digest: its own claim. `SLACK#` sorts after `DIGEST#`, so "the previous digest" never reads it. */
+  slackDigest: (ownerEmail: string, asOf: string) => ({ pk: `OWNER#${ownerEmail}`, sk: `SLACK#${asOf}` }),
   ownerIndex: (ownerEmail: string | undefined) => `OWNER#${ownerEmail ?? NO_OWNER}`,
   /** A Segment/RudderStack user's account, from their last `group` call. */
   groupLink: (userId: string) => ({ pk: `SEGUSER#${userId}`, sk: 'GROUP' }),
