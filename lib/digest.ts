@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -122,6 +122,19 @@ export class Digest extends Construct {
         conditions: recipientCondition(props.config.digest.allowedRecipientDomains),
       }),
     );
+
+    // Slack webhook URLs stay in the operator's secret: the function may read that one secret, nothing else.
+    const slackSecret = props.config.slack.secretName;
+    if (slackSecret) {
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['secretsmanager:GetSecretValue'],
+          // Secrets Manager appends a random 6-character suffix to a secret's ARN.
+          resources: [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${slackSecret}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
+      );
+    }
 
     acknowledge(fn, 'Serverless-LambdaDLQ', 'Async failures go to the on-failure destination (the Failures queue), which records the request and the error; a DLQ would duplicate it with less context.');
   }

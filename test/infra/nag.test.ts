@@ -34,6 +34,11 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
     expect(findings(test.app)).toEqual([]);
   });
 
+  it('report none with Slack digests on (the webhook secret read by the digest)', () => {
+    const slack = synth({ slack: { secretName: 'churnwatch/slack-webhooks' } }, { bundle: false });
+    expect(findings(slack.app)).toEqual([]);
+  });
+
   it('report none on a production stage (recipient allowlist, SES configuration set and its event topic)', () => {
     const prod = synth(
       { stage: 'prod', digest: { from: 'churnwatch@acme.io', fallbackTo: 'cs@acme.io', allowedRecipientDomains: ['acme.io'] }, apiReservedConcurrency: 0 },

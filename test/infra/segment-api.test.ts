@@ -74,3 +74,29 @@ describe('Segment/RudderStack intake', () => {
     expect(alarms.filter((d) => d.includes('ingest-segment')).length).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('Slack digests', () => {
+  const digestSecretReads = (t: Synthesized) =>
+    Object.values(resourcesOfType(t.template, 'AWS::IAM::Policy'))
+      .filter((policy) => {
+        const role = onlyResource(t.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'digest').resource.Properties.Role['Fn::GetAtt'][0];
+        return (policy.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === role);
+      })
+      .flatMap((policy) => (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement)
+      .filter((st) => [st.Action].flat().some((a: string) => a.startsWith('secretsmanager:')));
+
+  it('give the digest no secret access unless slack.secretName is set', () => {
+    expect(digestSecretReads(s)).toEqual([]);
+  });
+
+  it('let the digest read exactly the named secret (its ARN with the random suffix), and keep the URLs out of the template', () => {
+    const withSlack = synth({ slack: { secretName: 'churnwatch/slack-webhooks', mode: 'channel' } }, { bundle: false });
+    const reads = digestSecretReads(withSlack);
+    expect(reads).toHaveLength(1);
+    expect(reads[0]!.Action).toBe('secretsmanager:GetSecretValue');
+    expect(JSON.stringify(reads[0]!.Resource)).toContain(':secret:churnwatch/slack-webhooks-??????');
+    expect(JSON.stringify(withSlack.template.toJSON())).not.toMatch(/hooks\.slack\.com/);
+    const env = onlyResource(withSlack.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'digest').resource.Properties.Environment.Variables;
+    expect(JSON.parse(env.CHURNWATCH_CONFIG).slack).toEqual({ secretName: 'churnwatch/slack-webhooks', mode: 'channel' });
+  });
+});

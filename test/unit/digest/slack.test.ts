@@ -79,7 +79,7 @@ describe('the Slack digest', () => {
   });
 
   it('stays within Slack’s limits for any book: 50 blocks, 3,000 characters a section, the rest counted', () => {
-    const m = renderSlackDigest(input(Array.from({ length: 500 }, (_, i) => customer(`c${i}`, { name: 'N'.repeat(400), factors: Array.from({ length: 5 }, () => ({ code: 'x', points: 30, detail: 'd'.repeat(700) })) as AtRiskCustomer['factors'] }))));
+    const m = renderSlackDigest(input(Array.from({ length: 500 }, (_, i) => customer(`c${i}`, { name: 'N'.repeat(400), factors: Array.from({ length: 5 }, () => ({ code: 'x', points: 30, detail: 'd'.repeat(700) })) as unknown as AtRiskCustomer['factors'] }))));
     expect(validateSlackMessage(m)).toEqual([]);
     expect(m.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
     expect(allText(m.blocks)).toMatch(/…and \d+ more listed customers, lower in probability/);
@@ -87,7 +87,7 @@ describe('the Slack digest', () => {
     const text = fc.string({ maxLength: 300 });
     fc.assert(
       fc.property(fc.array(fc.record({ name: text, plan: text, detail: text, band: fc.constantFrom('red', 'yellow') }), { maxLength: 80 }), (rows) => {
-        const book = rows.map((r, i) => customer(`c${i}`, { name: r.name, plan: r.plan, band: r.band as 'red', factors: [{ code: 'x', points: 20, detail: r.detail }] as AtRiskCustomer['factors'] }));
+        const book = rows.map((r, i) => customer(`c${i}`, { name: r.name, plan: r.plan, band: r.band as 'red', factors: [{ code: 'x', points: 20, detail: r.detail }] as unknown as AtRiskCustomer['factors'] }));
         const message = renderSlackDigest(input(book));
         expect(validateSlackMessage(message)).toEqual([]);
         // Every "<" in the message is one the renderer wrote (a link), never one from the data.
