@@ -242,8 +242,9 @@ async function serve(result: PipelineResult, reportHtml: string): Promise<void> 
     'S3 endpoint (path style)': `${result.stack.endpoints.s3} bucket ${result.stack.bucketName}`,
     'DynamoDB endpoint': `${result.stack.endpoints.dynamodb} table ${result.stack.tableName}`,
     'SES emulator (sent mail viewer)': result.stack.endpoints.ses ?? '',
+    'Slack webhook receiver (POST /hooks/<name>)': result.stack.slack?.url ?? '',
   };
-  const viewer = await startViewer({ reportHtml, mail: result.mail, links });
+  const viewer = await startViewer({ reportHtml, mail: result.mail, slack: result.slack, links });
   process.stdout.write(`\nServing (Ctrl-C to stop):\n  Report and mail viewer  ${viewer.url}\n`);
   for (const [label, url] of Object.entries(links)) process.stdout.write(`  ${label}: ${url}\n`);
   await new Promise<void>((resolveWait) => {

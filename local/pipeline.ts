@@ -19,6 +19,9 @@ import { lambdaContext } from './lambda-context';
 import { localLargeFileStarter } from './large-files';
 import { startEmbeddedStack, type EmbeddedStack } from './stack';
 import type { SentMail } from './ses-emulator';
+import type { ReceivedSlackMessage } from './slack-receiver';
+import type { SlackDelivery } from '../lambdas/digest/send-digests';
+import { postToSlack } from '../lambdas/digest/slack';
 import { startUsageApi, type UsageApi } from './usage-api';
 import { bulkLoadUsageEvents, expandEventPaths, type BulkLoadResult } from './usage-bulk';
 
@@ -39,6 +42,8 @@ export interface PipelineResult {
   usage: BulkLoadResult;
   digest: DigestSummary;
   mail: SentMail[];
+  /** The digests as posted to Slack (the local receiver, one channel with every owner). */
+  slack: ReceivedSlackMessage[];
   reportKeys: { json: string; csv: string; html: string; bands: string };
   /** The forecast model the snapshot used, with the backtest of its last refit. */
   model: StoredModel | undefined;
@@ -49,7 +54,8 @@ export interface PipelineResult {
   stop(): Promise<void>;
 }
 
-const BILLING_FILE = /\.(csv|jsonl|ndjson)(\.gz)?$/i;
+/** Billing files of a folder: text exports, and Stripe Data Pipeline Parquet tables (a local copy of a drop keeps its folders). */
+const BILLING_FILE = /\.(csv|jsonl|ndjson)(\.gz)?$|\.parquet$/i;
 /** A billing file, or the billing files under a folder (sorted, so later files are dropped later). */
 export async function expandBillingPaths(path: string): Promise<{ path: string; key: string }[]> {
   const s = await stat(path);
@@ -99,7 +105,7 @@ export async function startLoadedStack(options: Omit<PipelineOptions, 'asOf'>): 
   const billingFiles = uniqueKeys(billingLists.flat());
 
   progress('starting the embedded AWS stack (DynamoDB Local, S3, SES)…');
-  const stack = await startEmbeddedStack({ ses: true, namePrefix: 'churnwatch' });
+  const stack = await startEmbeddedStack({ ses: true, slack: true, namePrefix: 'churnwatch' });
   let usageApi: UsageApi | undefined;
   const stop = async () => {
     await usageApi?.stop();
@@ -161,7 +167,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const snap = await snapshotHandler({ asOf: options.asOf }, lambdaContext('churnwatch-snapshot'));
 
     progress('digests…');
-    const digestHandler = makeDigestHandler({ ...deps, ses: stack.clients.ses! });
+    // Locally every owner's digest also goes to one Slack channel (the receiver), as slack.mode "channel" does.
+    const channel = stack.slack!.hookUrl('churnwatch-digests');
+    const slack: SlackDelivery = { target: () => Promise.resolve({ url: channel }), post: (url, message) => postToSlack(url, message) };
+    const digestHandler = makeDigestHandler({ ...deps, ses: stack.clients.ses!, slack });
     let digest: DigestSummary;
     try {
       digest = await digestHandler({ asOf: options.asOf, snapshotKey: snap.reportKeys.json }, lambdaContext('churnwatch-digest'));
@@ -173,7 +182,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const mail = await stack.sentMail();
     const snapshot = await readJson<Snapshot>(stack, snap.reportKeys.json);
     const model = await new ModelStore(stack.clients.dynamo, stack.tableName).current();
-    return { snapshot, files, usage, digest, mail, reportKeys: snap.reportKeys, model, stack, usageApi, apiKey, stop };
+    return { snapshot, files, usage, digest, mail, slack: stack.slack!.messages(), reportKeys: snap.reportKeys, model, stack, usageApi, apiKey, stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

@@ -13,6 +13,7 @@ import { resetClients } from '../lambdas/shared/aws-clients';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { startS3Emulator, type S3Emulator } from './s3-emulator';
 import { startSesEmulator, type SentMail, type SesEmulator } from './ses-emulator';
+import { startSlackReceiver, type SlackReceiver } from './slack-receiver';
 import { matchesPrefixes, objectCreatedNotification, type S3EventNotification } from './s3-events';
 import { LocalSqsQueue, type LocalSqsQueueOptions, type SqsHandler } from './sqs-queue';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-env';
@@ -24,6 +25,8 @@ export interface EmbeddedStackOptions {
   dynamodbEndpoint?: string;
   /** Start the SES emulator (default true). */
   ses?: boolean;
+  /** Start a Slack incoming-webhook receiver (default false). */
+  slack?: boolean;
   /** Only objects under these prefixes are sent to the queue, like the bucket's notification filter. */
   notificationPrefixes?: readonly string[];
   /** Batch size and redrive settings of the export queue. */
@@ -54,6 +57,8 @@ export interface EmbeddedStack {
   onObjectCreated(listener: (notification: S3EventNotification) => void): () => void;
   sentMail(): Promise<SentMail[]>;
   clearMail(): Promise<void>;
+  /** The Slack webhook receiver, when started with `slack: true`. */
+  slack: SlackReceiver | undefined;
   stop(): Promise<void>;
   /** What stop() must release: the java child this stack started (if any) and s3rver's directory. */
   resources: { dynamodbPid: number | undefined; s3Directory: string };
@@ -98,13 +103,15 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       options.dynamodbEndpoint ? Promise.resolve(undefined) : track(startDynamoDbLocal(), stops),
       track(startS3Emulator({ buckets: [] }), stops),
       options.ses === false ? Promise.resolve(undefined) : track(startSesEmulator(), stops),
+      options.slack ? track(startSlackReceiver(), stops) : Promise.resolve(undefined),
     ] as const);
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const [dynamoLocal, s3, ses] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+    const [dynamoLocal, s3, ses, slack] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
       DynamoDbLocal | undefined,
       S3Emulator,
       SesEmulator | undefined,
+      SlackReceiver | undefined,
     ];
     const dynamodbEndpoint = options.dynamodbEndpoint ?? (dynamoLocal as DynamoDbLocal).endpoint;
 
@@ -164,6 +171,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       },
       sentMail: () => (ses ? ses.sentMail() : Promise.reject(new Error('stack started without SES'))),
       clearMail: () => (ses ? ses.clearMail() : Promise.resolve()),
+      slack,
       stop: stopAll,
       resources: { dynamodbPid: dynamoLocal?.pid, s3Directory: s3.directory },
     };

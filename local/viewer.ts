@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { escapeHtml } from '../lambdas/report/escape';
 import type { SentMail } from './ses-emulator';
+import type { ReceivedSlackMessage } from './slack-receiver';
 
 export interface Viewer {
   url: string;
@@ -11,7 +12,22 @@ export interface Viewer {
  * A small read-only web page for `demo --serve`: the HTML report and every digest email as the
  * recipient would see it. Listens on loopback only.
  */
-export async function startViewer(opts: { reportHtml: string; mail: SentMail[]; links?: Record<string, string> }): Promise<Viewer> {
+/** A Slack message as plain HTML: each block's text, escaped (mrkdwn is shown as written, not rendered). */
+function slackHtml(m: ReceivedSlackMessage): string {
+  const blocks = m.message.blocks
+    .map((b) => {
+      if (b.type === 'divider') return '<hr>';
+      const text = b.type === 'context' ? b.elements.map((e) => e.text).join(' ') : b.text.text;
+      const style = b.type === 'header' ? 'font-weight:bold;font-size:1.2em' : b.type === 'context' ? 'color:#667;font-size:.9em' : '';
+      return `<pre style="white-space:pre-wrap;font-family:system-ui,sans-serif;margin:.4rem 0;${style}">${escapeHtml(text)}</pre>`;
+    })
+    .join('\n');
+  return `<!doctype html><meta charset="utf-8"><title>Slack message</title><body style="font-family:system-ui,sans-serif;max-width:720px;margin:2rem auto;line-height:1.4">
+<p style="color:#667">#${escapeHtml(m.hook)} · ${escapeHtml(m.receivedAt)} · notification text: ${escapeHtml(m.message.text.split('\n')[0] ?? '')}</p>${blocks}</body>`;
+}
+
+export async function startViewer(opts: { reportHtml: string; mail: SentMail[]; slack?: ReceivedSlackMessage[]; links?: Record<string, string> }): Promise<Viewer> {
+  const slack = opts.slack ?? [];
   const index = () => {
     const mails = opts.mail
       .map(
@@ -27,6 +43,7 @@ export async function startViewer(opts: { reportHtml: string; mail: SentMail[]; 
 <h1>Churnwatch — local stack</h1>
 <p><a href="/report">The snapshot report</a></p>
 <h2>Digest emails (${opts.mail.length})</h2><ul>${mails}</ul>
+<h2>Slack messages (${slack.length})</h2><ul>${slack.map((m, i) => `<li><a href="/slack/${i}">${escapeHtml(m.message.text.split('\n')[0] ?? '')}</a> <span style="color:#667">to #${escapeHtml(m.hook)}</span> · <a href="/slack/${i}.json">JSON</a></li>`).join('\n')}</ul>
 <h2>Endpoints</h2><ul>${links}</ul></body>`;
   };
   const server: Server = createServer((req, res) => {
@@ -37,6 +54,10 @@ export async function startViewer(opts: { reportHtml: string; mail: SentMail[]; 
     };
     if (path === '/') return send(200, 'text/html', index());
     if (path === '/report') return send(200, 'text/html', opts.reportHtml);
+    const slackMatch = /^\/slack\/(\d+)(\.json)?$/.exec(path);
+    const posted = slackMatch ? slack[Number(slackMatch[1])] : undefined;
+    if (posted && slackMatch?.[2]) return send(200, 'application/json', JSON.stringify(posted.message, null, 2));
+    if (posted) return send(200, 'text/html', slackHtml(posted));
     const match = /^\/mail\/(\d+)(\.txt)?$/.exec(path);
     const mail = match ? opts.mail[Number(match[1])] : undefined;
     if (mail && match?.[2]) return send(200, 'text/plain', mail.body.text ?? '');

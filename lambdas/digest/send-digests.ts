@@ -290,7 +290,7 @@ async function sendSlack(
       lastError = err instanceof SlackPostError ? err : new SlackPostError((err as Error).message, true);
       if (!lastError.retryable) break;
       log('warn', 'Slack digest post failed; retrying', { owner, attempt: attempt + 1, error: lastError.message });
-      await (lastError.retryAfterMs !== undefined ? new Promise((r) => setTimeout(r, Math.min(lastError!.retryAfterMs!, 10_000))) : backoff(attempt + 1, 200, 5_000));
+      await (lastError.retryAfterMs !== undefined ? new Promise((r) => setTimeout(r, Math.min(lastError!.retryAfterMs!, 10_000))) : backoff(attempt + 1, { baseMs: 200, capMs: 5_000 }));
     }
   }
   if (lastError) {

@@ -1,5 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { validateSlackMessage } from '../../../lambdas/digest/render-slack';
 import { sendDigests, type SlackDelivery } from '../../../lambdas/digest/send-digests';
 import { parseSlackSecret, postToSlack, slackTargetFor } from '../../../lambdas/digest/slack';
@@ -7,18 +7,16 @@ import type { AtRiskCustomer, Snapshot } from '../../../lambdas/domain/types';
 import { parseConfig } from '../../../lambdas/shared/config';
 import { DigestStore } from '../../../lambdas/store/digest-store';
 import { keys } from '../../../lambdas/store/keys';
-import { startSlackReceiver, type SlackReceiver } from '../../../local/slack-receiver';
+import type { SlackReceiver } from '../../../local/slack-receiver';
+import { startViewer } from '../../../local/viewer';
 import { useEmbeddedStack } from '../../support/stack';
 
 /** Digests by email (SES emulator) and in Slack (the local webhook receiver), records in DynamoDB Local. */
 
-const local = useEmbeddedStack();
+const local = useEmbeddedStack({ slack: true });
 let slack: SlackReceiver;
-beforeAll(async () => {
-  slack = await startSlackReceiver();
-});
-afterAll(async () => {
-  await slack?.stop();
+beforeAll(() => {
+  slack = local.stack.slack!;
 });
 
 const config = parseConfig({ digest: { from: 'churnwatch@test.example', fallbackTo: 'cs@test.example' } });
@@ -121,5 +119,25 @@ describe('digests in Slack', () => {
     expect(result).toMatchObject({ sent: 1, slackSent: 0 });
     expect(result.owners[0]!.slack?.outcome).toBe('skipped');
     expect(slack.messages()).toHaveLength(0);
+  });
+
+  it('the embedded stack’s receiver refuses what Slack would refuse, and the viewer shows what it took, escaped', async () => {
+    slack.clear();
+    const bad = await fetch(slack.hookUrl('x'), { method: 'POST', body: JSON.stringify({ text: 't', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }] }) });
+    expect([bad.status, await bad.text()]).toEqual([400, 'invalid_blocks']);
+    const d = delivery({ owners: { 'ana@test.example': slack.hookUrl('ana') } }, 'owner');
+    await run(snapshotOf('2026-11-05', [customer('c1', 'ana@test.example', { name: '<script>alert(1)</script>' })]), d);
+    const viewer = await startViewer({ reportHtml: '<p>report</p>', mail: [], slack: slack.messages() });
+    try {
+      const index = await (await fetch(viewer.url)).text();
+      expect(index).toContain('Slack messages (1)');
+      const page = await (await fetch(`${viewer.url}/slack/0`)).text();
+      expect(page).toContain('&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;');
+      expect(page).not.toContain('<script>');
+      const json = JSON.parse(await (await fetch(`${viewer.url}/slack/0.json`)).text()) as { blocks: unknown[] };
+      expect(json.blocks.length).toBeGreaterThan(2);
+    } finally {
+      await viewer.stop();
+    }
   });
 });
