@@ -2,7 +2,7 @@ import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
 import type { ScheduledChurn } from '../domain/forecast/types';
 import type { AtRiskCustomer, Day, Snapshot } from '../domain/types';
 import { recipientDomainAllowed, type Config } from '../shared/config';
-import { backoff } from '../shared/retry';
+import { backoff, sleep, withRetries } from '../shared/retry';
 import type { DigestStore } from '../store/digest-store';
 import { hasNews, isListed, orderForDigest, renderDigest, type DigestedBand, type DigestInput } from './render';
 import { renderSlackDigest, slackMention, validateSlackMessage, type SlackMessage } from './render-slack';
@@ -245,7 +245,7 @@ async function sendEmail(
     return { outcome: 'failed', error: lastError.message, retryable };
   }
   try {
-    await withRetries(() => store.markSent(owner, snapshot.asOf, messageId), 4);
+    await withRetries(() => store.markSent(owner, snapshot.asOf, messageId), { attempts: 4 });
   } catch (err) {
     // The mail went out; the record stays "sending", which no retry will claim again.
     log('error', 'digest sent but its record could not be updated; it will not be sent again', { owner, messageId, error: (err as Error).message });
@@ -290,7 +290,7 @@ async function sendSlack(
       lastError = err instanceof SlackPostError ? err : new SlackPostError((err as Error).message, true);
       if (!lastError.retryable) break;
       log('warn', 'Slack digest post failed; retrying', { owner, attempt: attempt + 1, error: lastError.message });
-      await (lastError.retryAfterMs !== undefined ? new Promise((r) => setTimeout(r, Math.min(lastError!.retryAfterMs!, 10_000))) : backoff(attempt + 1, { baseMs: 200, capMs: 5_000 }));
+      await (lastError.retryAfterMs !== undefined ? sleep(Math.min(lastError.retryAfterMs, 10_000)) : backoff(attempt + 1, { baseMs: 200, capMs: 5_000 }));
     }
   }
   if (lastError) {
@@ -299,20 +299,9 @@ async function sendSlack(
     return { outcome: 'failed', error: lastError.message, retryable: lastError.retryable };
   }
   try {
-    await withRetries(() => store.markSent(owner, asOf, undefined, 'slack'), 4);
+    await withRetries(() => store.markSent(owner, asOf, undefined, 'slack'), { attempts: 4 });
   } catch (err) {
     log('error', 'Slack digest posted but its record could not be updated; it will not be posted again', { owner, error: (err as Error).message });
   }
   return { outcome: 'sent' };
-}
-
-async function withRetries(fn: () => Promise<void>, attempts: number): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt + 1 >= attempts) throw err;
-      await backoff(attempt + 1);
-    }
-  }
 }
