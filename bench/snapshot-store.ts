@@ -6,42 +6,14 @@
  *
  *   npx tsx bench/snapshot-store.ts [--quick]
  */
-import type { CustomerTimeline } from '../lambdas/domain/types';
 import { parseConfig } from '../lambdas/shared/config';
 import { runSnapshot } from '../lambdas/snapshot/run-snapshot';
 import { batchPut } from '../lambdas/store/batch';
-import { ACTIVITY_ATTR_PREFIX, FEATURE_FIRST_SEEN_PREFIX, keys } from '../lambdas/store/keys';
-import { emptyLedger, encodeLedger, mergeCancellation, mergeLine } from '../lambdas/store/ledger-state';
-import { encodeDayActivity } from '../lambdas/store/usage-rollup';
 import { startEmbeddedStack } from '../local/stack';
 import { formatTable, isMain, recordResults, time, type BenchModule, type Figure } from './harness';
-import { SYNTHETIC_SETTINGS, syntheticCustomers } from './synthetic';
+import { profileItem, SYNTHETIC_SETTINGS, syntheticCustomers } from './synthetic';
 
 const AS_OF = '2026-06-30';
-
-function profileItem(t: CustomerTimeline): Record<string, unknown> {
-  const ledger = emptyLedger();
-  for (const line of t.lines) mergeLine(ledger, line, 1);
-  for (const c of t.cancellations) mergeCancellation(ledger, c, 1);
-  const item: Record<string, unknown> = {
-    ...keys.profile(t.customerId),
-    type: 'profile',
-    customerId: t.customerId,
-    name: t.name,
-    ownerEmail: t.ownerEmail,
-    gsi1pk: keys.ownerIndex(t.ownerEmail),
-    gsi1sk: keys.customerPk(t.customerId),
-    ledger: encodeLedger(ledger),
-    lv: 1,
-    uv: 1,
-  };
-  const days = Object.keys(t.activity).sort();
-  for (const day of days) item[`${ACTIVITY_ATTR_PREFIX}${day}`] = encodeDayActivity(t.activity[day]!);
-  if (t.firstEventDay) item.fe = t.firstEventDay;
-  if (days.length) item.le = days[days.length - 1];
-  for (const [f, d] of Object.entries(t.featureFirstSeen)) item[`${FEATURE_FIRST_SEEN_PREFIX}${f}`] = d;
-  return item;
-}
 
 async function measure(customers: number) {
   const stack = await startEmbeddedStack({ ses: false });

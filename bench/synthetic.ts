@@ -6,6 +6,9 @@
 import { addMonthsClamped, dayFromNum, dayNum } from '../lambdas/domain/dates';
 import { mulberry32 } from '../local/sample-data/prng';
 import type { Cancellation, CustomerTimeline, DayActivity, EngineSettings, LedgerLine } from '../lambdas/domain/types';
+import { ACTIVITY_ATTR_PREFIX, FEATURE_FIRST_SEEN_PREFIX, keys, WEEK_ATTR_PREFIX } from '../lambdas/store/keys';
+import { emptyLedger, encodeLedger, mergeCancellation, mergeLine } from '../lambdas/store/ledger-state';
+import { encodeDayActivity, encodeWeek } from '../lambdas/store/usage-rollup';
 
 /** Seeded random numbers (the sample data set's mulberry32): benchmark data is reproducible. */
 export const prng = mulberry32;
@@ -150,4 +153,30 @@ export function* syntheticCustomers(opts: SyntheticOptions): Generator<CustomerT
 
 export function syntheticTimelines(opts: SyntheticOptions): CustomerTimeline[] {
   return [...syntheticCustomers(opts)];
+}
+
+/** A synthetic customer as a profile item, in the shape the ingest paths keep it (ledger part + daily activity). */
+export function profileItem(t: CustomerTimeline): Record<string, unknown> {
+  const ledger = emptyLedger();
+  for (const line of t.lines) mergeLine(ledger, line, 1);
+  for (const c of t.cancellations) mergeCancellation(ledger, c, 1);
+  const item: Record<string, unknown> = {
+    ...keys.profile(t.customerId),
+    type: 'profile',
+    customerId: t.customerId,
+    name: t.name,
+    ownerEmail: t.ownerEmail,
+    gsi1pk: keys.ownerIndex(t.ownerEmail),
+    gsi1sk: keys.customerPk(t.customerId),
+    ledger: encodeLedger(ledger),
+    lv: 1,
+    uv: 1,
+  };
+  const days = Object.keys(t.activity).sort();
+  for (const day of days) item[`${ACTIVITY_ATTR_PREFIX}${day}`] = encodeDayActivity(t.activity[day]!);
+  if (t.firstEventDay) item.fe = t.firstEventDay;
+  if (days.length) item.le = days[days.length - 1];
+  for (const [f, d] of Object.entries(t.featureFirstSeen)) item[`${FEATURE_FIRST_SEEN_PREFIX}${f}`] = d;
+  for (const [w, summary] of Object.entries(t.weeks ?? {})) item[`${WEEK_ATTR_PREFIX}${w}`] = encodeWeek(summary);
+  return item;
 }

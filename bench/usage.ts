@@ -11,67 +11,18 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { startEmbeddedStack, type EmbeddedStack } from '../local/stack';
-import { startUsageApi } from '../local/usage-api';
-import { createIngestUsageHandler } from '../lambdas/ingest-usage/handler';
+import { startUsagePath } from '../local/usage-path';
 import { keys } from '../lambdas/store/keys';
 import { eventIdHash } from '../lambdas/store/usage-rollup';
 import { validateUsageEvent } from '../lambdas/formats/usage-event';
+import { instrumentDynamo, newDynamoCounters, sumOps, type DynamoCounters as Counters } from './dynamo-counters';
 import { formatTable, isMain, recordResults, type BenchModule, type Figure } from './harness';
 
 const CUSTOMERS = 50;
 const FEATURES = ['dashboard', 'reports', 'export', 'alerts', 'api', 'sso'];
-const WRITE_OPS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 const IN_FLIGHT = 4;
-
-interface Counters {
-  requests: Record<string, number>;
-  /** Requests DynamoDB refused (cancelled transactions: a concurrent batch wrote the customer first). */
-  failed: Record<string, number>;
-  writeUnits: number;
-  itemsWritten: number;
-}
-
-function newCounters(): Counters {
-  return { requests: {}, failed: {}, writeUnits: 0, itemsWritten: 0 };
-}
-
-/** Counts every DynamoDB HTTP request (after the retry middleware, so each attempt) and the write units. */
-function instrument(dynamo: DynamoDBDocumentClient, counters: () => Counters): void {
-  dynamo.middlewareStack.add(
-    (next) => async (args) => {
-      const request = args.request as { headers?: Record<string, string> };
-      const op = (request.headers?.['x-amz-target'] ?? 'unknown').split('.').pop()!;
-      const c = counters();
-      c.requests[op] = (c.requests[op] ?? 0) + 1;
-      try {
-        return await next(args);
-      } catch (err) {
-        c.failed[op] = (c.failed[op] ?? 0) + 1;
-        throw err;
-      }
-    },
-    { step: 'finalizeRequest', priority: 'low', name: 'benchCountRequests' },
-  );
-  dynamo.middlewareStack.add(
-    (next) => async (args) => {
-      const input = args.input as Record<string, unknown>;
-      const isWrite = 'TransactItems' in input || 'UpdateExpression' in input || 'Item' in input;
-      if (isWrite) input.ReturnConsumedCapacity = 'TOTAL';
-      const result = await next(args);
-      if (isWrite) {
-        const out = result.output as { ConsumedCapacity?: { CapacityUnits?: number }[] | { CapacityUnits?: number } };
-        const list = Array.isArray(out.ConsumedCapacity) ? out.ConsumedCapacity : [out.ConsumedCapacity];
-        const c = counters();
-        for (const cc of list) c.writeUnits += cc?.CapacityUnits ?? 0;
-        c.itemsWritten += Array.isArray(input.TransactItems) ? input.TransactItems.length : 1;
-      }
-      return result;
-    },
-    { step: 'initialize', name: 'benchConsumedCapacity' },
-  );
-}
 
 function makeEvents(n: number, seed: string) {
   const today = new Date();
@@ -86,17 +37,16 @@ function makeEvents(n: number, seed: string) {
 }
 
 async function throughApi(stack: EmbeddedStack, total: number, batchSize: number, counters: Counters) {
-  const handler = createIngestUsageHandler({
-    dynamo: stack.clients.dynamo,
-    tableName: stack.tableName,
+  const path = await startUsagePath(stack, {
+    apiKeys: ['bench'],
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'Bench', serviceName: 'usage-bench' }),
   });
-  const api = await startUsageApi({ handler, apiKeys: ['bench'] });
+  const api = path.api;
   const events = makeEvents(total, `b${batchSize}`);
   const bodies: string[] = [];
   for (let i = 0; i < events.length; i += batchSize) bodies.push(JSON.stringify({ events: events.slice(i, i + batchSize) }));
-  Object.assign(counters, newCounters());
+  Object.assign(counters, newDynamoCounters());
   let accepted = 0;
   let next = 0;
   const started = performance.now();
@@ -111,16 +61,18 @@ async function throughApi(stack: EmbeddedStack, total: number, batchSize: number
       }
     }),
   );
+  // Posted, then counted: the queue drained and the inbox folded, as the snapshot does first.
+  const counted = await path.settle();
   const seconds = (performance.now() - started) / 1000;
-  await api.stop();
-  if (accepted !== total) throw new Error(`expected ${total} accepted events, got ${accepted}`);
+  await path.stop();
+  if (accepted !== total || counted.accepted !== total) throw new Error(`expected ${total} accepted events, got ${accepted} answered and ${counted.accepted} counted`);
   return { seconds, eventsPerSec: total / seconds, ...summarise(counters, total) };
 }
 
 /** The baseline: one conditional UpdateItem per event (idempotent by its id, no profile kept). */
 async function naive(stack: EmbeddedStack, total: number, counters: Counters) {
   const events = makeEvents(total, 'naive');
-  Object.assign(counters, newCounters());
+  Object.assign(counters, newDynamoCounters());
   const now = new Date();
   let next = 0;
   const started = performance.now();
@@ -153,15 +105,9 @@ async function naive(stack: EmbeddedStack, total: number, counters: Counters) {
 
 function summarise(c: Counters, events: number) {
   const per1000 = (n: number) => (n / events) * 1000;
-  const writes = Object.entries(c.requests)
-    .filter(([op]) => WRITE_OPS.has(op))
-    .reduce((n, [, k]) => n + k, 0);
-  const reads = Object.entries(c.requests)
-    .filter(([op]) => !WRITE_OPS.has(op))
-    .reduce((n, [, k]) => n + k, 0);
-  const failedWrites = Object.entries(c.failed)
-    .filter(([op]) => WRITE_OPS.has(op))
-    .reduce((n, [, k]) => n + k, 0);
+  const writes = sumOps(c, 'writes');
+  const reads = sumOps(c, 'reads');
+  const failedWrites = sumOps(c, 'writes', c.failed);
   return {
     writesPer1000: per1000(writes),
     failedWritesPer1000: per1000(failedWrites),
@@ -179,11 +125,11 @@ export const usageBench: BenchModule = {
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     const stack = await startEmbeddedStack({ ses: false, namePrefix: 'churnwatch-bench' });
     try {
-      let counters = newCounters();
-      instrument(stack.clients.dynamo, () => counters);
-      const big = await throughApi(stack, opts.quick ? 3_000 : 20_000, 1000, (counters = newCounters()));
-      const small = await throughApi(stack, opts.quick ? 1_000 : 5_000, 100, (counters = newCounters()));
-      const base = await naive(stack, opts.quick ? 500 : 3_000, (counters = newCounters()));
+      let counters = newDynamoCounters();
+      instrumentDynamo(stack.clients.dynamo, () => counters);
+      const big = await throughApi(stack, opts.quick ? 3_000 : 20_000, 1000, (counters = newDynamoCounters()));
+      const small = await throughApi(stack, opts.quick ? 1_000 : 5_000, 100, (counters = newDynamoCounters()));
+      const base = await naive(stack, opts.quick ? 500 : 3_000, (counters = newDynamoCounters()));
 
       const rows = [
         ['API, batches of 1000', big],

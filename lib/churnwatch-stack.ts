@@ -55,6 +55,7 @@ export class ChurnwatchStack extends Stack {
     this.ingest = new BillingIngest(this, 'Ingest', { table, bucket, fn, maxConcurrency: deploy.ingestMaxConcurrency, largeFiles: this.largeFiles.stateMachine });
     this.usageApi = new UsageApi(this, 'UsageApi', {
       table,
+      bucket,
       api: deploy.api,
       tracing: deploy.tracing,
       logRetention,
@@ -86,16 +87,19 @@ export class ChurnwatchStack extends Stack {
         'ingest-large': watched(this.largeFiles.function),
         'ingest-usage': watched(this.usageApi.function),
         'ingest-segment': watched(this.segmentApi.function),
+        'usage-aggregator': watched(this.usageApi.aggregator),
         snapshot: watched(this.snapshot.function),
         digest: watched(this.digest.function),
       },
       deadLetterQueues: [
         { name: 'IngestDlq', queue: this.ingest.deadLetterQueue, meaning: 'An S3 file notification failed 5 times; the file was not ingested. Inspect the message, fix, redrive.' },
+        { name: 'UsageDlq', queue: this.usageApi.deadLetterQueue, meaning: 'A usage message failed the aggregator 5 times; its events are not counted. Inspect the message and the usage-aggregator logs, fix, redrive.' },
         { name: 'DigestFailures', queue: this.digest.failures, meaning: 'A digest run failed after its retries; CSMs did not get their email.' },
         { name: 'SnapshotFailures', queue: this.snapshot.failures, meaning: 'A scheduled snapshot failed after its retries; no snapshot or digest for that day.' },
       ],
       ingestQueue: this.ingest.queue,
       largeFiles: this.largeFiles.stateMachine,
+      usageQueue: this.usageApi.queue,
       api: this.usageApi.api,
       apiAccessLogs: this.usageApi.accessLogs,
       table,

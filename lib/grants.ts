@@ -33,10 +33,11 @@ export function grantObjects(role: Role, bucket: IBucket, actions: string[], pre
  * ConditionCheckItem, so the usage path needs UpdateItem only (it sends no ConditionCheck).
  */
 export const TABLE_ACCESS: Record<FunctionName, { table: string[]; byOwnerIndex?: string[] }> = {
-  // usage-store: BatchGetItem (DAY#, SEEN# and profile items), TransactWriteItems of Updates. Its
-  // readActivityDays Query is the snapshot's (back-dated runs), not the ingest path's.
-  'ingest-usage': { table: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'] },
-  // The usage path as ingest-usage, plus group links (Update, BatchGet) and group traits as customer attributes (ledger-store: Get, BatchWrite).
+  // The usage API validates and enqueues, the aggregator appends to S3: neither touches the table.
+  'ingest-usage': { table: [] },
+  'usage-aggregator': { table: [] },
+  // Segment/RudderStack intake: the usage writer (usage-store: BatchGetItem of DAY#, SEEN#, profile;
+  // transactions of Updates), plus group links (Update, BatchGet) and group traits as customer attributes (ledger-store: Get, BatchWrite).
   'ingest-segment': { table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'] },
   // ledger-store (Get, Update, batchGet/batchPut), file records (Put), and events/ files through usage-store.
   'ingest-billing': {
@@ -47,9 +48,10 @@ export const TABLE_ACCESS: Record<FunctionName, { table: string[]; byOwnerIndex?
     table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   },
   // DescribeTable sizes the parallel scan of the byOwner index (profiles); the snapshot and MODEL items
-  // are Get/Put; the previous snapshot and the monthly refit's DAY# history are Queries.
+  // are Get/Put; the previous snapshot and the monthly refit's DAY# history are Queries. The usage
+  // fold before each run is usage-store's: BatchGetItem (DAY#, SEEN#, profile) and transactions of Updates.
   snapshot: {
-    table: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    table: ['dynamodb:BatchGetItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     byOwnerIndex: ['dynamodb:Scan'],
   },
   // digest-store: the previous digest (Query), the claim (conditional Put) and the status (Update).
@@ -62,6 +64,7 @@ export const TABLE_ACCESS: Record<FunctionName, { table: string[]; byOwnerIndex?
  */
 export function grantTable(role: Role, table: ITable, fn: FunctionName): void {
   const access = TABLE_ACCESS[fn];
+  if (access.table.length === 0) return;
   role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: access.table, resources: [table.tableArn] }));
   if (access.byOwnerIndex) {
     role.addToPrincipalPolicy(

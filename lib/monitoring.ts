@@ -13,6 +13,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { scheduleProblem } from '../lambdas/shared/config';
 import { METRICS_NAMESPACE, type FunctionName } from './function';
+import { USAGE_AGE_ALARM } from './usage-api';
 
 /** Share of a function's timeout at which its maximum duration alarms. */
 export const DURATION_ALARM_SHARE = 0.8;
@@ -32,6 +33,8 @@ export interface WatchProps {
   ingestQueue: IQueue;
   /** The large-file state machine (lib/large-files.ts). */
   largeFiles: IStateMachine;
+  /** The usage API's queue, drained by the aggregator. */
+  usageQueue: IQueue;
   api: RestApi;
   /** The API's access log group (JSON with `status` and `churnwatchStage`). */
   apiAccessLogs: ILogGroup;
@@ -133,6 +136,13 @@ export class Monitoring extends Construct {
       props.ingestQueue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' }),
       INGEST_AGE_ALARM.toSeconds(),
       'An S3 file notification has waited 30 minutes or more: a file failed its first attempt (and is retried), or ingest is backlogged. See the ingest-billing logs.',
+    );
+
+    this.add(
+      'UsageOldestMessage',
+      props.usageQueue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' }),
+      USAGE_AGE_ALARM.toSeconds(),
+      'Usage events have waited 15 minutes or more in the usage queue: the aggregator is failing or throttled (events are kept 14 days). See the usage-aggregator logs.',
     );
 
     for (const [name, { fn, timeout }] of Object.entries(props.functions)) {

@@ -54,6 +54,16 @@ export class SnapshotStage extends Construct {
 
     grantTable(role, props.table, 'snapshot');
     grantObjects(role, props.bucket, ['s3:GetObject', 's3:PutObject'], [PREFIX.reports], 'writes the snapshot reports, reads the previous bands.json');
+    // The usage fold before each run: lists the inbox, reads each object, deletes it once counted.
+    grantObjects(role, props.bucket, ['s3:DeleteObject', 's3:GetObject'], [PREFIX.usageInbox], 'folds the usage inbox, then deletes the folded objects');
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['s3:ListBucket'],
+        resources: [props.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${PREFIX.usageInbox}*`] } },
+      }),
+    );
     // Only the unqualified digest function (no versions or aliases), so no `:*` ARN.
     role.addToPrincipalPolicy(
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['lambda:InvokeFunction'], resources: [props.digestFunction.functionArn] }),

@@ -3,6 +3,7 @@ import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/a
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TABLE_INDEX_BY_OWNER } from '../lambdas/store/keys';
+import { USAGE_INBOX_PREFIX } from '../lambdas/store/usage-inbox';
 import { TTL_ATTRIBUTE } from '../lambdas/store/table';
 import { acknowledge } from './nag';
 
@@ -15,6 +16,8 @@ export const PREFIX = {
   reports: 'reports/',
   /** Working objects of the large-file state machine (manifests, staged parts, range checkpoints). */
   staging: 'staging/',
+  /** Enqueued usage events waiting to be counted (lambdas/store/usage-inbox.ts). */
+  usageInbox: USAGE_INBOX_PREFIX,
 } as const;
 
 /** Days a large-file execution's staged objects are kept: long enough to inspect a failed one. */

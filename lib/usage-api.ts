@@ -13,13 +13,18 @@ import {
   type JsonSchema,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { DeployOptions } from './context';
 import { ChurnwatchFunction, type ChurnwatchFunctionProps } from './function';
-import { grantTable } from './grants';
+import { grantObjects } from './grants';
 import { acknowledge } from './nag';
+import { failureQueue } from './queues';
+import { PREFIX } from './storage';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 export const EVENT_FIELDS_REQUIRED = ['eventId', 'customerId', 'feature', 'timestamp'] as const;
@@ -46,8 +51,18 @@ export const eventsBodySchema: JsonSchema = {
   },
 };
 
+/**
+ * The aggregator's event source mapping: up to 1,000 requests, or whatever arrived in 60 s, per
+ * invocation, each batch one S3 object (lambdas/usage-aggregator/handler.ts).
+ */
+export const USAGE_BATCH_SIZE = 1000;
+export const USAGE_BATCHING_WINDOW = Duration.seconds(60);
+/** Enqueued events wait in the queue this long at most before an alarm (the aggregator is stuck). */
+export const USAGE_AGE_ALARM = Duration.minutes(15);
+
 export interface UsageApiProps {
   table: Table;
+  bucket: Bucket;
   api: DeployOptions['api'];
   tracing: boolean;
   logRetention: RetentionDays;
@@ -58,24 +73,55 @@ export interface UsageApiProps {
   fn: Omit<ChurnwatchFunctionProps, 'name' | 'memoryMb' | 'timeout'>;
 }
 
-/** REST API `POST /events` (API key, usage plan, request validation, access logs) → ingest-usage. */
+/**
+ * REST API `POST /events` (API key, usage plan, request validation, access logs) → ingest-usage, which
+ * validates and enqueues; the usage queue → the aggregator (batching window) → `usage-inbox/` in S3,
+ * folded into the table before each snapshot (lambdas/store/usage-inbox.ts).
+ */
 export class UsageApi extends Construct {
   readonly api: RestApi;
   readonly apiKey: IApiKey;
   readonly function: ChurnwatchFunction;
+  readonly aggregator: ChurnwatchFunction;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
   readonly accessLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: UsageApiProps) {
     super(scope, id);
+    this.deadLetterQueue = failureQueue(this, 'UsageDlq', 'usage messages the aggregator could not append', { isDeadLetterQueueOfAQueue: true });
+    this.aggregator = new ChurnwatchFunction(this, 'UsageAggregator', {
+      ...props.fn,
+      name: 'usage-aggregator',
+      memoryMb: 512,
+      timeout: Duration.seconds(60),
+    });
+    this.queue = new Queue(this, 'UsageQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // SQS's maximum: events wait out an aggregator outage of up to two weeks.
+      retentionPeriod: Duration.days(14),
+      // Six times the function timeout, as Lambda recommends for an event source with a batching window.
+      visibilityTimeout: Duration.seconds(6 * 60 + USAGE_BATCHING_WINDOW.toSeconds()),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+    });
+    this.aggregator.fn.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: USAGE_BATCH_SIZE, maxBatchingWindow: USAGE_BATCHING_WINDOW, reportBatchItemFailures: true }),
+    );
+    grantObjects(this.aggregator.role, props.bucket, ['s3:PutObject'], [PREFIX.usageInbox], 'appends each batch of enqueued usage events as one new object');
+    acknowledge(this.aggregator.fn, 'Serverless-LambdaEventSourceMappingDestination', 'SQS event source mappings do not support on-failure destinations; failures are redriven by the usage queue to its dead-letter queue.');
+    acknowledge(this.aggregator.fn, 'Serverless-LambdaDLQ', 'Invoked by the SQS event source mapping: failed messages go to the usage queue\'s dead-letter queue through its redrive policy.');
+
     this.function = new ChurnwatchFunction(this, 'IngestUsage', {
       ...props.fn,
       name: 'ingest-usage',
       memoryMb: 512,
       timeout: Duration.seconds(10),
+      environment: { ...props.fn.environment, USAGE_QUEUE_URL: this.queue.queueUrl },
       // Its own slice of the account's concurrency: a burst of events/ files or a long snapshot cannot starve it.
       reservedConcurrency: props.reservedConcurrency > 0 ? props.reservedConcurrency : undefined,
     });
-    grantTable(this.function.role, props.table, 'ingest-usage');
+    this.queue.grantSendMessages(this.function.role);
 
     const accessLogs = (this.accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,

@@ -10,7 +10,6 @@ import { makeDigestHandler, RetryableDigestFailure } from '../lambdas/digest/han
 import type { DigestSummary } from '../lambdas/digest/send-digests';
 import { makeBillingIngestHandler } from '../lambdas/ingest-billing/handler';
 import type { FileReport } from '../lambdas/ingest-billing/ingest-file';
-import { createIngestUsageHandler } from '../lambdas/ingest-usage/handler';
 import { makeSnapshotHandler } from '../lambdas/snapshot/handler';
 import type { Config } from '../lambdas/shared/config';
 import { keys } from '../lambdas/store/keys';
@@ -22,7 +21,8 @@ import type { SentMail } from './ses-emulator';
 import type { ReceivedSlackMessage } from './slack-receiver';
 import type { SlackDelivery } from '../lambdas/digest/send-digests';
 import { postToSlack } from '../lambdas/digest/slack';
-import { startUsageApi, type UsageApi } from './usage-api';
+import type { UsageApi } from './usage-api';
+import { startUsagePath, type LocalUsagePath } from './usage-path';
 import { bulkLoadUsageEvents, expandEventPaths, type BulkLoadResult } from './usage-bulk';
 
 export interface PipelineOptions {
@@ -106,9 +106,10 @@ export async function startLoadedStack(options: Omit<PipelineOptions, 'asOf'>): 
 
   progress('starting the embedded AWS stack (DynamoDB Local, S3, SES)…');
   const stack = await startEmbeddedStack({ ses: true, slack: true, namePrefix: 'churnwatch' });
+  let usagePath: LocalUsagePath | undefined;
   let usageApi: UsageApi | undefined;
   const stop = async () => {
-    await usageApi?.stop();
+    await usagePath?.stop();
     await stack.stop();
   };
   try {
@@ -141,10 +142,15 @@ export async function startLoadedStack(options: Omit<PipelineOptions, 'asOf'>): 
     progress(`billing: ${files.length} file(s), ${rows} rows, ${quarantined} quarantined`);
 
     const apiKey = `local-${randomUUID()}`;
-    const usageHandler = createIngestUsageHandler({ dynamo, tableName: stack.tableName, now: options.now });
-    usageApi = await startUsageApi({ handler: usageHandler, apiKeys: [apiKey] });
+    usagePath = await startUsagePath(stack, { apiKeys: [apiKey], now: options.now });
+    usageApi = usagePath.api;
     progress(`usage: posting ${eventFiles.length} event file(s) to ${usageApi.url}/events…`);
     const usage = await bulkLoadUsageEvents(eventFiles, { url: usageApi.url, apiKey, now: options.now });
+    // The API answers before counting: the fold gives the exact figures (resends across requests included).
+    const fold = await usagePath.settle();
+    usage.accepted = fold.accepted;
+    usage.duplicates += fold.duplicates;
+    for (const r of fold.rejected) usage.rejected.push({ file: '(when counted)', line: 0, reason: r.reason });
     progress(`usage: ${usage.events} events in ${usage.requests} requests, ${usage.accepted} accepted, ${usage.duplicates} duplicates, ${usage.rejected.length} rejected`);
     return { stack, usageApi, apiKey, files, usage, deps, stop };
   } catch (err) {

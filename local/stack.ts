@@ -31,6 +31,8 @@ export interface EmbeddedStackOptions {
   notificationPrefixes?: readonly string[];
   /** Batch size and redrive settings of the export queue. */
   queue?: Omit<LocalSqsQueueOptions, 'region'>;
+  /** Batch size and redrive settings of the usage queue (the usage API → the aggregator). */
+  usageQueue?: Omit<LocalSqsQueueOptions, 'region'>;
   /** Table and bucket name prefix; a random suffix keeps stacks apart. */
   namePrefix?: string;
 }
@@ -51,6 +53,8 @@ export interface EmbeddedStack {
   clients: EmbeddedStackClients;
   /** The queue S3 object-created notifications (under the prefixes) are sent to. */
   queue: LocalSqsQueue;
+  /** The queue the usage API enqueues events on; local/usage-path.ts connects the aggregator. */
+  usageQueue: LocalSqsQueue;
   /** Connects a Lambda-style SQS handler (e.g. ingest-billing) to the queue. */
   subscribe(handler: SqsHandler): void;
   /** Every object-created notification of the bucket, before the prefix filter; returns the unsubscribe function. */
@@ -154,6 +158,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       if (matchesPrefixes(record.s3.object.key, prefixes)) queue.send(notification);
     });
     stops.push(async () => queue.unsubscribe());
+    // As the stack's event source mapping: batches of up to 1,000 messages (lib/usage-api.ts).
+    const usageQueue = new LocalSqsQueue({ name: `${prefix}-usage-${suffix}`, batchSize: 1000, ...options.usageQueue, region: LOCAL_REGION });
+    stops.push(async () => usageQueue.unsubscribe());
 
     const endpoints = { dynamodb: dynamodbEndpoint, s3: s3.endpoint, ses: ses?.endpoint };
     return {
@@ -164,6 +171,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       env: stackEnv(endpoints, tableName, bucketName),
       clients: { dynamo, s3: s3Client, ses: sesClient },
       queue,
+      usageQueue,
       subscribe: (handler) => queue.subscribe(handler),
       onObjectCreated(listener) {
         listeners.add(listener);

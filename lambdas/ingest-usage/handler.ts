@@ -3,20 +3,28 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { isUtf8 } from 'node:buffer';
-import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, usageRequestSchema } from '../formats/usage-event';
-import { ingestUsageEvents } from '../store/usage-store';
-import { dynamo } from '../shared/aws-clients';
+import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, usageRequestSchema, validateUsageEvent } from '../formats/usage-event';
+import { usageMessageBodies } from '../store/usage-inbox';
+import { dedupeBatch, type IndexedEvent, type Rejection } from '../store/usage-rollup';
+import { sqsClient } from '../shared/aws-clients';
 import { createLogger, createMetrics } from '../shared/observability';
 import { lazyHandler } from '../shared/lazy-handler';
 
-/** `POST /events` behind API Gateway (REST, proxy integration). The API key is checked by API Gateway. */
+/**
+ * `POST /events` behind API Gateway (REST, proxy integration). The API key is checked by API Gateway.
+ * The handler validates the events and enqueues the valid ones (lambdas/store/usage-inbox.ts); they are
+ * counted later, exactly once. So `duplicates` is what this request repeats of itself: a resend of an
+ * earlier request is recognised when the events are counted, not in this answer (README, "Usage events").
+ */
+
+/** Sends message bodies to the usage queue (SQS on AWS, the local queue adapter in the embedded stack). */
+export type UsageEnqueue = (bodies: string[]) => Promise<void>;
 
 export interface IngestUsageDeps {
-  dynamo: DynamoDBDocumentClient;
-  tableName: string;
+  enqueue: UsageEnqueue;
   now?: () => Date;
   logger?: Logger;
   metrics?: Metrics;
@@ -41,7 +49,7 @@ export function createIngestUsageHandler(deps: IngestUsageDeps): ApiHandler {
     return respond(statusCode, body);
   };
 
-  const ingest = async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
+  const ingest = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     if (event.body === null || event.body === undefined || event.body.length === 0) {
       return refuse(400, { message: 'request body is empty: send {"events": [...]}' });
     }
@@ -69,14 +77,21 @@ export function createIngestUsageHandler(deps: IngestUsageDeps): ApiHandler {
     }
     if (events.length === 0) return refuse(400, { message: 'no events: "events" is empty' });
 
-    // Contended customers are retried until shortly before the function would time out.
-    const remaining = context?.getRemainingTimeInMillis?.() ?? 10_000;
-    const deadline = Date.now() + Math.max(1_000, remaining - 2_000);
-    const result = await ingestUsageEvents(events, { dynamo: deps.dynamo, tableName: deps.tableName, now: deps.now, deadline });
+    const now = (deps.now ?? (() => new Date()))();
+    const rejected: Rejection[] = [];
+    const valid: IndexedEvent[] = [];
+    events.forEach((raw, index) => {
+      const v = validateUsageEvent(raw, now);
+      if (v.ok) valid.push({ index, event: v.event });
+      else rejected.push({ index, reason: v.reason });
+    });
+    const { unique, duplicates } = dedupeBatch(valid);
+    const result = { accepted: unique.length, duplicates: duplicates.length, rejected };
+    if (unique.length > 0) await deps.enqueue(usageMessageBodies(unique.map((e) => e.event), now));
     metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
     metrics.addMetric('EventsDuplicate', MetricUnit.Count, result.duplicates);
     metrics.addMetric('EventsRejected', MetricUnit.Count, result.rejected.length);
-    logger.info('usage batch ingested', {
+    logger.info('usage batch enqueued', {
       events: events.length,
       accepted: result.accepted,
       duplicates: result.duplicates,
@@ -92,4 +107,13 @@ export function createIngestUsageHandler(deps: IngestUsageDeps): ApiHandler {
   return middy(ingest).use(injectLambdaContext(logger)).use(logMetrics(metrics)) as unknown as ApiHandler;
 }
 
-export const handler: ApiHandler = lazyHandler((runtime) => createIngestUsageHandler({ dynamo: dynamo(), tableName: runtime.tableName }));
+export function sqsEnqueue(queueUrl: string, sqs: SQSClient): UsageEnqueue {
+  return async (bodies) => {
+    await Promise.all(bodies.map((MessageBody) => sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody }))));
+  };
+}
+
+export const handler: ApiHandler = lazyHandler((runtime) => {
+  if (!runtime.usageQueueUrl) throw new Error('Invalid Lambda environment: USAGE_QUEUE_URL must name the usage queue');
+  return createIngestUsageHandler({ enqueue: sqsEnqueue(runtime.usageQueueUrl, sqsClient()) });
+});

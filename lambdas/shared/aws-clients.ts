@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 
 /**
@@ -29,6 +30,7 @@ let ddb: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let ses: SESClient | undefined;
 let sfn: SFNClient | undefined;
+let sqs: SQSClient | undefined;
 
 export function dynamo(): DynamoDBDocumentClient {
   ddb ??= DynamoDBDocumentClient.from(traced(new DynamoDBClient({ ...common, maxAttempts: 8 })), {
@@ -53,10 +55,16 @@ export function sfnClient(): SFNClient {
   return sfn;
 }
 
+export function sqsClient(): SQSClient {
+  sqs ??= traced(new SQSClient({ ...common }));
+  return sqs;
+}
+
 /** Drops cached clients (the embedded stack calls this after changing endpoints). */
 export function resetClients(): void {
   ddb = undefined;
   s3 = undefined;
   ses = undefined;
   sfn = undefined;
+  sqs = undefined;
 }

@@ -9,6 +9,8 @@ const runtimeEnvSchema = z.object({
   DIGEST_FUNCTION_NAME: z.string().min(1).optional(),
   /** The large-file state machine billing ingest hands big exports to (docs/metrics.md §1.4). */
   LARGE_FILE_STATE_MACHINE_ARN: z.string().min(1).optional(),
+  /** Where the usage API enqueues events (lib/usage-api.ts); unset for the other functions. */
+  USAGE_QUEUE_URL: z.string().min(1).optional(),
 });
 
 export interface Runtime {
@@ -16,6 +18,7 @@ export interface Runtime {
   bucketName: string;
   digestFunctionName?: string;
   largeFileStateMachineArn?: string;
+  usageQueueUrl?: string;
   config: Config;
 }
 
@@ -31,6 +34,7 @@ export function runtimeFromEnv(env: NodeJS.ProcessEnv = process.env): Runtime {
     bucketName: parsed.data.BUCKET_NAME,
     digestFunctionName: parsed.data.DIGEST_FUNCTION_NAME,
     largeFileStateMachineArn: parsed.data.LARGE_FILE_STATE_MACHINE_ARN,
+    usageQueueUrl: parsed.data.USAGE_QUEUE_URL,
     config: configFromEnv(env),
   };
 }

@@ -9,6 +9,7 @@ import type { Day } from '../domain/types';
 import { dynamo, s3Client } from '../shared/aws-clients';
 import { createLogger, createMetrics } from '../shared/observability';
 import { lazyHandler } from '../shared/lazy-handler';
+import { foldUsageInbox } from '../store/usage-inbox';
 import { runSnapshot, type SnapshotDeps, type SnapshotRun } from './run-snapshot';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'asOf must be YYYY-MM-DD');
@@ -45,12 +46,20 @@ export interface SnapshotHandlerDeps extends SnapshotDeps {
 export function makeSnapshotHandler(deps: SnapshotHandlerDeps) {
   const logger = createLogger('snapshot');
   const metrics = createMetrics('snapshot');
-  const handler = async (event: unknown): Promise<{ asOf: Day; reportKeys: SnapshotRun['reportKeys']; atRisk: number }> => {
+  const handler = async (event: unknown, context?: { getRemainingTimeInMillis?: () => number }): Promise<{ asOf: Day; reportKeys: SnapshotRun['reportKeys']; atRisk: number }> => {
     const parsed = snapshotInputSchema.safeParse(event);
     if (!parsed.success) {
       throw new Error(`Snapshot input must be {"asOf": "YYYY-MM-DD"} or a scheduled event: ${parsed.error.issues[0]?.message}`);
     }
     const asOf = asOfFor(parsed.data);
+    // Usage received since the last run is counted first, so the snapshot sees every event that
+    // arrived before it started. Half the remaining time at most: the snapshot needs the rest.
+    const remaining = context?.getRemainingTimeInMillis?.() ?? 600_000;
+    const fold = await foldUsageInbox({ ...deps, deadline: Date.now() + remaining / 2 });
+    metrics.addMetric('UsageEventsCounted', MetricUnit.Count, fold.accepted);
+    metrics.addMetric('UsageEventsDuplicate', MetricUnit.Count, fold.duplicates);
+    metrics.addMetric('UsageEventsRejected', MetricUnit.Count, fold.rejected.length);
+    logger.info('usage inbox folded', { ...fold, rejected: fold.rejected.length, firstRejections: fold.rejected.slice(0, 5) });
     const run = await runSnapshot(deps, asOf, { refit: 'refit' in parsed.data && parsed.data.refit === true });
     const { snapshot, stats } = run;
     metrics.addMetric('CustomersScanned', MetricUnit.Count, stats.customers);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onlyResource, resourcesOfType, synth, type Synthesized, removeSynthDirs } from './synth';
+import { onlyResource, resourcesOfType, sqsSourceOf, synth, type Synthesized, removeSynthDirs } from './synth';
 import type { Json } from './synth';
 import { scaled } from '../support/timeouts';
 
@@ -85,7 +85,7 @@ describe('data bucket', () => {
 
   it('sends object-created events for exports/ and events/ (only) to the ingest queue', () => {
     const { Properties: p } = onlyResource(s.template, 'Custom::S3BucketNotifications').resource;
-    const queue = onlyResource(s.template, 'AWS::SQS::Queue', (q) => q.RedrivePolicy !== undefined);
+    const queue = sqsSourceOf(s.template, 'ingest-billing').queue;
     const configs = p.NotificationConfiguration.QueueConfigurations as Json[];
     expect(p.NotificationConfiguration.LambdaFunctionConfigurations).toBeUndefined();
     expect(configs.map((c) => c.Filter.Key.FilterRules)).toHaveLength(2);
@@ -103,8 +103,32 @@ describe('data bucket', () => {
   });
 });
 
+describe('usage queue and aggregator', () => {
+  it('has the API enqueue (SendMessage only) on an encrypted queue with a dead-letter queue after 5 receives', () => {
+    const { queue } = sqsSourceOf(s.template, 'usage-aggregator');
+    const api = fnByService('ingest-usage');
+    expect(api.resource.Properties.Environment.Variables.USAGE_QUEUE_URL).toEqual({ Ref: queue.id });
+    expect(queue.resource.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+    expect(queue.resource.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
+    const role = api.resource.Properties.Role['Fn::GetAtt'][0];
+    const sqs = Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy'))
+      .filter((p) => (p.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+      .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Json[] }).Statement)
+      .filter((st) => [st.Action].flat().some((a: string) => a.startsWith('sqs:')));
+    expect(sqs.map((st) => [[st.Action].flat().sort(), st.Resource])).toEqual([
+      [['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], { 'Fn::GetAtt': [queue.id, 'Arn'] }],
+    ]);
+  });
+
+  it('feeds the aggregator batches of up to 1,000 messages over a 60 s window, reporting bad messages one by one', () => {
+    const { fn, mapping, queue } = sqsSourceOf(s.template, 'usage-aggregator');
+    expect(mapping.resource.Properties).toMatchObject({ BatchSize: 1000, MaximumBatchingWindowInSeconds: 60, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(queue.resource.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (fn.resource.Properties.Timeout as number));
+  });
+});
+
 describe('ingest queue', () => {
-  const ingestQueue = () => onlyResource(s.template, 'AWS::SQS::Queue', (q) => q.RedrivePolicy !== undefined);
+  const ingestQueue = () => sqsSourceOf(s.template, 'ingest-billing').queue;
 
   it('has a dead-letter queue after 5 receives, and every queue is encrypted and TLS-only', () => {
     const { Properties: p } = ingestQueue().resource;
@@ -134,7 +158,7 @@ describe('ingest queue', () => {
   });
 
   it('feeds ingest-billing one file at a time (a slow file never takes others to the DLQ), with partial batch failure reporting', () => {
-    const mapping = onlyResource(s.template, 'AWS::Lambda::EventSourceMapping');
+    const { mapping } = sqsSourceOf(s.template, 'ingest-billing');
     expect(mapping.resource.Properties).toMatchObject({ BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'] });
     expect(mapping.resource.Properties.FunctionName).toEqual({ Ref: fnByService('ingest-billing').id });
   });
@@ -338,7 +362,8 @@ describe('IAM', () => {
         .filter(({ id }) => (resourcesOfType(s.template, 'AWS::IAM::Policy')[id]!.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === role))
         .filter(({ st }) => [st.Action].flat().some((a: string) => a.startsWith('s3:')))
         .flatMap(({ st }) =>
-          [st.Action].flat().flatMap((a: string) => [st.Resource].flat().map((r: Json) => `${a} ${r['Fn::Join'][1][1]}`)),
+          // Object ARNs are joined from the bucket ARN and a key pattern; the bucket itself (ListBucket) is its ARN.
+          [st.Action].flat().flatMap((a: string) => [st.Resource].flat().map((r: Json) => `${a} ${r['Fn::Join'] ? r['Fn::Join'][1][1] : 'bucket'}${st.Condition ? ` ${JSON.stringify(st.Condition)}` : ''}`)),
         )
         .sort();
     };
@@ -353,9 +378,16 @@ describe('IAM', () => {
       's3:PutObject /quarantine/*',
       's3:PutObject /staging/*',
     ]);
-    expect(s3Grants('snapshot')).toEqual(['s3:GetObject /reports/*', 's3:PutObject /reports/*']);
+    expect(s3Grants('snapshot')).toEqual([
+      's3:DeleteObject /usage-inbox/*',
+      's3:GetObject /reports/*',
+      's3:GetObject /usage-inbox/*',
+      's3:ListBucket bucket {"StringLike":{"s3:prefix":["usage-inbox/*"]}}',
+      's3:PutObject /reports/*',
+    ]);
     expect(s3Grants('digest')).toEqual(['s3:GetObject /reports/*']);
     expect(s3Grants('ingest-usage')).toEqual([]);
+    expect(s3Grants('usage-aggregator')).toEqual(['s3:PutObject /usage-inbox/*']);
   });
 });
 
@@ -376,15 +408,16 @@ describe('monitoring', () => {
 
     const queueOf = (a: Record<string, Json>) => a.Dimensions?.find((d: Json) => d.Name === 'QueueName')?.Value?.['Fn::GetAtt']?.[0];
     const dlqAlarms = alarms.filter((a) => a.Namespace === 'AWS/SQS' && a.MetricName === 'ApproximateNumberOfMessagesVisible').map(queueOf);
-    const ingestQueue = onlyResource(s.template, 'AWS::SQS::Queue', (q) => q.RedrivePolicy !== undefined);
+    const ingestQueue = sqsSourceOf(s.template, 'ingest-billing').queue;
     const ingestDlq = ingestQueue.resource.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
+    const usageQueue = sqsSourceOf(s.template, 'usage-aggregator').queue;
+    const usageDlq = usageQueue.resource.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
     const digestFailures = onlyResource(s.template, 'AWS::Lambda::EventInvokeConfig', (c) => c.FunctionName?.Ref === fnByService('digest').id).resource.Properties.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0];
-    expect(dlqAlarms).toEqual(expect.arrayContaining([ingestDlq, digestFailures]));
+    expect(dlqAlarms).toEqual(expect.arrayContaining([ingestDlq, usageDlq, digestFailures]));
     const age = alarms.filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
-    expect(age.map(queueOf)).toEqual([ingestQueue.id]);
-    expect(age[0]!.Threshold).toBe(1800);
+    expect(Object.fromEntries(age.map((a) => [queueOf(a), a.Threshold]))).toEqual({ [ingestQueue.id]: 1800, [usageQueue.id]: 900 });
 
-    const functions = ['ingest-billing', 'ingest-large', 'ingest-usage', 'ingest-segment', 'snapshot', 'digest'].map((svc) => fnByService(svc).id);
+    const functions = ['ingest-billing', 'ingest-large', 'ingest-usage', 'usage-aggregator', 'ingest-segment', 'snapshot', 'digest'].map((svc) => fnByService(svc).id);
     for (const metric of ['Errors', 'Throttles', 'Duration']) {
       const watched = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === metric).map((a) => a.Dimensions[0].Value.Ref);
       expect(watched.sort(), metric).toEqual([...functions].sort());

@@ -68,3 +68,12 @@ export function onlyResource(template: Template, type: string, pred: (props: Rec
   if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
   return { id: found[0]![0], resource: found[0]![1] as { Properties: Record<string, Json>; [k: string]: Json } };
 }
+
+/** The SQS event source mapping feeding the function of `service` (its POWERTOOLS_SERVICE_NAME), and the queue it reads. */
+export function sqsSourceOf(template: Template, service: string) {
+  const fn = onlyResource(template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service);
+  const mapping = onlyResource(template, 'AWS::Lambda::EventSourceMapping', (m) => m.FunctionName?.Ref === fn.id);
+  const queueId = mapping.resource.Properties.EventSourceArn['Fn::GetAtt'][0] as string;
+  const queue = { id: queueId, resource: resourcesOfType(template, 'AWS::SQS::Queue')[queueId] as { Properties: Record<string, Json>; [k: string]: Json } };
+  return { fn, mapping, queue };
+}

@@ -5,11 +5,10 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIngestUsageHandler } from '../../../lambdas/ingest-usage/handler';
 import { keys } from '../../../lambdas/store/keys';
 import { decodeUsageProfile } from '../../../lambdas/store/usage-store';
 import { bulkLoadUsageEvents } from '../../../local/usage-bulk';
-import { startUsageApi, type UsageApi } from '../../../local/usage-api';
+import { startUsagePath, type LocalUsagePath } from '../../../local/usage-path';
 import { useEmbeddedStack } from '../../support/stack';
 
 /**
@@ -19,28 +18,29 @@ import { useEmbeddedStack } from '../../support/stack';
  */
 const KEY = 'hostile-key';
 const local = useEmbeddedStack({ ses: false });
-let api: UsageApi;
+let path: LocalUsagePath;
 /** The handler's clock: cases move it to deliver the same event days later. */
 let clock = new Date('2026-11-24T12:00:00Z');
 const run = Date.now().toString(36);
 
 beforeAll(async () => {
-  const handler = createIngestUsageHandler({
-    dynamo: local.stack.clients.dynamo,
-    tableName: local.stack.tableName,
+  path = await startUsagePath(local.stack, {
+    apiKeys: [KEY],
     now: () => clock,
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'Test', serviceName: 'hostile-usage' }),
   });
-  api = await startUsageApi({ handler, apiKeys: [KEY] });
 });
 afterAll(async () => {
-  await api?.stop();
+  await path?.stop();
 });
 
+/** Posts, then lets the path settle (counted: what the fold found, resends of earlier requests included). */
 async function post(body: string | Buffer) {
-  const res = await fetch(`${api.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body });
-  return { status: res.status, json: (await res.json()) as { accepted?: number; duplicates?: number; rejected?: { index: number; reason: string }[]; message?: string } };
+  const res = await fetch(`${path.api.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body });
+  const json = (await res.json()) as { accepted?: number; duplicates?: number; rejected?: { index: number; reason: string }[]; message?: string };
+  const counted = await path.settle();
+  return { status: res.status, json, counted };
 }
 
 async function day(customerId: string, d: string) {
@@ -111,9 +111,9 @@ describe('hostile usage input: nothing good is ever lost', () => {
     clock = new Date('2026-11-24T12:00:00Z');
     expect((await post(JSON.stringify({ events: [ev(c, 'r1', { timestamp: '2026-11-20T23:59:00Z' })] }))).json.accepted).toBe(1);
     // Redelivered with the next day's timestamp, the same day and 6 days later: duplicates.
-    expect((await post(JSON.stringify({ events: [ev(c, 'r1', { timestamp: '2026-11-21T00:01:00Z' })] }))).json).toMatchObject({ accepted: 0, duplicates: 1 });
+    expect((await post(JSON.stringify({ events: [ev(c, 'r1', { timestamp: '2026-11-21T00:01:00Z' })] }))).counted).toMatchObject({ accepted: 0, duplicates: 1 });
     clock = new Date('2026-11-30T20:00:00Z');
-    expect((await post(JSON.stringify({ events: [ev(c, 'r1', { timestamp: '2026-11-27T08:00:00Z' }), ev(c, 'r2')] }))).json).toMatchObject({ accepted: 1, duplicates: 1 });
+    expect((await post(JSON.stringify({ events: [ev(c, 'r1', { timestamp: '2026-11-27T08:00:00Z' }), ev(c, 'r2')] }))).counted).toMatchObject({ accepted: 1, duplicates: 1 });
     clock = new Date('2026-11-24T12:00:00Z');
     expect((await day(c, '2026-11-20'))?.n).toBe(2);
     expect(await day(c, '2026-11-21')).toBeUndefined();
@@ -145,8 +145,9 @@ describe('hostile usage input: nothing good is ever lost', () => {
       ];
       const file = join(dir, 'events.jsonl');
       await writeFile(file, Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
-      const result = await bulkLoadUsageEvents([file], { url: api.url, apiKey: KEY, now: () => clock });
+      const result = await bulkLoadUsageEvents([file], { url: path.api.url, apiKey: KEY, now: () => clock });
       expect(result.accepted).toBe(2);
+      await path.settle();
       expect(result.rejected.map((r) => r.line)).toEqual([1, 3, 4]);
       expect(result.rejected[0]!.reason).toBe('event: must be a JSON object');
       expect(result.rejected[1]!.reason).toMatch(/^line is not valid UTF-8/);

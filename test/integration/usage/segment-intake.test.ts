@@ -29,7 +29,8 @@ beforeAll(async () => {
   const metrics = new Metrics({ namespace: 'Test', serviceName: 'segment-test' });
   const { dynamo } = local.stack.clients;
   const tableName = local.stack.tableName;
-  const usage = createIngestUsageHandler({ dynamo, tableName, now: () => NOW, logger, metrics });
+  // The /events route beside the Segment ones (only its key check is exercised here).
+  const usage = createIngestUsageHandler({ enqueue: async (bodies) => void bodies.forEach((b) => local.stack.usageQueue.send(b)), now: () => NOW, logger, metrics });
   const segment = createSegmentIntakeHandler({
     dynamo,
     tableName,

@@ -1,0 +1,56 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { createIngestUsageHandler } from '../lambdas/ingest-usage/handler';
+import { foldUsageInbox, type FoldResult } from '../lambdas/store/usage-inbox';
+import { makeUsageAggregatorHandler } from '../lambdas/usage-aggregator/handler';
+import { lambdaContext } from './lambda-context';
+import type { EmbeddedStack } from './stack';
+import { startUsageApi, type UsageApi } from './usage-api';
+
+/**
+ * The usage path of the stack, wired locally as on AWS: the HTTP API adapter → the ingest-usage
+ * handler → the usage queue → the aggregator → `usage-inbox/` objects in S3; `settle()` waits for the
+ * queue and runs the fold the snapshot runs first, so the events are counted.
+ */
+export interface LocalUsagePath {
+  api: UsageApi;
+  /** Drains the queue (the aggregator's batches), then folds the inbox into the table. */
+  settle(): Promise<FoldResult>;
+  stop(): Promise<void>;
+}
+
+export interface LocalUsagePathOptions {
+  apiKeys: string[];
+  now?: () => Date;
+  logger?: Logger;
+  metrics?: Metrics;
+}
+
+export async function startUsagePath(stack: EmbeddedStack, options: LocalUsagePathOptions): Promise<LocalUsagePath> {
+  const queue = stack.usageQueue;
+  const handler = createIngestUsageHandler({
+    enqueue: async (bodies) => {
+      for (const body of bodies) queue.send(body);
+    },
+    now: options.now,
+    logger: options.logger,
+    metrics: options.metrics,
+  });
+  const aggregator = makeUsageAggregatorHandler({ s3: stack.clients.s3, bucketName: stack.bucketName });
+  queue.subscribe((event) => aggregator(event, lambdaContext('churnwatch-usage-aggregator')));
+  const api = await startUsageApi({ handler, apiKeys: options.apiKeys });
+  return {
+    api,
+    async settle() {
+      await queue.drain();
+      if (queue.deadLetters.length > 0) {
+        throw new Error(`${queue.deadLetters.length} usage message(s) failed repeatedly in the aggregator: ${String(queue.deadLetters[0]?.lastError ?? 'reported as batch item failures')}`);
+      }
+      return foldUsageInbox({ dynamo: stack.clients.dynamo, s3: stack.clients.s3, tableName: stack.tableName, bucketName: stack.bucketName });
+    },
+    async stop() {
+      queue.unsubscribe();
+      await api.stop();
+    },
+  };
+}
