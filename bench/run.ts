@@ -11,6 +11,8 @@ import { largeFileBench } from './large-file';
 import { snapshotEngineBench } from './snapshot-engine';
 import { snapshotStoreBench } from './snapshot-store';
 import { usageBench } from './usage';
+import { usageSpreadBench } from './usage-spread';
+import { costModelBench } from './cost-model';
 
 /** Register a bench by adding it here (they run in this order). */
 const MODULES: BenchModule[] = [
@@ -18,6 +20,8 @@ const MODULES: BenchModule[] = [
   ingestStoreBench,
   largeFileBench,
   usageBench,
+  usageSpreadBench,
+  costModelBench,
   snapshotEngineBench,
   snapshotStoreBench,
   bundleSizeBench,

@@ -228,7 +228,8 @@ export async function measureSpread(opts: SpreadOptions): Promise<SpreadMeasurem
 export const usageSpreadBench: BenchModule = {
   name: 'usage-spread',
   async run({ quick }) {
-    const customers = quick ? 1_000 : COST_MODEL.customers;
+    // Quick: fewer customers, each with the same day (the figure is per event, not per customer).
+    const customers = quick ? 200 : COST_MODEL.customers;
     const events = Math.round(customers * EVENTS_PER_CUSTOMER_DAY);
     const m = await measureSpread({ customers, events });
     if (m.storedEvents !== m.events) throw new Error(`stored ${m.storedEvents} events, sent ${m.events}`);

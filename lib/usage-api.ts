@@ -52,11 +52,13 @@ export const eventsBodySchema: JsonSchema = {
 };
 
 /**
- * The aggregator's event source mapping: up to 1,000 requests, or whatever arrived in 60 s, per
- * invocation, each batch one S3 object (lambdas/usage-aggregator/handler.ts).
+ * The aggregator's event source mapping: up to 1,000 requests, or whatever arrived in 5 minutes (the
+ * longest window SQS allows), per invocation, each batch one S3 object (lambdas/usage-aggregator/handler.ts).
+ * Nothing waits on it: events are counted when the snapshot folds the inbox, so the longest window
+ * makes the fewest invocations and S3 PUTs (bench/cost-model.ts: 60 s would cost ~5x as many).
  */
 export const USAGE_BATCH_SIZE = 1000;
-export const USAGE_BATCHING_WINDOW = Duration.seconds(60);
+export const USAGE_BATCHING_WINDOW = Duration.seconds(300);
 /** Enqueued events wait in the queue this long at most before an alarm (the aggregator is stuck). */
 export const USAGE_AGE_ALARM = Duration.minutes(15);
 

@@ -120,9 +120,9 @@ describe('usage queue and aggregator', () => {
     ]);
   });
 
-  it('feeds the aggregator batches of up to 1,000 messages over a 60 s window, reporting bad messages one by one', () => {
+  it('feeds the aggregator batches of up to 1,000 messages over a 5-minute window, reporting bad messages one by one', () => {
     const { fn, mapping, queue } = sqsSourceOf(s.template, 'usage-aggregator');
-    expect(mapping.resource.Properties).toMatchObject({ BatchSize: 1000, MaximumBatchingWindowInSeconds: 60, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(mapping.resource.Properties).toMatchObject({ BatchSize: 1000, MaximumBatchingWindowInSeconds: 300, FunctionResponseTypes: ['ReportBatchItemFailures'] });
     expect(queue.resource.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (fn.resource.Properties.Timeout as number));
   });
 });
