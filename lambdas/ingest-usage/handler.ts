@@ -6,9 +6,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { isUtf8 } from 'node:buffer';
-import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, usageRequestSchema, validateUsageEvent } from '../formats/usage-event';
+import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, usageRequestSchema } from '../formats/usage-event';
 import { usageMessageBodies } from '../store/usage-inbox';
-import { dedupeBatch, type IndexedEvent, type Rejection } from '../store/usage-rollup';
+import { screenBatch } from '../store/usage-rollup';
 import { sqsClient } from '../shared/aws-clients';
 import { createLogger, createMetrics } from '../shared/observability';
 import { lazyHandler } from '../shared/lazy-handler';
@@ -78,14 +78,7 @@ export function createIngestUsageHandler(deps: IngestUsageDeps): ApiHandler {
     if (events.length === 0) return refuse(400, { message: 'no events: "events" is empty' });
 
     const now = (deps.now ?? (() => new Date()))();
-    const rejected: Rejection[] = [];
-    const valid: IndexedEvent[] = [];
-    events.forEach((raw, index) => {
-      const v = validateUsageEvent(raw, now);
-      if (v.ok) valid.push({ index, event: v.event });
-      else rejected.push({ index, reason: v.reason });
-    });
-    const { unique, duplicates } = dedupeBatch(valid);
+    const { unique, duplicates, rejected } = screenBatch(events, now);
     const result = { accepted: unique.length, duplicates: duplicates.length, rejected };
     if (unique.length > 0) await deps.enqueue(usageMessageBodies(unique.map((e) => e.event), now));
     metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);

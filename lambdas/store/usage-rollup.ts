@@ -3,7 +3,7 @@ import { addDays } from '../domain/dates';
 import { dayFromNum, dayNum } from '../domain/dates';
 import { addDayToWeek, emptyWeek, weekStartOf, WEEKS_KEPT, type WeekSummary } from '../domain/forecast/weeks';
 import type { Day, DayActivity } from '../domain/types';
-import type { UsageEvent } from '../formats/usage-event';
+import { validateUsageEvent, type UsageEvent } from '../formats/usage-event';
 import { PROFILE_ACTIVITY_DAYS } from './keys';
 
 /**
@@ -56,6 +56,21 @@ export interface Rejection {
 /** 8-byte SHA-256 prefix of an event id, hex encoded (the form kept in memory; stored as binary). */
 export function eventIdHash(eventId: string): string {
   return createHash('sha256').update(eventId, 'utf8').digest().subarray(0, 8).toString('hex');
+}
+
+/**
+ * What every accept path does first with a request's events: validate each (kept by position, so a
+ * bad event never costs the good ones) and keep the first of each (customerId, eventId).
+ */
+export function screenBatch(events: readonly unknown[], now: Date): { unique: IndexedEvent[]; duplicates: number[]; rejected: Rejection[] } {
+  const rejected: Rejection[] = [];
+  const valid: IndexedEvent[] = [];
+  events.forEach((raw, index) => {
+    const v = validateUsageEvent(raw, now);
+    if (v.ok) valid.push({ index, event: v.event });
+    else rejected.push({ index, reason: v.reason });
+  });
+  return { ...dedupeBatch(valid), rejected };
 }
 
 /** Keeps the first occurrence of each (customerId, eventId); the indexes of later ones are duplicates. */

@@ -1,13 +1,13 @@
 import { BatchGetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Day, DayActivity } from '../domain/types';
-import { utcDay, validateUsageEvent } from '../formats/usage-event';
+import { utcDay } from '../formats/usage-event';
 import { backoff, forEachLimit } from '../shared/retry';
 import type { WeekSummary } from '../domain/forecast/weeks';
 import { ACTIVITY_ATTR_PREFIX, FEATURE_FIRST_SEEN_PREFIX, keys, WEEK_ATTR_PREFIX } from './keys';
 import {
   DEDUP_ARRIVAL_DAYS,
   addDays,
-  dedupeBatch,
+  screenBatch,
   emptyDayState,
   emptyProfileUsage,
   encodeDayActivity,
@@ -99,14 +99,7 @@ export async function ingestUsageEvents(events: unknown[], deps: UsageStoreDeps)
   const now = (deps.now ?? (() => new Date()))();
   const arrivalDay = utcDay(now.getTime());
   const deadline = deps.deadline ?? Date.now() + DEFAULT_BUDGET_MS;
-  const rejected: Rejection[] = [];
-  const valid: IndexedEvent[] = [];
-  events.forEach((raw, index) => {
-    const v = validateUsageEvent(raw, now);
-    if (v.ok) valid.push({ index, event: v.event });
-    else rejected.push({ index, reason: v.reason });
-  });
-  const { unique, duplicates: batchDuplicates } = dedupeBatch(valid);
+  const { unique, duplicates: batchDuplicates, rejected } = screenBatch(events, now);
   // Concurrent requests usually carry the same customers in the same order; starting each at a
   // random customer keeps them from contending for one customer's items at the same moment.
   const groups = rotate([...groupByCustomerDay(unique)], Math.floor(Math.random() * unique.length));
