@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { RowError } from './errors';
 import { MAX_NAME, optionalEmail, optionalText } from './fields';
-import { idProblem, parseIsoTimestamp } from './usage-event';
+import { idProblem, parseIsoTimestamp, type UsageEventInput } from './usage-event';
 
 /**
  * Segment's HTTP Tracking API (also RudderStack's HTTP API, which is Segment-compatible) and Segment's
@@ -40,14 +40,7 @@ export const DEFAULT_SEGMENT_MAPPING: SegmentMapping = {
 };
 
 /** A canonical usage event (docs/metrics.md §2), still to be validated by the accept path. */
-export interface MappedEvent {
-  eventId: string;
-  customerId: string;
-  feature: string;
-  timestamp: string;
-  userId?: string;
-  count?: number;
-}
+export type MappedEvent = UsageEventInput;
 
 /** A `group` call (or an identify carrying an account): the user's account from now on. */
 export interface GroupLink {

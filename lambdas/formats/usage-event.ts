@@ -10,6 +10,16 @@ export const MAX_EVENT_COUNT = 1_000_000;
 /** Events may be stamped up to one day ahead (clock skew, time zones); later ones are rejected. */
 export const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
 
+/** A usage event as clients send it (docs/metrics.md §2), before validation. */
+export interface UsageEventInput {
+  eventId: string;
+  customerId: string;
+  feature: string;
+  timestamp: string;
+  userId?: string;
+  count?: number;
+}
+
 export interface UsageEvent {
   eventId: string;
   customerId: string;
