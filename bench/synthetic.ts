@@ -6,7 +6,7 @@
 import { addMonthsClamped, dayFromNum, dayNum } from '../lambdas/domain/dates';
 import { mulberry32 } from '../local/sample-data/prng';
 import type { Cancellation, CustomerTimeline, DayActivity, EngineSettings, LedgerLine } from '../lambdas/domain/types';
-import { ACTIVITY_ATTR_PREFIX, FEATURE_FIRST_SEEN_PREFIX, keys, WEEK_ATTR_PREFIX } from '../lambdas/store/keys';
+import { ACTIVITY_ATTR_PREFIX, FEATURE_FIRST_SEEN_PREFIX, keys, PROFILE_INDEX, WEEK_ATTR_PREFIX } from '../lambdas/store/keys';
 import { emptyLedger, encodeLedger, mergeCancellation, mergeLine } from '../lambdas/store/ledger-state';
 import { encodeDayActivity, encodeWeek } from '../lambdas/store/usage-rollup';
 
@@ -166,8 +166,7 @@ export function profileItem(t: CustomerTimeline): Record<string, unknown> {
     customerId: t.customerId,
     name: t.name,
     ownerEmail: t.ownerEmail,
-    gsi1pk: keys.ownerIndex(t.ownerEmail),
-    gsi1sk: keys.customerPk(t.customerId),
+    [PROFILE_INDEX.key]: keys.customerPk(t.customerId),
     ledger: encodeLedger(ledger),
     lv: 1,
     uv: 1,

@@ -34,7 +34,11 @@ export class ChurnwatchStack extends Stack {
     const logRetention = deploy.logRetentionDays as RetentionDays;
     Tags.of(this).add('churnwatch:stage', deploy.stage);
 
-    this.storage = new Storage(this, 'Storage', { removalPolicy, deletionProtection: deploy.deletionProtection });
+    this.storage = new Storage(this, 'Storage', {
+      removalPolicy,
+      deletionProtection: deploy.deletionProtection,
+      keepLegacyOwnerIndex: deploy.keepLegacyOwnerIndex,
+    });
     const { table, bucket } = this.storage;
     // The digest sends through a configuration set: the operator's, or one this stack creates.
     const configurationSet = props.settings.config.digest.configurationSet ?? `churnwatch-${deploy.stage}-digest`;

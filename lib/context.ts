@@ -24,6 +24,11 @@ export const deployOptionsSchema = z
     testStages: z
       .array(z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'must be stage names (lower-case letters, digits or "-")'))
       .default([]),
+    /**
+     * Keep the former `byOwner` index for one deploy while the `profiles` index builds (an upgrade of
+     * a stack deployed before the index changed: CloudFormation cannot add and remove one at once).
+     */
+    keepLegacyOwnerIndex: z.boolean().default(false),
     /** Table deletion protection; default on for every stage that is not a test stage. */
     deletionProtection: z.boolean().optional(),
     /** `retain` keeps the table, buckets, key and log groups when the stack is deleted. */

@@ -1,7 +1,7 @@
 import { Effect, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { TABLE_INDEX_BY_OWNER } from '../lambdas/store/keys';
+import { PROFILE_INDEX } from '../lambdas/store/keys';
 import type { FunctionName } from './function';
 import { acknowledge, arnToken } from './nag';
 
@@ -32,7 +32,7 @@ export function grantObjects(role: Role, bucket: IBucket, actions: string[], pre
  * IAM action of its own: each Update/Put/ConditionCheck inside it is authorised as UpdateItem/PutItem/
  * ConditionCheckItem, so the usage path needs UpdateItem only (it sends no ConditionCheck).
  */
-export const TABLE_ACCESS: Record<FunctionName, { table: string[]; byOwnerIndex?: string[] }> = {
+export const TABLE_ACCESS: Record<FunctionName, { table: string[]; profileIndex?: string[] }> = {
   // The usage API validates and enqueues, the aggregator appends to S3: neither touches the table.
   'ingest-usage': { table: [] },
   'usage-aggregator': { table: [] },
@@ -47,12 +47,12 @@ export const TABLE_ACCESS: Record<FunctionName, { table: string[]; byOwnerIndex?
   'ingest-large': {
     table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   },
-  // DescribeTable sizes the parallel scan of the byOwner index (profiles); the snapshot and MODEL items
-  // are Get/Put; the previous snapshot and the monthly refit's DAY# history are Queries. The usage
+  // DescribeTable sizes the parallel scan of the profiles index, whose keys BatchGetItem reads the
+  // profiles by; the snapshot and MODEL items are Get/Put; the previous snapshot and the monthly refit's DAY# history are Queries. The usage
   // fold before each run is usage-store's: BatchGetItem (DAY#, SEEN#, profile) and transactions of Updates.
   snapshot: {
     table: ['dynamodb:BatchGetItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-    byOwnerIndex: ['dynamodb:Scan'],
+    profileIndex: ['dynamodb:Scan'],
   },
   // digest-store: the previous digest (Query), the claim (conditional Put) and the status (Update).
   digest: { table: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
@@ -60,18 +60,18 @@ export const TABLE_ACCESS: Record<FunctionName, { table: string[]; byOwnerIndex?
 
 /**
  * Least-privilege item access for one function: exactly the actions of TABLE_ACCESS, on the table
- * ARN, and on the byOwner index ARN only where the function reads the index.
+ * ARN, and on the profiles index ARN only where the function reads the index.
  */
 export function grantTable(role: Role, table: ITable, fn: FunctionName): void {
   const access = TABLE_ACCESS[fn];
   if (access.table.length === 0) return;
   role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: access.table, resources: [table.tableArn] }));
-  if (access.byOwnerIndex) {
+  if (access.profileIndex) {
     role.addToPrincipalPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: access.byOwnerIndex,
-        resources: [`${table.tableArn}/index/${TABLE_INDEX_BY_OWNER}`],
+        actions: access.profileIndex,
+        resources: [`${table.tableArn}/index/${PROFILE_INDEX.name}`],
       }),
     );
   }

@@ -2,7 +2,7 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { TABLE_INDEX_BY_OWNER } from '../lambdas/store/keys';
+import { LEGACY_OWNER_INDEX, PROFILE_INDEX } from '../lambdas/store/keys';
 import { USAGE_INBOX_PREFIX } from '../lambdas/store/usage-inbox';
 import { TTL_ATTRIBUTE } from '../lambdas/store/table';
 import { acknowledge } from './nag';
@@ -27,6 +27,8 @@ export interface StorageProps {
   removalPolicy: RemovalPolicy;
   /** Deletion protection on the table (on for the prod stage). */
   deletionProtection: boolean;
+  /** Keep the former `byOwner` index for one deploy (README, "Upgrading a deployed stack"). */
+  keepLegacyOwnerIndex?: boolean;
 }
 
 /** The single DynamoDB table (docs/data-model.md) and the data bucket with its access-log bucket. */
@@ -47,11 +49,20 @@ export class Storage extends Construct {
       removalPolicy: props.removalPolicy,
     });
     this.table.addGlobalSecondaryIndex({
-      indexName: TABLE_INDEX_BY_OWNER,
-      partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
+      indexName: PROFILE_INDEX.name,
+      partitionKey: { name: PROFILE_INDEX.key, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
     });
+    // CloudFormation adds or removes one index per update, not both: an upgrade from a stack with the
+    // owner index deploys once with it kept (the new index builds), then once without.
+    if (props.keepLegacyOwnerIndex) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: LEGACY_OWNER_INDEX.name,
+        partitionKey: { name: LEGACY_OWNER_INDEX.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: LEGACY_OWNER_INDEX.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      });
+    }
 
     this.accessLogBucket = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,

@@ -6,7 +6,6 @@ const WRITE_BATCH = 25;
 const GET_BATCH = 100;
 const MAX_ROUNDS = 10;
 
-
 export type Item = Record<string, unknown>;
 
 /**
@@ -36,15 +35,26 @@ export async function batchPut(
   return requests;
 }
 
-/** Reads items by key with BatchGetItem, 100 keys per request, retrying UnprocessedKeys. */
+export interface BatchGetOptions {
+  projection?: { expression: string; names: Record<string, string> };
+  /** Strongly consistent (the default: ingest reads what it is about to update) or, at half the price, eventually consistent. */
+  consistentRead?: boolean;
+}
+
+/**
+ * Reads items by key with BatchGetItem, 100 keys per request, retrying UnprocessedKeys. Returns the
+ * read units DynamoDB reported beside the items.
+ */
 export async function batchGet(
   dynamo: DynamoDBDocumentClient,
   tableName: string,
   itemKeys: { pk: string; sk: string }[],
-  projection?: { expression: string; names: Record<string, string> },
-): Promise<{ items: Item[]; requests: number }> {
+  opts: BatchGetOptions = {},
+): Promise<{ items: Item[]; requests: number; readUnits: number }> {
+  const { projection, consistentRead = true } = opts;
   const items: Item[] = [];
   let requests = 0;
+  let readUnits = 0;
   for (let i = 0; i < itemKeys.length; i += GET_BATCH) {
     let pending: Record<string, unknown>[] = itemKeys.slice(i, i + GET_BATCH);
     for (let round = 0; pending.length > 0; round++) {
@@ -56,17 +66,19 @@ export async function batchGet(
           RequestItems: {
             [tableName]: {
               Keys: pending,
-              ConsistentRead: true,
+              ConsistentRead: consistentRead,
               ...(projection
                 ? { ProjectionExpression: projection.expression, ExpressionAttributeNames: projection.names }
                 : {}),
             },
           },
+          ReturnConsumedCapacity: 'TOTAL',
         }),
       );
+      readUnits += (out.ConsumedCapacity ?? []).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
       items.push(...((out.Responses?.[tableName] ?? []) as Item[]));
       pending = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
     }
   }
-  return { items, requests };
+  return { items, requests, readUnits };
 }

@@ -67,8 +67,7 @@ export async function readGroupLinks(dynamo: DynamoDBDocumentClient, tableName: 
   const links = new Map<string, string>();
   if (unique.length === 0) return links;
   const { items } = await batchGet(dynamo, tableName, unique.map((id) => keys.groupLink(id)), {
-    expression: '#pk, #g',
-    names: { '#pk': 'pk', '#g': 'groupId' },
+    projection: { expression: '#pk, #g', names: { '#pk': 'pk', '#g': 'groupId' } },
   });
   const prefix = keys.groupLink('').pk;
   for (const item of items) {

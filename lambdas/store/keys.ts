@@ -1,7 +1,6 @@
 /** Key builders for the single table (see docs/data-model.md). Nothing else builds key strings. */
 
 export const PROFILE_SK = 'PROFILE';
-export const NO_OWNER = '~none';
 
 /**
  * `#` and `\` of an id that is followed by another part of the same key are escaped (`\#`, `\\`),
@@ -37,12 +36,20 @@ export const keys = {
   digest: (ownerEmail: string, asOf: string) => ({ pk: `OWNER#${ownerEmail}`, sk: `DIGEST#${asOf}` }),
   /** The Slack delivery of the same digest: its own claim. `SLACK#` sorts after `DIGEST#`, so "the previous digest" never reads it. */
   slackDigest: (ownerEmail: string, asOf: string) => ({ pk: `OWNER#${ownerEmail}`, sk: `SLACK#${asOf}` }),
-  ownerIndex: (ownerEmail: string | undefined) => `OWNER#${ownerEmail ?? NO_OWNER}`,
   /** A Segment/RudderStack user's account, from their last `group` call. */
   groupLink: (userId: string) => ({ pk: `SEGUSER#${userId}`, sk: 'GROUP' }),
 } as const;
 
-export const TABLE_INDEX_BY_OWNER = 'byOwner';
+/**
+ * The sparse index of customer profiles the snapshot and the forecast history scan: every profile a
+ * billing row has written carries `gsi1sk = CUST#<id>`, nothing else does. Keys only, and hashed on
+ * the customer, so a profile's frequent usage updates never write to the index (its keys do not
+ * change) and no partition of it is hot. (`gsi1sk` was the sort key of the former `byOwner` index:
+ * every existing profile already carries it, so the index fills itself on upgrade.)
+ */
+export const PROFILE_INDEX = { name: 'profiles', key: 'gsi1sk' } as const;
+/** The former owner index (projection ALL, hashed on the owner): kept only for a two-step upgrade. */
+export const LEGACY_OWNER_INDEX = { name: 'byOwner', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' } as const;
 
 /** Prefix of the per-day activity attributes on a profile: `a:2026-11-24`. */
 export const ACTIVITY_ATTR_PREFIX = 'a:';

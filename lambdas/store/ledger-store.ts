@@ -3,7 +3,7 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import type { Cancellation, LedgerLine } from '../domain/types';
 import { backoff, forEachLimit } from '../shared/retry';
 import { batchGet, batchPut, type Item } from './batch';
-import { keys } from './keys';
+import { keys, PROFILE_INDEX } from './keys';
 import {
   archiveOldLines,
   decodeLedger,
@@ -257,8 +257,7 @@ async function writeProfile(
     ':cid': customerId,
     ':type': 'profile',
     ':attrAt': JSON.stringify(profile.attributesAt),
-    ':gpk': keys.ownerIndex(profile.attributes.ownerEmail),
-    ':gsk': keys.customerPk(customerId),
+    ':profileKey': keys.customerPk(customerId),
   };
   const sets = [
     '#lv = :new',
@@ -266,8 +265,7 @@ async function writeProfile(
     'customerId = :cid',
     '#type = :type',
     'attrAt = :attrAt',
-    'gsi1pk = :gpk',
-    'gsi1sk = :gsk',
+    `${PROFILE_INDEX.key} = :profileKey`,
   ];
   names['#type'] = 'type';
   for (const field of ATTRIBUTE_FIELDS) {

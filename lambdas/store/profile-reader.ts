@@ -2,7 +2,8 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { addDays } from '../domain/dates';
 import type { CustomerTimeline, Day } from '../domain/types';
-import { PROFILE_ACTIVITY_DAYS, TABLE_INDEX_BY_OWNER, keys } from './keys';
+import { batchGet } from './batch';
+import { PROFILE_ACTIVITY_DAYS, PROFILE_INDEX, keys } from './keys';
 import { decodeLedger } from './ledger-state';
 import { decodeUsageProfile, readActivityDays } from './usage-store';
 
@@ -16,10 +17,17 @@ export interface ScanStats {
 }
 
 /**
- * Reads every customer profile with a parallel scan of the owner index, handing each page to
- * `onPage` as it arrives (memory stays at a page per segment, whatever the number of customers).
- * Only profiles carry the index keys, so the scan reads profiles and nothing else: its cost grows
- * with customers, never with ledger lines or events.
+ * Profiles read per page: a scan page of index keys, then one BatchGetItem of the profiles. Small
+ * pages keep the memory in flight at a page per segment (64 × 100 profiles of ~10 KB at most),
+ * whatever the number of customers.
+ */
+const PROFILES_PER_PAGE = 100;
+
+/**
+ * Reads every customer profile: a parallel scan of the keys-only profiles index, each page's
+ * profiles then fetched by key (eventually consistent, as a scan reads) and handed to `onPage` as they
+ * arrive. Only profiles carry the index key, so the cost grows with customers, never with ledger
+ * lines or events; and the index costs no writes when usage updates a profile.
  */
 export async function scanProfiles(
   dynamo: DynamoDBDocumentClient,
@@ -36,17 +44,24 @@ export async function scanProfiles(
         const page = await dynamo.send(
           new ScanCommand({
             TableName: tableName,
-            IndexName: TABLE_INDEX_BY_OWNER,
+            IndexName: PROFILE_INDEX.name,
             Segment: segment,
             TotalSegments: segments,
+            Limit: PROFILES_PER_PAGE,
             ExclusiveStartKey: startKey,
             ReturnConsumedCapacity: 'TOTAL',
           }),
         );
         stats.requests++;
         stats.readUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
-        stats.itemsRead += page.Items?.length ?? 0;
-        await onPage(page.Items ?? []);
+        const profileKeys = (page.Items ?? []).map((k) => ({ pk: k.pk as string, sk: k.sk as string }));
+        if (profileKeys.length > 0) {
+          const read = await batchGet(dynamo, tableName, profileKeys, { consistentRead: false });
+          stats.requests += read.requests;
+          stats.readUnits += read.readUnits;
+          stats.itemsRead += read.items.length;
+          await onPage(read.items);
+        }
         startKey = page.LastEvaluatedKey;
       } while (startKey);
     }),
@@ -60,12 +75,12 @@ const MIN_SEGMENTS = 4;
 const MAX_SEGMENTS = 64;
 
 /**
- * Segments for the parallel scan, from the owner index's item count (DynamoDB refreshes it about every
- * six hours, close enough to size the work): one per ~2,500 profiles, 4 to 64.
+ * Segments for the parallel scan, from the profiles index's item count (DynamoDB refreshes it about
+ * every six hours, close enough to size the work): one per ~2,500 profiles, 4 to 64.
  */
 export async function scanSegmentsFor(dynamo: DynamoDBDocumentClient, tableName: string): Promise<number> {
   const out = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
-  const index = out.Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === TABLE_INDEX_BY_OWNER);
+  const index = out.Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === PROFILE_INDEX.name);
   const count = index?.ItemCount ?? 0;
   return Math.min(MAX_SEGMENTS, Math.max(MIN_SEGMENTS, Math.ceil(count / PROFILES_PER_SEGMENT)));
 }

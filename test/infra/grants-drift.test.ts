@@ -71,7 +71,7 @@ function dynamoActions(code: string): Set<string> {
 describe('lib/grants.ts TABLE_ACCESS matches what the bundled code sends', () => {
   it.each(Object.keys(TABLE_ACCESS) as FunctionName[])('%s', async (name) => {
     const used = dynamoActions(await bundleOf(name));
-    const granted = new Set([...TABLE_ACCESS[name].table, ...(TABLE_ACCESS[name].byOwnerIndex ?? [])]);
+    const granted = new Set([...TABLE_ACCESS[name].table, ...(TABLE_ACCESS[name].profileIndex ?? [])]);
     expect([...granted].sort()).toEqual([...used].sort());
   });
 });

@@ -121,15 +121,15 @@ describe('a production stage', () => {
     expect(onlyResource(s.template, 'AWS::DynamoDB::Table').resource.Properties.DeletionProtectionEnabled).toBe(true);
   });
 
-  it.each(Object.keys(TABLE_ACCESS))('%s: exactly its DynamoDB actions, on the table (and the byOwner index only where it scans it)', (service) => {
+  it.each(Object.keys(TABLE_ACCESS))('%s: exactly its DynamoDB actions, on the table (and the profiles index only where it scans it)', (service) => {
     const dynamo = statementsOf(roleOf(service)).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
     const byResource = Object.fromEntries(
       dynamo.map((st) => [JSON.stringify(st.Resource), [st.Action].flat().sort()]),
     );
     const access = TABLE_ACCESS[service as keyof typeof TABLE_ACCESS];
     const expected: Record<string, string[]> = access.table.length ? { [JSON.stringify({ 'Fn::GetAtt': [tableId(), 'Arn'] })]: [...access.table].sort() } : {};
-    if (access.byOwnerIndex) {
-      expected[JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId(), 'Arn'] }, '/index/byOwner']] })] = [...access.byOwnerIndex].sort();
+    if (access.profileIndex) {
+      expected[JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId(), 'Arn'] }, '/index/profiles']] })] = [...access.profileIndex].sort();
     }
     expect(byResource).toEqual(expected);
   });
@@ -143,7 +143,7 @@ describe('a production stage', () => {
       'ingest-large': { table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
       snapshot: {
         table: ['dynamodb:BatchGetItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-        byOwnerIndex: ['dynamodb:Scan'],
+        profileIndex: ['dynamodb:Scan'],
       },
       digest: { table: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
     });

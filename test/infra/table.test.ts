@@ -30,6 +30,20 @@ describe('CDK table matches the embedded stack table definition', () => {
     expect(strip(table.GlobalSecondaryIndexes)).toEqual(strip(local.GlobalSecondaryIndexes));
   });
 
+  it('indexes profiles by key only, hashed on the customer (no owner, no shared hot key)', () => {
+    expect(table.GlobalSecondaryIndexes).toEqual([
+      { IndexName: 'profiles', KeySchema: [{ AttributeName: 'gsi1sk', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+    ]);
+  });
+
+  it('keeps the former owner index beside it only for the first deploy of an upgrade', () => {
+    const upgrading = onlyResource(synth({ keepLegacyOwnerIndex: true }, { bundle: false }).template, 'AWS::DynamoDB::Table').resource.Properties;
+    expect((upgrading.GlobalSecondaryIndexes as Json[]).map((g) => [g.IndexName, g.Projection.ProjectionType])).toEqual([
+      ['profiles', 'KEYS_ONLY'],
+      ['byOwner', 'ALL'],
+    ]);
+  });
+
   it('uses the same billing mode and TTL attribute', () => {
     expect(table.BillingMode).toBe(local.BillingMode);
     expect(table.TimeToLiveSpecification).toEqual({ AttributeName: TTL_ATTRIBUTE, Enabled: true });

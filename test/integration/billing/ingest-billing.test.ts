@@ -235,7 +235,7 @@ describe('billing ingest on the embedded stack', () => {
       ].join('\n'),
     );
     const item = (await profile(c))!;
-    expect(item).toMatchObject({ name: 'Wayne Enterprises', ownerEmail: 'alfred@example.com', gsi1pk: 'OWNER#alfred@example.com' });
+    expect(item).toMatchObject({ name: 'Wayne Enterprises', ownerEmail: 'alfred@example.com', gsi1sk: `CUST#${c}` });
     expect(profileToTimeline(item).cancellations).toEqual([
       { subscriptionId: 'sub_w', effectiveAt: '2026-05-01', reason: 'too_expensive' },
     ]);

@@ -274,7 +274,7 @@ describe('POST /events through the local API adapter', () => {
   });
 
   it('updates only the usage part of a profile the billing side already wrote', async () => {
-    const billing = { ...keys.profile('billed'), name: 'Billed Inc', ledger: '{"lines":[]}', lv: 7, gsi1pk: 'OWNER#a@b.c' };
+    const billing = { ...keys.profile('billed'), name: 'Billed Inc', ledger: '{"lines":[]}', lv: 7, gsi1sk: 'CUST#billed' };
     await local.stack.clients.dynamo.send(new PutCommand({ TableName: local.stack.tableName, Item: billing }));
     await post({ events: [ev('billed', 'b1', '2026-11-05T10:00:00Z', 'export')] });
     const p = await profile('billed');
