@@ -143,7 +143,7 @@ function resourcesOf(template: Record<string, { Type: string; Properties?: Recor
 }
 
 /** Prices a month of `scale` × the measured day (customers and events scale together). */
-export function monthlyLines(day: DayMeasured, scale: number, deployed: { alarms: number; kmsKeys: number; snapshotMemoryGb: number; tracing: boolean }): Line[] {
+export function monthlyLines(day: DayMeasured, scale: number, deployed: { alarms: number; kmsKeys: number; snapshotMemoryGb: number; tracing: boolean; apiTraceRate: number }): Line[] {
   const perMonth = DAYS * scale;
   const events = day.events * perMonth;
   const requests = day.apiRequests * perMonth;
@@ -186,7 +186,9 @@ export function monthlyLines(day: DayMeasured, scale: number, deployed: { alarms
   add('S3', 'requests', s3Usd, `${fmt(puts)} PUT (inbox, reports, the export) × $${PRICES.s3PutPer1000}/1k + ${fmt(gets)} GET × $${PRICES.s3GetPer1000}/1k + ${fmt(lists)} LIST × $${PRICES.s3ListPer1000}/1k (inbox objects are deleted once folded: storage ≈ 0)`);
 
   // CloudWatch: custom metrics are billed by the hour they receive data; alarms per month; logs by the GB.
-  const hourly = { 'ingest-usage': 4, 'usage-aggregator': 3 };
+  // Those two run all day: what they publish every hour. Counts that are nearly always zero
+  // (duplicates, rejections, refusals, malformed messages) are published only when not zero.
+  const hourly = { 'ingest-usage': 1, 'usage-aggregator': 2 };
   const daily = { 'ingest-billing': 4, snapshot: 7, digest: 3 };
   const metricMonths = Object.values(hourly).reduce((a, b) => a + b, 0) + (Object.values(daily).reduce((a, b) => a + b, 0) * DAYS) / HOURS_PER_MONTH;
   add('CloudWatch', 'custom metrics (EMF)', metricMonths * PRICES.cloudwatchMetricMonth,
@@ -200,8 +202,8 @@ export function monthlyLines(day: DayMeasured, scale: number, deployed: { alarms
   add('SES', 'digest emails', (mails / 1000) * PRICES.sesPer1000, `${fmt(mails)} emails (${day.digest.mails} CSMs a day) × $${PRICES.sesPer1000}/1k`);
   add('KMS', 'customer-managed keys', deployed.kmsKeys * PRICES.kmsKeyMonth, `${deployed.kmsKeys} key (the alarm topic's; queues use SQS-managed encryption) × $${PRICES.kmsKeyMonth}; requests negligible (alarm notifications only)`);
   if (deployed.tracing) {
-    const traces = requests + aggregatorRuns;
-    add('X-Ray', 'traces (churnwatch.tracing on)', (traces / 1e6) * PRICES.xrayTracesPerMillion, `${fmt(traces)} traces (API requests and aggregator runs, all inside the default 1/s reservoir) × $${PRICES.xrayTracesPerMillion}/M`);
+    const traces = requests * deployed.apiTraceRate + aggregatorRuns;
+    add('X-Ray', 'traces (churnwatch.tracing on)', (traces / 1e6) * PRICES.xrayTracesPerMillion, `${fmt(requests)} API requests × ${deployed.apiTraceRate} (the stage's sampling rule) + ${fmt(aggregatorRuns)} aggregator runs (inside the default 1/s reservoir) = ${fmt(traces)} traces × $${PRICES.xrayTracesPerMillion}/M`);
   }
   return lines;
 }
@@ -220,6 +222,8 @@ function deployedResources() {
     kmsKeys: resourcesOf(template, 'AWS::KMS::Key').length,
     snapshotMemoryGb: ((snapshotFn?.Properties?.MemorySize as number | undefined) ?? 2048) / 1024,
     tracing,
+    // No sampling rule: X-Ray's default (1 a second, 5 % beyond) records nearly every request here.
+    apiTraceRate: (resourcesOf(template, 'AWS::XRay::SamplingRule')[0]?.Properties?.SamplingRule as { FixedRate?: number } | undefined)?.FixedRate ?? 1,
   };
 }
 

@@ -62,6 +62,7 @@ export class ChurnwatchStack extends Stack {
       bucket,
       api: deploy.api,
       tracing: deploy.tracing,
+      traceRate: deploy.apiTraceRate,
       logRetention,
       removalPolicy,
       stage: deploy.stage,

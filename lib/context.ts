@@ -56,6 +56,11 @@ export const deployOptionsSchema = z
     bundleAwsSdk: z.boolean().default(false),
     /** X-Ray tracing on the functions and the API stage. */
     tracing: z.boolean().default(true),
+    /**
+     * Share of usage API requests X-Ray records when tracing is on: the default rule would record
+     * nearly every request at the traffic of a few thousand customers.
+     */
+    apiTraceRate: z.number().min(0).max(1).default(0.01),
     /** Quarantined rows per hour at or above which the ops topic is notified. */
     quarantineAlarmThreshold: z.number().int().positive().default(1),
     /** Concurrent ingest-billing invocations the SQS event source may run (2-1000). */

@@ -18,6 +18,7 @@ import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { RemovalPolicy } from 'aws-cdk-lib';
+import { CfnSamplingRule } from 'aws-cdk-lib/aws-xray';
 import { Construct } from 'constructs';
 import type { DeployOptions } from './context';
 import { ChurnwatchFunction, type ChurnwatchFunctionProps } from './function';
@@ -57,6 +58,8 @@ export const eventsBodySchema: JsonSchema = {
  * Nothing waits on it: events are counted when the snapshot folds the inbox, so the longest window
  * makes the fewest invocations and S3 PUTs (bench/cost-model.ts: 60 s would cost ~5x as many).
  */
+/** The API's only stage: its URL path prefix, and half of the X-Ray service name. */
+const API_STAGE = 'v1';
 export const USAGE_BATCH_SIZE = 1000;
 export const USAGE_BATCHING_WINDOW = Duration.seconds(300);
 /** Enqueued events wait in the queue this long at most before an alarm (the aggregator is stuck). */
@@ -67,6 +70,8 @@ export interface UsageApiProps {
   bucket: Bucket;
   api: DeployOptions['api'];
   tracing: boolean;
+  /** Share of API requests X-Ray records when tracing is on (0 to 1). */
+  traceRate: number;
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
   stage: string;
@@ -142,7 +147,7 @@ export class UsageApi extends Construct {
       // so no stack owns it (destroying one would break the others' logging); README: one-time setup.
       cloudWatchRole: false,
       deployOptions: {
-        stageName: 'v1',
+        stageName: API_STAGE,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
         accessLogFormat,
         loggingLevel: MethodLoggingLevel.ERROR,
@@ -184,9 +189,35 @@ export class UsageApi extends Construct {
     acknowledge(method, 'AwsSolutions-APIG4', 'docs/metrics.md §2 authenticates the product backend with an API key (x-api-key) bound to a usage plan; there is no end-user identity to authorize.');
     acknowledge(method, 'AwsSolutions-COG4', 'Callers are backend services holding an API key (docs/metrics.md §2), not Cognito users.');
     acknowledge(this.api, 'AwsSolutions-APIG3', 'WAF is an account-level cost and policy decision left to the operator; the API is protected by API keys, per-key throttling and a daily quota.');
-    if (!props.tracing) {
+    if (props.tracing) this.sampleTraces(props.stage, props.traceRate);
+    else {
       acknowledge(this.api, 'Serverless-APIGWXrayEnabled', 'Tracing was turned off for this stage in cdk.json (churnwatch.tracing = false).');
     }
     acknowledge(this.function.fn, 'Serverless-LambdaDLQ', 'Invoked synchronously by API Gateway: the caller receives the error and retries; nothing is queued for a dead-letter target.');
+  }
+
+  /**
+   * X-Ray's default rule records 1 request a second and 5 % beyond: at 10M events a month (0.2
+   * requests a second) that is every request, the largest X-Ray bill of the stack. The stage (and
+   * with it the functions behind it, which follow the caller's sampling decision) records a fixed
+   * share instead, with no reservoir. The rule matches this stack's stage only.
+   */
+  private sampleTraces(stage: string, rate: number): void {
+    new CfnSamplingRule(this, 'ApiTraceSampling', {
+      samplingRule: {
+        ruleName: `churnwatch-${stage}`,
+        priority: 100,
+        fixedRate: rate,
+        reservoirSize: 0,
+        serviceName: `${this.api.restApiName}/${API_STAGE}`,
+        serviceType: 'AWS::ApiGateway::Stage',
+        host: '*',
+        httpMethod: '*',
+        // API Gateway does not support URL path matching in sampling rules.
+        urlPath: '*',
+        resourceArn: '*',
+        version: 1,
+      },
+    });
   }
 }

@@ -10,7 +10,7 @@ import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, usageRequestSchema } from '.
 import { usageMessageBodies } from '../store/usage-inbox';
 import { screenBatch } from '../store/usage-rollup';
 import { sqsClient } from '../shared/aws-clients';
-import { createLogger, createMetrics } from '../shared/observability';
+import { addCountIfAny, createLogger, createMetrics } from '../shared/observability';
 import { lazyHandler } from '../shared/lazy-handler';
 
 /**
@@ -82,8 +82,8 @@ export function createIngestUsageHandler(deps: IngestUsageDeps): ApiHandler {
     const result = { accepted: unique.length, duplicates: duplicates.length, rejected };
     if (unique.length > 0) await deps.enqueue(usageMessageBodies(unique.map((e) => e.event), now));
     metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
-    metrics.addMetric('EventsDuplicate', MetricUnit.Count, result.duplicates);
-    metrics.addMetric('EventsRejected', MetricUnit.Count, result.rejected.length);
+    addCountIfAny(metrics, 'EventsDuplicate', result.duplicates);
+    addCountIfAny(metrics, 'EventsRejected', result.rejected.length);
     logger.info('usage batch enqueued', {
       events: events.length,
       accepted: result.accepted,

@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 
 /** Set by the stack (lib/function.ts STAGE_ENV): the stage every metric is dimensioned by. */
 export const STAGE_ENV = 'CHURNWATCH_STAGE';
@@ -20,4 +20,14 @@ export function createMetrics(serviceName: string, env: NodeJS.ProcessEnv = proc
     serviceName: env.POWERTOOLS_SERVICE_NAME ?? serviceName,
     defaultDimensions: { stage: env[STAGE_ENV] ?? 'local' },
   });
+}
+
+/**
+ * A count published only when it is not zero. CloudWatch bills a custom metric for every hour it
+ * receives a value, zeros included: on the functions that run all day (the usage API, the
+ * aggregator) a count that is nearly always zero (duplicates, rejections) would be billed every
+ * hour to say nothing. Their alarms treat missing data as "not breaching".
+ */
+export function addCountIfAny(metrics: Metrics, name: string, count: number): void {
+  if (count !== 0) metrics.addMetric(name, MetricUnit.Count, count);
 }

@@ -6,7 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { s3Client } from '../shared/aws-clients';
 import { lazyHandler } from '../shared/lazy-handler';
-import { createLogger, createMetrics } from '../shared/observability';
+import { addCountIfAny, createLogger, createMetrics } from '../shared/observability';
 import { appendToInbox, parseUsageMessage } from '../store/usage-inbox';
 
 export interface UsageAggregatorDeps {
@@ -43,7 +43,7 @@ export function makeUsageAggregatorHandler(deps: UsageAggregatorDeps) {
     }
     metrics.addMetric('MessagesAppended', MetricUnit.Count, bodies.length);
     metrics.addMetric('EventsAppended', MetricUnit.Count, events);
-    metrics.addMetric('MessagesMalformed', MetricUnit.Count, batchItemFailures.length);
+    addCountIfAny(metrics, 'MessagesMalformed', batchItemFailures.length);
     return { batchItemFailures };
   };
   return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));

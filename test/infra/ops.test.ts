@@ -276,4 +276,17 @@ describe('Powertools Tracer on the AWS SDK clients', () => {
     expect(env(synth({}, { bundle: false }))).toEqual(Array(7).fill('true'));
     expect(env(synth({ tracing: false }, { bundle: false }))).toEqual(Array(7).fill('false'));
   });
+
+  it('records a fixed share of API requests (no reservoir), on this stage only; no rule without tracing', () => {
+    const rules = (t: Synthesized) => Object.values(resourcesOfType(t.template, 'AWS::XRay::SamplingRule')).map((r) => (r.Properties as Json).SamplingRule);
+    const s = synth(PROD, { bundle: false });
+    const stage = onlyResource(s.template, 'AWS::ApiGateway::Stage').resource.Properties;
+    const api = onlyResource(s.template, 'AWS::ApiGateway::RestApi').resource.Properties;
+    expect(stage.TracingEnabled).toBe(true);
+    expect(rules(s)).toEqual([
+      expect.objectContaining({ RuleName: 'churnwatch-prod', FixedRate: 0.01, ReservoirSize: 0, ServiceName: `${api.Name}/${stage.StageName}`, ServiceType: 'AWS::ApiGateway::Stage' }),
+    ]);
+    expect(rules(synth({ ...PROD, apiTraceRate: 0.2 }, { bundle: false }))[0].FixedRate).toBe(0.2);
+    expect(rules(synth({ ...PROD, tracing: false }, { bundle: false }))).toEqual([]);
+  });
 });

@@ -401,7 +401,7 @@ describe('monitoring', () => {
     });
   });
 
-  it('alarms on the failure queues, the oldest ingest message, every function\'s errors, throttles and duration, the API, the table and the custom metrics, all to the topic', () => {
+  it('alarms on the failure queues, the oldest ingest message, every function\'s errors and duration (throttles surface in the outcome alarms), the API, the table and the custom metrics, all to the topic', () => {
     const topic = onlyResource(s.template, 'AWS::SNS::Topic', (p) => p.DisplayName === 'Churnwatch alarms');
     const alarms = Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties as Record<string, Json>);
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topic.id }]);
@@ -418,10 +418,11 @@ describe('monitoring', () => {
     expect(Object.fromEntries(age.map((a) => [queueOf(a), a.Threshold]))).toEqual({ [ingestQueue.id]: 1800, [usageQueue.id]: 900 });
 
     const functions = ['ingest-billing', 'ingest-large', 'ingest-usage', 'usage-aggregator', 'ingest-segment', 'snapshot', 'digest'].map((svc) => fnByService(svc).id);
-    for (const metric of ['Errors', 'Throttles', 'Duration']) {
+    for (const metric of ['Errors', 'Duration']) {
       const watched = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === metric).map((a) => a.Dimensions[0].Value.Ref);
       expect(watched.sort(), metric).toEqual([...functions].sort());
     }
+    expect(alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Throttles')).toEqual([]);
     const custom = alarms.filter((a) => a.Namespace === 'Churnwatch');
     expect(custom.map((a) => [a.MetricName, a.Dimensions]).sort()).toEqual([
       ['ApiThrottled', [{ Name: 'stage', Value: 'dev' }]],
@@ -442,7 +443,7 @@ describe('monitoring', () => {
     expect(table.map((a) => a.MetricName).sort()).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
     const executions = alarms.filter((a) => a.Namespace === 'AWS/States');
     expect(executions.map((a) => a.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
-    expect(alarms).toHaveLength(dlqAlarms.length + age.length + 3 * functions.length + custom.length + api.length + table.length + executions.length);
+    expect(alarms).toHaveLength(dlqAlarms.length + age.length + 2 * functions.length + custom.length + api.length + table.length + executions.length);
   });
 
   it('outputs the API URL, API key id, bucket, table and alarm topic', () => {
