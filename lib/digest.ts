@@ -13,7 +13,7 @@ import { ChurnwatchFunction, type ChurnwatchFunctionProps } from './function';
 import { grantObjects, grantTable } from './grants';
 import { acknowledge } from './nag';
 import { failureQueue } from './queues';
-import { PREFIX } from './storage';
+import { PREFIX } from '../lambdas/shared/layout';
 
 /** The SES identities a digest may be sent from: the sender address and its domain. */
 export function sesIdentities(from: string): string[] {

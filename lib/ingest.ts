@@ -10,7 +10,7 @@ import { ChurnwatchFunction, type ChurnwatchFunctionProps } from './function';
 import { grantObjects, grantTable } from './grants';
 import { acknowledge } from './nag';
 import { failureQueue } from './queues';
-import { PREFIX } from './storage';
+import { INGEST_PREFIXES, PREFIX } from '../lambdas/shared/layout';
 
 export const INGEST_TIMEOUT = Duration.minutes(5);
 /** AWS's advice for SQS event sources: visibility timeout at least six times the function timeout. */
@@ -64,7 +64,7 @@ export class BillingIngest extends Construct {
     fn.addEventSource(new SqsEventSource(this.queue, { batchSize: INGEST_BATCH_SIZE, reportBatchItemFailures: true, maxConcurrency: props.maxConcurrency }));
     props.largeFiles.grantStartExecution(role);
 
-    for (const prefix of [PREFIX.exports, PREFIX.events]) {
+    for (const prefix of INGEST_PREFIXES) {
       props.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.queue), { prefix });
     }
     // CDK's singleton custom resource that writes the bucket's notification configuration.
@@ -78,7 +78,7 @@ export class BillingIngest extends Construct {
     }
 
     grantTable(role, props.table, 'ingest-billing');
-    grantObjects(role, props.bucket, ['s3:GetObject'], [PREFIX.exports, PREFIX.events], 'reads dropped files');
+    grantObjects(role, props.bucket, ['s3:GetObject'], [...INGEST_PREFIXES], 'reads dropped files');
     // Deleting is part of moving an unreadable billing export to failed/ (copy, then delete); event
     // files are never moved.
     grantObjects(role, props.bucket, ['s3:DeleteObject'], [PREFIX.exports], 'moves unreadable exports to failed/');

@@ -9,7 +9,7 @@ import { ChurnwatchFunction, type ChurnwatchFunctionProps } from './function';
 import { grantObjects, grantTable } from './grants';
 import { INGEST_LARGE_TIMEOUT_SECONDS, largeFileDefinition } from './large-file-definition';
 import { acknowledge, arnToken } from './nag';
-import { PREFIX } from './storage';
+import { PREFIX } from '../lambdas/shared/layout';
 
 export interface LargeFileIngestProps {
   table: Table;

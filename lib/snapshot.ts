@@ -12,7 +12,7 @@ import { ChurnwatchFunction, type ChurnwatchFunctionProps } from './function';
 import { grantObjects, grantTable } from './grants';
 import { acknowledge } from './nag';
 import { failureQueue } from './queues';
-import { PREFIX } from './storage';
+import { PREFIX } from '../lambdas/shared/layout';
 
 export interface SnapshotProps {
   table: Table;

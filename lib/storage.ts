@@ -3,22 +3,10 @@ import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/a
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { LEGACY_OWNER_INDEX, PROFILE_INDEX } from '../lambdas/store/keys';
-import { USAGE_INBOX_PREFIX } from '../lambdas/store/usage-inbox';
+import { PREFIX } from '../lambdas/shared/layout';
 import { TTL_ATTRIBUTE } from '../lambdas/store/table';
 import { acknowledge } from './nag';
 
-/** S3 prefixes of the data bucket (docs/metrics.md §1, §2, DESIGN.md). */
-export const PREFIX = {
-  exports: 'exports/',
-  events: 'events/',
-  quarantine: 'quarantine/',
-  failed: 'failed/',
-  reports: 'reports/',
-  /** Working objects of the large-file state machine (manifests, staged parts, range checkpoints). */
-  staging: 'staging/',
-  /** Enqueued usage events waiting to be counted (lambdas/store/usage-inbox.ts). */
-  usageInbox: USAGE_INBOX_PREFIX,
-} as const;
 
 /** Days a large-file execution's staged objects are kept: long enough to inspect a failed one. */
 export const STAGING_EXPIRATION_DAYS = 3;

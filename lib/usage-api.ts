@@ -25,7 +25,7 @@ import { ChurnwatchFunction, type ChurnwatchFunctionProps } from './function';
 import { grantObjects } from './grants';
 import { acknowledge } from './nag';
 import { failureQueue } from './queues';
-import { PREFIX } from './storage';
+import { PREFIX } from '../lambdas/shared/layout';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 export const EVENT_FIELDS_REQUIRED = ['eventId', 'customerId', 'feature', 'timestamp'] as const;

@@ -10,6 +10,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
 import { tableDefinition, TTL_ATTRIBUTE } from '../lambdas/store/table';
 import { resetClients } from '../lambdas/shared/aws-clients';
+import { INGEST_PREFIXES } from '../lambdas/shared/layout';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { startS3Emulator, type S3Emulator } from './s3-emulator';
 import { startSesEmulator, type SentMail, type SesEmulator } from './ses-emulator';
@@ -18,7 +19,7 @@ import { matchesPrefixes, objectCreatedNotification, type S3EventNotification } 
 import { LocalSqsQueue, type LocalSqsQueueOptions, type SqsHandler } from './sqs-queue';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-env';
 
-export const DEFAULT_NOTIFICATION_PREFIXES = ['exports/', 'events/'] as const;
+export const DEFAULT_NOTIFICATION_PREFIXES = INGEST_PREFIXES;
 
 export interface EmbeddedStackOptions {
   /** Use a running DynamoDB Local (e.g. the one a vitest globalSetup started) instead of starting one. */

@@ -10,6 +10,7 @@ import { dynamo, s3Client, sfnClient } from '../shared/aws-clients';
 import type { Config } from '../shared/config';
 import { createLogger, createMetrics } from '../shared/observability';
 import { lazyHandler } from '../shared/lazy-handler';
+import { PREFIX } from '../shared/layout';
 import { isParquetKey, pipelineRoute } from '../formats/stripe-data-pipeline';
 import { ingestEventsFile } from './ingest-events-file';
 import { ingestBillingFile, type FileReport } from './ingest-file';
@@ -31,9 +32,6 @@ export interface BillingIngestDeps {
   chunkRows?: number;
 }
 
-export const BILLING_PREFIX = 'exports/';
-export const EVENTS_PREFIX = 'events/';
-
 /**
  * SQS → S3 object-created notifications → billing exports folded into DynamoDB. Each SQS message is
  * processed on its own (Powertools partial batch responses), so one poisoned file does not hold back
@@ -45,14 +43,14 @@ export function makeBillingIngestHandler(deps: BillingIngestDeps) {
   const processor = new BatchProcessor(EventType.SQS);
 
   const ingestObject = async (object: ObjectCreated): Promise<FileReport | undefined> => {
-    if (object.key.startsWith(EVENTS_PREFIX)) {
+    if (object.key.startsWith(PREFIX.events)) {
       const result = deps.ingestEventsFile
         ? await deps.ingestEventsFile(object)
         : await ingestEventsFile({ dynamo: deps.dynamo, s3: deps.s3, tableName: deps.tableName }, object);
       logger.info('usage events file ingested', { key: object.key, result });
       return undefined;
     }
-    if (!object.key.startsWith(BILLING_PREFIX)) {
+    if (!object.key.startsWith(PREFIX.exports)) {
       logger.warn('ignoring object outside exports/ and events/', { key: object.key });
       return undefined;
     }

@@ -2,7 +2,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Readable } from 'node:stream';
 import { ingestUsageFile, type UsageFileResult } from '../store/usage-file';
-import { quarantineKeyFor } from './ingest-file';
+import { quarantineKeyFor } from '../shared/layout';
 import type { ObjectCreated } from './s3-notification';
 
 /**

@@ -3,6 +3,7 @@ import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Readable } from 'node:stream';
 import { readBillingExportBatches, UnreadableFileError, type BillingRecord, type ReadOptions, type ReadResult } from '../formats';
 import { isParquetKey, readParquetBatches } from '../formats/stripe-data-pipeline';
+import { failedKeyFor, failedReportKeyFor, quarantineKeyFor } from '../shared/layout';
 import { keys } from '../store/keys';
 import { applyLedgerChanges, type LedgerChange } from '../store/ledger-store';
 import { s3AsyncBuffer } from './s3-async-buffer';
@@ -27,10 +28,6 @@ export interface FileReport extends RowCounts {
   quarantineKey?: string;
   failedKey?: string;
 }
-
-export const quarantineKeyFor = (key: string) => `quarantine/${key}.errors.jsonl`;
-export const failedKeyFor = (key: string) => `failed/${key}`;
-export const failedReportKeyFor = (key: string) => `failed/${key}.error.json`;
 
 const DEFAULT_CHUNK_ROWS = 50_000;
 /** Longest raw text kept per quarantined row: enough to find the row, bounded for huge fields. */

@@ -2,6 +2,7 @@ import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@a
 import type { TextFormat } from '../formats';
 import type { ObjectCreated } from '../ingest-billing/s3-notification';
 import type { RowCounts } from '../ingest-billing/ingest-file';
+import { stagingPrefixFor } from '../shared/layout';
 
 /**
  * The objects one large-file execution works with, all under `staging/<execution name>/` of the data
@@ -9,15 +10,13 @@ import type { RowCounts } from '../ingest-billing/ingest-file';
  * gzip export, and one state object per range (its checkpoint, then its result). They are left for
  * the bucket's lifecycle rule to expire (a day), so every step can be run again.
  */
-export const STAGING_PREFIX = 'staging/';
-
 export interface Run {
   bucket: string;
   /** `staging/<execution name>/` */
   prefix: string;
 }
 
-export const runFor = (bucket: string, executionName: string): Run => ({ bucket, prefix: `${STAGING_PREFIX}${executionName}/` });
+export const runFor = (bucket: string, executionName: string): Run => ({ bucket, prefix: stagingPrefixFor(executionName) });
 
 const pad = (index: number) => String(index).padStart(5, '0');
 export const manifestKey = (run: Run) => `${run.prefix}manifest.json`;

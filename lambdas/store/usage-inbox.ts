@@ -6,6 +6,7 @@ import * as z from 'zod';
 import type { Day } from '../domain/types';
 import { utcDay, type UsageEvent } from '../formats/usage-event';
 import { readJsonLines } from './usage-file';
+import { PREFIX } from '../shared/layout';
 import { ingestUsageEvents, type UsageIngestResult } from './usage-store';
 
 /**
@@ -20,7 +21,6 @@ import { ingestUsageEvents, type UsageIngestResult } from './usage-store';
  * Folded once a day, a customer's ~33 events share one write.
  */
 
-export const USAGE_INBOX_PREFIX = 'usage-inbox/';
 /** SQS's message limit is 256 KB; a 1 MB request is split into messages well under it. */
 export const MAX_MESSAGE_BYTES = 200 * 1024;
 /** Events read into memory per fold pass (~200 B each); a larger inbox is folded in several passes. */
@@ -83,7 +83,7 @@ export interface InboxDeps {
 /** Writes one batch of messages (their bodies, one per line) as a new inbox object; returns its key. */
 export async function appendToInbox(deps: InboxDeps, bodies: string[], now = new Date()): Promise<string> {
   // Time-ordered keys: the fold reads the oldest first.
-  const key = `${USAGE_INBOX_PREFIX}${now.toISOString()}-${randomUUID()}.jsonl`;
+  const key = `${PREFIX.usageInbox}${now.toISOString()}-${randomUUID()}.jsonl`;
   await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucketName, Key: key, Body: `${bodies.join('\n')}\n`, ContentType: 'application/x-ndjson' }));
   return key;
 }
@@ -160,7 +160,7 @@ async function listInbox(deps: InboxDeps): Promise<string[]> {
   const out: string[] = [];
   let token: string | undefined;
   do {
-    const page = await deps.s3.send(new ListObjectsV2Command({ Bucket: deps.bucketName, Prefix: USAGE_INBOX_PREFIX, ContinuationToken: token }));
+    const page = await deps.s3.send(new ListObjectsV2Command({ Bucket: deps.bucketName, Prefix: PREFIX.usageInbox, ContinuationToken: token }));
     for (const o of page.Contents ?? []) if (o.Key) out.push(o.Key);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
