@@ -3,9 +3,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, validateUsageEvent } from '../lambdas/formats/usage-event';
 import { backoff } from '../lambdas/shared/retry';
-import { readJsonLines } from '../lambdas/store/usage-file';
+import { readJsonLines } from '../lambdas/formats/usage-lines';
 
-export { ingestUsageFile, type UsageFileResult } from '../lambdas/store/usage-file';
+export { ingestUsageFile, type UsageFileResult } from '../lambdas/ingest-billing/ingest-events-file';
 
 /**
  * Bulk load of JSONL usage-event files through the HTTP API (what `churnwatch local run --events`

@@ -1,9 +1,57 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Readable } from 'node:stream';
-import { ingestUsageFile, type UsageFileResult } from '../store/usage-file';
+import { MAX_EVENTS_PER_REQUEST } from '../formats/usage-event';
+import { readJsonLines } from '../formats/usage-lines';
 import { quarantineKeyFor } from '../shared/layout';
+import { ingestUsageEvents, type UsageStoreDeps } from '../store/usage-store';
 import type { ObjectCreated } from './s3-notification';
+
+export interface FileRejection {
+  /** 1-based line number in the (decompressed) file. */
+  line: number;
+  reason: string;
+}
+
+export interface UsageFileResult {
+  accepted: number;
+  duplicates: number;
+  rejected: FileRejection[];
+  lines: number;
+}
+
+/** Ingests a JSONL event file straight into the table, in batches of up to 1000 events. */
+export async function ingestUsageFile(stream: Readable, key: string, deps: UsageStoreDeps): Promise<UsageFileResult> {
+  const result: UsageFileResult = { accepted: 0, duplicates: 0, rejected: [], lines: 0 };
+  let batch: unknown[] = [];
+  let batchLines: number[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const r = await ingestUsageEvents(batch, deps);
+    result.accepted += r.accepted;
+    result.duplicates += r.duplicates;
+    for (const rej of r.rejected) result.rejected.push({ line: batchLines[rej.index]!, reason: rej.reason });
+    batch = [];
+    batchLines = [];
+  };
+  try {
+    for await (const l of readJsonLines(stream)) {
+      result.lines = l.line;
+      if (l.error !== undefined) {
+        result.rejected.push({ line: l.line, reason: l.error });
+        continue;
+      }
+      batch.push(l.value);
+      batchLines.push(l.line);
+      if (batch.length >= MAX_EVENTS_PER_REQUEST) await flush();
+    }
+    await flush();
+  } catch (err) {
+    throw new Error(`cannot read usage events from ${key}: ${(err as Error).message}`, { cause: err });
+  }
+  result.rejected.sort((a, b) => a.line - b.line);
+  return result;
+}
 
 /**
  * A JSONL file of usage events dropped under `events/` (docs/metrics.md §2 bulk load): same validation and

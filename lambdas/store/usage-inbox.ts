@@ -5,7 +5,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { Day } from '../domain/types';
 import { utcDay, type UsageEvent } from '../formats/usage-event';
-import { readJsonLines } from './usage-file';
+import { readJsonLines } from '../formats/usage-lines';
 import { PREFIX } from '../shared/layout';
 import { ingestUsageEvents, type UsageIngestResult } from './usage-store';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { readJsonLines } from '../../../lambdas/store/usage-file';
+import { readJsonLines } from '../../../lambdas/formats/usage-lines';
 
 async function collect(stream: Readable) {
   const out = [];
