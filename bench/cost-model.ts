@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { makeDigestHandler } from '../lambdas/digest/handler';
-import { makeBillingIngestHandler } from '../lambdas/ingest-billing/handler';
+import { createBillingIngestHandler } from '../lambdas/ingest-billing/handler';
 import { parseConfig } from '../lambdas/shared/config';
 import { makeSnapshotHandler } from '../lambdas/snapshot/handler';
 import { buildApp } from '../lib/app';
@@ -98,7 +98,7 @@ async function measureDay(customers: number): Promise<DayMeasured> {
       const next = new Date(Date.parse(`${today}T00:00:00Z`) + 31 * 86_400_000).toISOString().slice(0, 10);
       const csv = ['invoice_id,customer_id,amount,currency,period_start,period_end,status'];
       for (let i = 0; i < rows; i++) csv.push(`in_daily_${i},cus_${(i * 29 % customers).toString(36).padStart(6, '0')},199.00,USD,${today},${next},paid`);
-      const ingest = makeBillingIngestHandler(deps);
+      const ingest = createBillingIngestHandler(deps);
       stack.subscribe((event: SQSEvent) => ingest(event, ctx('churnwatch-ingest-billing')));
       const billing = await phase(async () => {
         await stack.clients.s3.send(new PutObjectCommand({ Bucket: stack.bucketName, Key: `exports/${today}.csv`, Body: `${csv.join('\n')}\n` }));

@@ -9,7 +9,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { makeBillingIngestHandler } from '../lambdas/ingest-billing/handler';
+import { createBillingIngestHandler } from '../lambdas/ingest-billing/handler';
 import type { FileReport } from '../lambdas/ingest-billing/ingest-file';
 import { parseConfig } from '../lambdas/shared/config';
 import { startEmbeddedStack } from '../local/stack';
@@ -49,7 +49,7 @@ export const ingestStoreBench: BenchModule = {
         { step: 'finalizeRequest', priority: 'low', name: 'benchCountRequests' },
       );
       const writes = () => Object.entries(requests).reduce((n, [op, c]) => (WRITE_OPS.has(op) ? n + c : n), 0);
-      const handler = makeBillingIngestHandler({
+      const handler = createBillingIngestHandler({
         dynamo: stack.clients.dynamo,
         s3: stack.clients.s3,
         tableName: stack.tableName,

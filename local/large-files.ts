@@ -1,7 +1,7 @@
 import type { StartLargeFile } from '../lambdas/ingest-billing/start-large-file';
 import { largeFileExecutionName } from '../lambdas/ingest-billing/start-large-file';
 import type { ObjectCreated } from '../lambdas/ingest-billing/s3-notification';
-import { makeLargeFileHandler, type LargeFileDeps, type LargeFileEvent } from '../lambdas/ingest-large/handler';
+import { createLargeFileHandler, type LargeFileDeps, type LargeFileEvent } from '../lambdas/ingest-large/handler';
 import { INGEST_LARGE_TIMEOUT_SECONDS, largeFileDefinition } from '../lib/large-file-definition';
 import { lambdaContext } from './lambda-context';
 import { runStateMachine, type ExecutionEvent, type ExecutionResult } from './state-machine';
@@ -32,7 +32,7 @@ class SandboxTimedout extends Error {
  */
 export async function runLargeFileLocally(options: LocalLargeFileOptions, file: ObjectCreated): Promise<ExecutionResult> {
   const definition = largeFileDefinition({ functionArn: LOCAL_INGEST_LARGE_ARN, maxConcurrency: options.config.largeFiles.maxConcurrency });
-  const handler = makeLargeFileHandler(options);
+  const handler = createLargeFileHandler(options);
   const timeoutMs = options.timeoutMs ?? INGEST_LARGE_TIMEOUT_SECONDS * 1000;
   const run = async (event: LargeFileEvent): Promise<unknown> => {
     let timer: NodeJS.Timeout | undefined;

@@ -8,7 +8,7 @@ import type { SQSEvent } from 'aws-lambda';
 import type { Day, Snapshot } from '../lambdas/domain/types';
 import { makeDigestHandler, RetryableDigestFailure } from '../lambdas/digest/handler';
 import type { DigestSummary } from '../lambdas/digest/send-digests';
-import { makeBillingIngestHandler } from '../lambdas/ingest-billing/handler';
+import { createBillingIngestHandler } from '../lambdas/ingest-billing/handler';
 import type { FileReport } from '../lambdas/ingest-billing/ingest-file';
 import { makeSnapshotHandler } from '../lambdas/snapshot/handler';
 import type { Config } from '../lambdas/shared/config';
@@ -117,7 +117,7 @@ export async function startLoadedStack(options: Omit<PipelineOptions, 'asOf'>): 
     const deps = { dynamo, s3, tableName: stack.tableName, bucketName: stack.bucketName, config };
 
     // Exports over largeFiles.thresholdBytes run through the large-file state machine's definition.
-    const ingest = makeBillingIngestHandler({ ...deps, startLargeFile: localLargeFileStarter(deps) });
+    const ingest = createBillingIngestHandler({ ...deps, startLargeFile: localLargeFileStarter(deps) });
     stack.subscribe((event: SQSEvent) => ingest(event, lambdaContext('churnwatch-ingest-billing')));
     for (const [i, file] of billingFiles.entries()) {
       const size = (await stat(file.path)).size;

@@ -37,7 +37,7 @@ export interface BillingIngestDeps {
  * processed on its own (Powertools partial batch responses), so one poisoned file does not hold back
  * the others and a failed one is redelivered; re-processing is idempotent.
  */
-export function makeBillingIngestHandler(deps: BillingIngestDeps) {
+export function createBillingIngestHandler(deps: BillingIngestDeps) {
   const logger = createLogger('ingest-billing');
   const metrics = createMetrics('ingest-billing');
   const processor = new BatchProcessor(EventType.SQS);
@@ -104,7 +104,7 @@ export function makeBillingIngestHandler(deps: BillingIngestDeps) {
 
 /** The Lambda entry point: dependencies from the environment, built on first use. */
 export const handler = lazyHandler((runtime) =>
-  makeBillingIngestHandler({
+  createBillingIngestHandler({
     dynamo: dynamo(),
     s3: s3Client(),
     tableName: runtime.tableName,

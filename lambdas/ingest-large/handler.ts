@@ -37,7 +37,7 @@ export interface LargeFileDeps {
  * The steps of the large-file state machine (docs/metrics.md §1.4) in one function: split the export
  * into ranges, ingest one range, merge the ranges' results into the file's record, or fail the file.
  */
-export function makeLargeFileHandler(deps: LargeFileDeps) {
+export function createLargeFileHandler(deps: LargeFileDeps) {
   const logger = createLogger('ingest-large');
   const metrics = createMetrics('ingest-large');
   const ingestDeps: IngestDeps = {
@@ -85,5 +85,5 @@ export function makeLargeFileHandler(deps: LargeFileDeps) {
 
 /** The Lambda entry point: dependencies from the environment, built on first use. */
 export const handler = lazyHandler((runtime) =>
-  makeLargeFileHandler({ dynamo: dynamo(), s3: s3Client(), tableName: runtime.tableName, config: runtime.config }),
+  createLargeFileHandler({ dynamo: dynamo(), s3: s3Client(), tableName: runtime.tableName, config: runtime.config }),
 );

@@ -79,7 +79,7 @@ const tooLarge = (err: unknown) =>
   (err as { name?: string }).name === 'ValidationException' && /size/i.test((err as Error).message);
 const ATTRIBUTE_FIELDS = ['name', 'ownerEmail', 'plan', 'segment', 'createdAt'] as const;
 
-interface ProfileSnapshot {
+interface StoredProfile {
   ledger: LedgerState;
   version: number;
   attributes: CustomerAttributes;
@@ -87,7 +87,7 @@ interface ProfileSnapshot {
   attributesAt: Partial<Record<keyof CustomerAttributes, number>>;
 }
 
-function readProfile(item: Item | undefined): ProfileSnapshot {
+function readProfile(item: Item | undefined): StoredProfile {
   const attributes: CustomerAttributes = {};
   for (const field of ATTRIBUTE_FIELDS) {
     const value = item?.[field];
@@ -101,17 +101,17 @@ function readProfile(item: Item | undefined): ProfileSnapshot {
   };
 }
 
-function readAttributeTimes(value: unknown): ProfileSnapshot['attributesAt'] {
+function readAttributeTimes(value: unknown): StoredProfile['attributesAt'] {
   if (!value) return {};
   try {
-    return JSON.parse(value as string) as ProfileSnapshot['attributesAt'];
+    return JSON.parse(value as string) as StoredProfile['attributesAt'];
   } catch {
     return {};
   }
 }
 
 /** Applies one customer's changes to its profile snapshot; returns per-change outcomes. */
-function mergeChanges(profile: ProfileSnapshot, changes: LedgerChange[]): { outcomes: MergeOutcome[]; dirty: boolean } {
+function mergeChanges(profile: StoredProfile, changes: LedgerChange[]): { outcomes: MergeOutcome[]; dirty: boolean } {
   let dirty = false;
   const outcomes = changes.map((change): MergeOutcome => {
     let outcome: MergeOutcome;
@@ -128,7 +128,7 @@ function mergeChanges(profile: ProfileSnapshot, changes: LedgerChange[]): { outc
  * Each field a customer record (or an invoice line's name/owner) carries replaces the stored one
  * unless the stored one came from a later file: the latest record wins, field by field.
  */
-function mergeAttributes(profile: ProfileSnapshot, incoming: CustomerAttributes, at: number): MergeOutcome {
+function mergeAttributes(profile: StoredProfile, incoming: CustomerAttributes, at: number): MergeOutcome {
   let outcome: MergeOutcome = 'unchanged';
   for (const field of ATTRIBUTE_FIELDS) {
     const value = incoming[field];
@@ -181,7 +181,7 @@ export async function applyLedgerChanges(
   // Ledger items first: if the profile update fails, redelivery finds the lines still "changed" and
   // writes them again (puts are idempotent); the other order could lose ledger items.
   const toWrite: Item[] = [];
-  const merged = new Map<string, { profile: ProfileSnapshot; outcomes: MergeOutcome[]; dirty: boolean }>();
+  const merged = new Map<string, { profile: StoredProfile; outcomes: MergeOutcome[]; dirty: boolean }>();
   for (const [customerId, changes] of byCustomer) {
     const profile = readProfile(profiles.get(customerId));
     const { outcomes, dirty } = mergeChanges(profile, changes);
@@ -245,7 +245,7 @@ async function writeProfile(
   dynamo: DynamoDBDocumentClient,
   tableName: string,
   customerId: string,
-  profile: ProfileSnapshot,
+  profile: StoredProfile,
   /** The profile's ledger, encoded. */
   ledger: string,
 ): Promise<void> {

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { makeBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
+import { createBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
 import { ingestBillingFile } from '../../../lambdas/ingest-billing/ingest-file';
 import { parseConfig } from '../../../lambdas/shared/config';
 import { keys } from '../../../lambdas/store/keys';
@@ -23,7 +23,7 @@ let n = 0;
 const uniq = (name: string) => `${name}-${++n}-${Date.now().toString(36)}`;
 
 function subscribe(chunkRows?: number) {
-  const handler = makeBillingIngestHandler({
+  const handler = createBillingIngestHandler({
     dynamo: local.stack.clients.dynamo,
     s3: local.stack.clients.s3,
     tableName: local.stack.tableName,
@@ -125,7 +125,7 @@ describe('billing ingest on the embedded stack', () => {
 
     // The same notification twice: replay the queue message as S3/SQS may deliver it again.
     const head = await local.stack.clients.s3.send(new HeadObjectCommand({ Bucket: local.stack.bucketName, Key: key }));
-    const handler = makeBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
+    const handler = createBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
     const notification = {
       Records: [
         {
@@ -242,7 +242,7 @@ describe('billing ingest on the embedded stack', () => {
   });
 
   it('ignores the s3:TestEvent message', async () => {
-    const handler = makeBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
+    const handler = createBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
     const body = JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: new Date().toISOString(), Bucket: local.stack.bucketName });
     const response = await handler({ Records: [{ messageId: 't', body } as SQSEvent['Records'][number]] }, context);
     expect(response.batchItemFailures).toEqual([]);
@@ -254,7 +254,7 @@ describe('billing ingest on the embedded stack', () => {
     await local.stack.clients.s3.send(
       new PutObjectCommand({ Bucket: local.stack.bucketName, Key: key, Body: [HEADER, `in_p,1,${c},s,pro,1,USD,2026-01-01,2026-02-01,paid`].join('\n') }),
     );
-    const handler = makeBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
+    const handler = createBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
     const ok = {
       Records: [
         {
@@ -317,7 +317,7 @@ describe('billing ingest on the embedded stack', () => {
       },
       { step: 'initialize', name: 'injectFault' },
     );
-    const handler = makeBillingIngestHandler({
+    const handler = createBillingIngestHandler({
       dynamo: DynamoDBDocumentClient.from(faulty),
       s3: local.stack.clients.s3,
       tableName: local.stack.tableName,
@@ -361,7 +361,7 @@ describe('billing ingest on the embedded stack', () => {
     // This test delivers the notifications itself, in the order and with the event times it chooses.
     local.stack.queue.unsubscribe();
     const c = uniq('attrs');
-    const handler = makeBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
+    const handler = createBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
     const put = async (key: string, body: string) =>
       (await local.stack.clients.s3.send(new PutObjectCommand({ Bucket: local.stack.bucketName, Key: key, Body: body }))).ETag;
     const deliver = async (key: string, eTag: string | undefined, eventTime: string) => {

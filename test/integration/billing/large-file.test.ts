@@ -5,7 +5,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { largeExport, type LargeExportTruth } from '../../../bench/large-export';
 import { computeSnapshot } from '../../../lambdas/domain/snapshot';
-import { makeBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
+import { createBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
 import type { FileReport } from '../../../lambdas/ingest-billing/ingest-file';
 import { failedReportKeyFor, quarantineKeyFor } from '../../../lambdas/shared/layout';
 import type { ObjectCreated } from '../../../lambdas/ingest-billing/s3-notification';
@@ -38,7 +38,7 @@ function largeOptions(stack: EmbeddedStack, extra: Partial<LocalLargeFileOptions
 
 async function drop(stack: EmbeddedStack, key: string, body: string | Buffer, startLargeFile?: ReturnType<typeof localLargeFileStarter>) {
   const { dynamo, s3 } = stack.clients;
-  const handler = makeBillingIngestHandler({ dynamo, s3, tableName: stack.tableName, config, chunkRows: CHUNK_ROWS, startLargeFile });
+  const handler = createBillingIngestHandler({ dynamo, s3, tableName: stack.tableName, config, chunkRows: CHUNK_ROWS, startLargeFile });
   stack.subscribe((event: SQSEvent) => handler(event, context));
   await s3.send(new PutObjectCommand({ Bucket: stack.bucketName, Key: key, Body: body }));
   await stack.queue.drain();

@@ -6,7 +6,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeSnapshot } from '../../../lambdas/domain/snapshot';
-import { makeBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
+import { createBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
 import { parseConfig } from '../../../lambdas/shared/config';
 import { runSnapshot } from '../../../lambdas/snapshot/run-snapshot';
 import { keys } from '../../../lambdas/store/keys';
@@ -37,7 +37,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'churnwatch-long-'));
   await writeFile(join(dir, 'history.csv'), longHistory());
   const { dynamo, s3 } = local.stack.clients;
-  const ingest = makeBillingIngestHandler({ dynamo, s3, tableName: local.stack.tableName, config });
+  const ingest = createBillingIngestHandler({ dynamo, s3, tableName: local.stack.tableName, config });
   local.stack.subscribe((event: SQSEvent) => ingest(event, {} as Context));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
+import { createBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
 import { parseConfig } from '../../../lambdas/shared/config';
 import { runSnapshot } from '../../../lambdas/snapshot/run-snapshot';
 import { keys } from '../../../lambdas/store/keys';
@@ -179,7 +179,7 @@ const csvFiles: [string, string][] = [
 
 async function load(stack: typeof parquetStack, files: [string, Buffer | string][]) {
   const { dynamo, s3 } = stack.stack.clients;
-  const ingest = makeBillingIngestHandler({ dynamo, s3, tableName: stack.stack.tableName, config });
+  const ingest = createBillingIngestHandler({ dynamo, s3, tableName: stack.stack.tableName, config });
   stack.stack.subscribe((event: SQSEvent) => ingest(event, {} as Context));
   // One at a time, in the same order for both: the latest file wins per attribute.
   for (const [key, body] of files) {

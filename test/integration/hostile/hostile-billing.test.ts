@@ -3,7 +3,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
+import { createBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
 import { parseConfig } from '../../../lambdas/shared/config';
 import { keys } from '../../../lambdas/store/keys';
 import { profileToTimeline } from '../../../lambdas/store/profile-reader';
@@ -21,7 +21,7 @@ const run = Date.now().toString(36);
 const corpus = billingCorpus((i) => `h${i}-${run}-`);
 
 beforeAll(() => {
-  const handler = makeBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
+  const handler = createBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
   local.stack.subscribe((event: SQSEvent) => handler(event, { functionName: 'ingest-billing', awsRequestId: 'hostile' } as Context));
 });
 

@@ -6,7 +6,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../../lambdas/domain/dates';
 import { computeSnapshot } from '../../../lambdas/domain/snapshot';
-import { makeBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
+import { createBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
 import { parseConfig } from '../../../lambdas/shared/config';
 import { runSnapshot } from '../../../lambdas/snapshot/run-snapshot';
 import { ingestUsageEvents } from '../../../lambdas/store/usage-store';
@@ -41,7 +41,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'invoices.csv'), invoices);
   await writeFile(join(dir, 'events.jsonl'), events.map((e) => JSON.stringify(e)).join('\n'));
   const { dynamo, s3 } = local.stack.clients;
-  const ingest = makeBillingIngestHandler({ dynamo, s3, tableName: local.stack.tableName, config });
+  const ingest = createBillingIngestHandler({ dynamo, s3, tableName: local.stack.tableName, config });
   local.stack.subscribe((event: SQSEvent) => ingest(event, {} as Context));
   await s3.send(new PutObjectCommand({ Bucket: local.stack.bucketName, Key: 'exports/invoices.csv', Body: invoices }));
   await local.stack.queue.drain();

@@ -18,7 +18,7 @@ import { ModelStore } from '../../../lambdas/store/model-store';
 import { makeDigestHandler } from '../../../lambdas/digest/handler';
 import { sendDigests } from '../../../lambdas/digest/send-digests';
 import { DigestStore } from '../../../lambdas/store/digest-store';
-import { makeBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
+import { createBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
 import { asOfFor, makeSnapshotHandler } from '../../../lambdas/snapshot/handler';
 import { parseConfig } from '../../../lambdas/shared/config';
 import { keys } from '../../../lambdas/store/keys';
@@ -142,7 +142,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'events.jsonl'), events().map((e) => JSON.stringify(e)).join('\n'));
 
   const { dynamo, s3 } = local.stack.clients;
-  const ingest = makeBillingIngestHandler({ dynamo, s3, tableName: local.stack.tableName, config });
+  const ingest = createBillingIngestHandler({ dynamo, s3, tableName: local.stack.tableName, config });
   local.stack.subscribe((event: SQSEvent) => ingest(event, context));
   for (const [key, body] of [['exports/customers.csv', files.customers], ['exports/invoices.csv', files.invoices]] as const) {
     await s3.send(new PutObjectCommand({ Bucket: local.stack.bucketName, Key: key, Body: body }));
