@@ -72,6 +72,18 @@ export function daysInMonth(y: number, m: number): number {
   return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
 }
 
+/** Whether year, month 1–12 and day name a real calendar day. */
+export function isRealDay(y: number, m: number, d: number): boolean {
+  return m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m);
+}
+
+const MS_PER_DAY = 86_400_000;
+
+/** The UTC day of an instant (epoch milliseconds). */
+export function utcDay(epochMs: number): Day {
+  return dayFromNum(Math.floor(epochMs / MS_PER_DAY));
+}
+
 export function addDays(day: Day, n: number): Day {
   return dayFromNum(dayNum(day) + n);
 }

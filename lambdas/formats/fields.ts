@@ -1,3 +1,4 @@
+import { isRealDay, utcDay } from '../domain/dates';
 import { RowError } from './errors';
 
 /**
@@ -178,19 +179,12 @@ export class CurrencyParser {
   }
 }
 
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const isLeap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 
 /** Years before 1000 are typing slips (`0000-01-01`), not billing history: cohorts would read "0-01". */
 const MIN_YEAR = 1000;
 
-function realDate(y: number, m: number, d: number): boolean {
-  if (m < 1 || m > 12 || d < 1) return false;
-  return d <= (m === 2 && isLeap(y) ? 29 : (DAYS_IN_MONTH[m - 1] as number));
-}
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
-const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 const digit = (s: string, i: number): number => {
   const c = s.charCodeAt(i) - 48;
@@ -204,7 +198,7 @@ export function isRealPlainDay(s: string): boolean {
   const m = digit(s, 5) * 10 + digit(s, 6);
   const d = digit(s, 8) * 10 + digit(s, 9);
   // NaN (a non-digit) fails every comparison in realDate.
-  return y === y && realDate(y, m, d);
+  return y === y && isRealDay(y, m, d);
 }
 
 const PLAIN_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -229,22 +223,22 @@ function parseDay(s: string, field: string, opts: DateOptions): string {
 function parseDayUnchecked(s: string, field: string, opts: DateOptions): string {
   let m = PLAIN_DAY.exec(s);
   if (m) {
-    if (!realDate(+m[1]!, +m[2]!, +m[3]!)) throw new RowError(`${field}: ${quote(s)} is not a real date`);
+    if (!isRealDay(+m[1]!, +m[2]!, +m[3]!)) throw new RowError(`${field}: ${quote(s)} is not a real date`);
     return s;
   }
   m = ISO_TIMESTAMP.exec(s) ?? (opts.stripe ? SPACED_TIMESTAMP.exec(s) : null);
   if (m) {
     const [y, mo, d, h, mi, sec] = [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, m[6] === undefined ? 0 : +m[6]];
-    if (!realDate(y, mo, d) || h > 23 || mi > 59 || sec > 59) {
+    if (!isRealDay(y, mo, d) || h > 23 || mi > 59 || sec > 59) {
       throw new RowError(`${field}: ${quote(s)} is not a real date`);
     }
     const zone = m[7];
     if (zone === undefined || zone.toUpperCase() === 'Z') return `${m[1]}-${m[2]}-${m[3]}`;
     const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${pad2(h)}:${pad2(mi)}:${pad2(sec)}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`);
     if (Number.isNaN(ms)) throw new RowError(`${field}: ${quote(s)} is not a real date`);
-    return dayOf(ms);
+    return utcDay(ms);
   }
-  if (opts.stripe && UNIX_SECONDS.test(s)) return dayOf(Number(s) * 1000);
+  if (opts.stripe && UNIX_SECONDS.test(s)) return utcDay(Number(s) * 1000);
   const accepted = opts.stripe
     ? 'YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS], an ISO-8601 timestamp or unix seconds'
     : 'YYYY-MM-DD or an ISO-8601 timestamp';

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { daysInMonth, utcDay } from '../domain/dates';
 import type { Day } from '../domain/types';
 
 /** Usage event format (docs/metrics.md §2): the request envelope and the event objects, also used by JSONL bulk loads. */
@@ -90,8 +91,7 @@ export function parseIsoTimestamp(value: string): number | undefined {
   const second = m[6] === undefined ? 0 : Number(m[6]);
   const millis = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000);
   if (year < 1000 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (day > daysInMonth) return undefined;
+  if (day > daysInMonth(year, month)) return undefined;
   let offsetMinutes = 0;
   if (!m[8]) {
     const oh = Number(m[10]);
@@ -100,10 +100,6 @@ export function parseIsoTimestamp(value: string): number | undefined {
     offsetMinutes = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
   }
   return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
-}
-
-export function utcDay(epochMs: number): Day {
-  return new Date(epochMs).toISOString().slice(0, 10);
 }
 
 export type EventValidation = { ok: true; event: UsageEvent } | { ok: false; reason: string };

@@ -4,7 +4,8 @@ import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObject
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { Day } from '../domain/types';
-import { utcDay, type UsageEvent } from '../formats/usage-event';
+import { utcDay } from '../domain/dates';
+import type { UsageEvent } from '../formats/usage-event';
 import { readJsonLines } from '../formats/usage-lines';
 import { PREFIX } from '../shared/layout';
 import { ingestUsageEvents, type UsageIngestResult } from './usage-store';

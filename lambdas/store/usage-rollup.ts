@@ -289,7 +289,6 @@ export interface TouchedDay {
   users: number;
 }
 
-export { addDays };
 
 /** First day kept in a profile whose latest event day is `lastEventDay`. */
 export function activityWindowStart(lastEventDay: Day): Day {

@@ -1,12 +1,11 @@
 import { BatchGetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Day, DayActivity } from '../domain/types';
-import { utcDay } from '../formats/usage-event';
+import { addDays, utcDay } from '../domain/dates';
 import { backoff, forEachLimit } from '../shared/retry';
 import type { WeekSummary } from '../domain/forecast/weeks';
 import { ACTIVITY_ATTR_PREFIX, FEATURE_FIRST_SEEN_PREFIX, keys, WEEK_ATTR_PREFIX } from './keys';
 import {
   DEDUP_ARRIVAL_DAYS,
-  addDays,
   screenBatch,
   emptyDayState,
   emptyProfileUsage,

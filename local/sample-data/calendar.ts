@@ -1,4 +1,8 @@
-/** UTC calendar-day helpers for the generator (day numbers are days since 1970-01-01). */
+/**
+ * UTC calendar-day helpers for the generator (day numbers are days since 1970-01-01). Deliberately
+ * not lambdas/domain/dates.ts: the sample books and the tests' independent book are built with these
+ * (on Date), so a bug in the engine's own day arithmetic cannot hide in the data that checks it.
+ */
 import type { Day } from '../../lambdas/domain/types';
 
 const MS_PER_DAY = 86_400_000;

@@ -12,7 +12,7 @@ import type { FoldResult } from '../../../lambdas/store/usage-inbox';
 import { applyEnv } from '../../../local/stack';
 import { startUsagePath, type LocalUsagePath } from '../../../local/usage-path';
 import { handler as defaultHandler } from '../../../lambdas/ingest-usage/handler';
-import { addDays } from '../../../lambdas/store/usage-rollup';
+import { addDays } from '../../../lambdas/domain/dates';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const KEY = 'test-key-1';

@@ -5,11 +5,14 @@ import {
   addMonthsClamped,
   dayFromNum,
   dayNum,
+  isRealDay,
   monthEndNum,
   monthIndexOfNum,
   monthKey,
   monthStartNum,
+  utcDay,
 } from '../../../lambdas/domain/dates';
+import { propertyRuns } from '../../support/property-runs';
 
 describe('day arithmetic', () => {
   it('agrees with Date.UTC on every day of 1900–2200', () => {
@@ -54,5 +57,30 @@ describe('day arithmetic', () => {
     expect(dayFromNum(monthEndNum(feb))).toBe('2024-02-29');
     expect(monthKey(feb)).toBe('2024-02');
     expect(monthKey(feb - 2)).toBe('2023-12');
+  });
+});
+
+describe('utcDay and isRealDay agree with Date', () => {
+  it('gives the UTC day of any instant, before and after 1970', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) }), (ms) => {
+        expect(utcDay(ms)).toBe(new Date(ms).toISOString().slice(0, 10));
+      }),
+      { numRuns: propertyRuns(2000) },
+    );
+    expect(utcDay(-1)).toBe('1969-12-31');
+    expect(utcDay(Date.UTC(2024, 1, 29, 23, 59, 59, 999))).toBe('2024-02-29');
+  });
+
+  it('accepts exactly the calendar days', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1000, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), (y, m, d) => {
+        const date = new Date(Date.UTC(y, m - 1, d));
+        const real = m >= 1 && m <= 12 && d >= 1 && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+        expect(isRealDay(y, m, d)).toBe(real);
+      }),
+      { numRuns: propertyRuns(2000) },
+    );
+    expect([isRealDay(2024, 2, 29), isRealDay(2023, 2, 29), isRealDay(1900, 2, 29), isRealDay(2000, 2, 29)]).toEqual([true, false, false, true]);
   });
 });

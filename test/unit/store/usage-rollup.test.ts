@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { dayFromNum, dayNum } from '../../../lambdas/domain/dates';
+import { addDays, dayFromNum, dayNum } from '../../../lambdas/domain/dates';
 import { weeksFromDays } from '../../../lambdas/domain/forecast/weeks';
 import type { Day } from '../../../lambdas/domain/types';
 import type { UsageEvent } from '../../../lambdas/formats/usage-event';
@@ -9,7 +9,6 @@ import {
   MAX_FEATURES_PER_DAY,
   MAX_USERS_PER_DAY,
   activityWindowStart,
-  addDays,
   applyDayDelta,
   applyProfilePlan,
   decodeDayActivity,
