@@ -4,6 +4,7 @@ import type { Cancellation, LedgerLine } from '../domain/types';
 import { backoff, forEachLimit } from '../shared/retry';
 import { batchGet, batchPut, type Item } from './batch';
 import { keys, PROFILE_INDEX } from './keys';
+import { UpdateExpression } from './update-expression';
 import {
   archiveOldLines,
   decodeLedger,
@@ -249,48 +250,18 @@ async function writeProfile(
   /** The profile's ledger, encoded. */
   ledger: string,
 ): Promise<void> {
-  const names: Record<string, string> = { '#lv': 'lv', '#ledger': 'ledger' };
-  const values: Record<string, unknown> = {
-    ':old': profile.version,
-    ':new': profile.version + 1,
-    ':ledger': ledger,
-    ':cid': customerId,
-    ':type': 'profile',
-    ':attrAt': JSON.stringify(profile.attributesAt),
-    ':profileKey': keys.customerPk(customerId),
-  };
-  const sets = [
-    '#lv = :new',
-    '#ledger = :ledger',
-    'customerId = :cid',
-    '#type = :type',
-    'attrAt = :attrAt',
-    `${PROFILE_INDEX.key} = :profileKey`,
-  ];
-  names['#type'] = 'type';
+  const update = new UpdateExpression()
+    .bumpVersion('lv', profile.version)
+    .set('ledger', ledger)
+    .set('customerId', customerId)
+    .set('type', 'profile')
+    .set('attrAt', JSON.stringify(profile.attributesAt))
+    .set(PROFILE_INDEX.key, keys.customerPk(customerId));
   for (const field of ATTRIBUTE_FIELDS) {
     const value = profile.attributes[field];
-    if (value === undefined) continue;
-    names[`#${field}`] = field;
-    values[`:${field}`] = value;
-    sets.push(`#${field} = :${field}`);
+    if (value !== undefined) update.set(field, value);
   }
   // The usage path updates other attributes of the same item under its own version (`uv`), so this
   // update touches only the ledger part and never replaces the whole item.
-  await dynamo.send(
-    new UpdateCommand({
-      TableName: tableName,
-      Key: keys.profile(customerId),
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: profile.version === 0 ? 'attribute_not_exists(#lv)' : '#lv = :old',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: profile.version === 0 ? omit(values, ':old') : values,
-    }),
-  );
-}
-
-function omit<T extends Record<string, unknown>>(obj: T, key: string): T {
-  const copy = { ...obj };
-  delete copy[key];
-  return copy;
+  await dynamo.send(new UpdateCommand({ TableName: tableName, Key: keys.profile(customerId), ...update.build() }));
 }

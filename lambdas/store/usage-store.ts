@@ -4,6 +4,8 @@ import { addDays, utcDay } from '../domain/dates';
 import { backoff, forEachLimit } from '../shared/retry';
 import type { WeekSummary } from '../domain/forecast/weeks';
 import { ACTIVITY_ATTR_PREFIX, FEATURE_FIRST_SEEN_PREFIX, keys, WEEK_ATTR_PREFIX } from './keys';
+import { TTL_ATTRIBUTE } from './table';
+import { UpdateExpression } from './update-expression';
 import {
   DEDUP_ARRIVAL_DAYS,
   screenBatch,
@@ -169,108 +171,34 @@ async function writeCustomerDays(
 
 /** Adds the batch's event ids to the customer's SEEN# item of today (arrival day), expiring later. */
 function seenUpdate(tableName: string, customerId: string, arrivalDay: Day, recent: RecentIds) {
-  return {
-    TableName: tableName,
-    Key: keys.seen(customerId, arrivalDay),
-    UpdateExpression: 'ADD #ids :ids SET #ttl = :ttl',
-    ExpressionAttributeNames: { '#ids': 'ids', '#ttl': 'ttl' },
-    ExpressionAttributeValues: {
-      ':ids': new Set(recent.added.map((h) => Buffer.from(h, 'hex'))),
-      ':ttl': Math.floor(Date.parse(`${addDays(arrivalDay, SEEN_TTL_DAYS)}T00:00:00Z`) / 1000),
-    },
-  };
+  const update = new UpdateExpression()
+    .add('ids', new Set(recent.added.map((h) => Buffer.from(h, 'hex'))))
+    .set(TTL_ATTRIBUTE, Math.floor(Date.parse(`${addDays(arrivalDay, SEEN_TTL_DAYS)}T00:00:00Z`) / 1000));
+  return { TableName: tableName, Key: keys.seen(customerId, arrivalDay), ...update.build() };
 }
 
 function dayUpdate(tableName: string, customerId: string, day: Day, state: DayState, delta: DayDelta) {
-  const names: Record<string, string> = { '#n': 'n', '#ids': 'ids', '#v': 'v' };
-  const values: Record<string, unknown> = {
-    ':n': delta.events,
-    ':ids': new Set(delta.ids.map((h) => Buffer.from(h, 'hex'))),
-    ':v1': state.version + 1,
-  };
-  const adds = ['#n :n', '#ids :ids'];
-  const sets = ['#v = :v1'];
-  [...delta.features].forEach(([feature, count], i) => {
-    names[`#f${i}`] = `${DAY_ATTR_FEATURE_PREFIX}${feature}`;
-    values[`:f${i}`] = count;
-    adds.push(`#f${i} :f${i}`);
-  });
-  if (delta.users.length > 0) {
-    names['#u'] = 'users';
-    values[':u'] = new Set(delta.users);
-    adds.push('#u :u');
-  }
-  if (delta.capUsers) {
-    names['#uc'] = 'usersCapped';
-    values[':uc'] = true;
-    sets.push('#uc = :uc');
-  }
-  let condition = 'attribute_not_exists(#v)';
-  if (state.version > 0) {
-    condition = '#v = :v0';
-    values[':v0'] = state.version;
-  }
-  return {
-    TableName: tableName,
-    Key: keys.day(customerId, day),
-    UpdateExpression: `ADD ${adds.join(', ')} SET ${sets.join(', ')}`,
-    ConditionExpression: condition,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  };
+  const update = new UpdateExpression()
+    .bumpVersion('v', state.version)
+    .add('n', delta.events)
+    .add('ids', new Set(delta.ids.map((h) => Buffer.from(h, 'hex'))));
+  for (const [feature, count] of delta.features) update.add(`${DAY_ATTR_FEATURE_PREFIX}${feature}`, count);
+  if (delta.users.length > 0) update.add('users', new Set(delta.users));
+  if (delta.capUsers) update.set('usersCapped', true);
+  return { TableName: tableName, Key: keys.day(customerId, day), ...update.build() };
 }
 
 /** Updates only the usage part of the profile: the billing side owns the other attributes. */
 function profileUpdate(tableName: string, customerId: string, state: ProfileUsageState, plan: ProfileUsagePlan) {
-  const names: Record<string, string> = { '#uv': 'uv' };
-  const values: Record<string, unknown> = { ':uv1': state.version + 1 };
-  const sets = ['#uv = :uv1'];
-  Object.entries(plan.set).forEach(([day, activity], i) => {
-    names[`#a${i}`] = `${ACTIVITY_ATTR_PREFIX}${day}`;
-    values[`:a${i}`] = encodeDayActivity(activity);
-    sets.push(`#a${i} = :a${i}`);
-  });
-  if (plan.firstEventDay !== undefined) {
-    names['#fe'] = 'fe';
-    values[':fe'] = plan.firstEventDay;
-    sets.push('#fe = :fe');
-  }
-  if (plan.lastEventDay !== undefined) {
-    names['#le'] = 'le';
-    values[':le'] = plan.lastEventDay;
-    sets.push('#le = :le');
-  }
-  [...plan.featureFirstSeen].forEach(([feature, day], i) => {
-    names[`#ff${i}`] = `${FEATURE_FIRST_SEEN_PREFIX}${feature}`;
-    values[`:ff${i}`] = day;
-    sets.push(`#ff${i} = :ff${i}`);
-  });
-  [...plan.setWeeks].forEach(([week, summary], i) => {
-    names[`#w${i}`] = `${WEEK_ATTR_PREFIX}${week}`;
-    values[`:w${i}`] = encodeWeek(summary);
-    sets.push(`#w${i} = :w${i}`);
-  });
-  const removes = plan.remove.map((day, i) => {
-    names[`#r${i}`] = `${ACTIVITY_ATTR_PREFIX}${day}`;
-    return `#r${i}`;
-  });
-  plan.removeWeeks.forEach((week, i) => {
-    names[`#rw${i}`] = `${WEEK_ATTR_PREFIX}${week}`;
-    removes.push(`#rw${i}`);
-  });
-  let condition = 'attribute_not_exists(#uv)';
-  if (state.version > 0) {
-    condition = '#uv = :uv0';
-    values[':uv0'] = state.version;
-  }
-  return {
-    TableName: tableName,
-    Key: keys.profile(customerId),
-    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-    ConditionExpression: condition,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  };
+  const update = new UpdateExpression().bumpVersion('uv', state.version);
+  for (const [day, activity] of Object.entries(plan.set)) update.set(`${ACTIVITY_ATTR_PREFIX}${day}`, encodeDayActivity(activity));
+  if (plan.firstEventDay !== undefined) update.set('fe', plan.firstEventDay);
+  if (plan.lastEventDay !== undefined) update.set('le', plan.lastEventDay);
+  for (const [feature, day] of plan.featureFirstSeen) update.set(`${FEATURE_FIRST_SEEN_PREFIX}${feature}`, day);
+  for (const [week, summary] of plan.setWeeks) update.set(`${WEEK_ATTR_PREFIX}${week}`, encodeWeek(summary));
+  for (const day of plan.remove) update.remove(`${ACTIVITY_ATTR_PREFIX}${day}`);
+  for (const week of plan.removeWeeks) update.remove(`${WEEK_ATTR_PREFIX}${week}`);
+  return { TableName: tableName, Key: keys.profile(customerId), ...update.build() };
 }
 
 function isWriteConflict(err: unknown): boolean {
