@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, validateUsageEvent } from '../lambdas/formats/usage-event';
-import { backoff } from '../lambdas/shared/retry';
+import { taskPool, withRetries } from '../lambdas/shared/retry';
 import { readJsonLines } from '../lambdas/formats/usage-lines';
 
 export { ingestUsageFile, type UsageFileResult } from '../lambdas/ingest-billing/ingest-events-file';
@@ -61,112 +61,115 @@ export async function expandEventPaths(path: string): Promise<string[]> {
     .sort();
 }
 
-export async function bulkLoadUsageEvents(paths: string[], options: BulkLoadOptions): Promise<BulkLoadResult> {
-  const result: BulkLoadResult = { files: 0, events: 0, requests: 0, retries: 0, accepted: 0, duplicates: 0, rejected: [] };
-  const maxAttempts = options.maxAttempts ?? 8;
-  const timeoutMs = options.requestTimeoutMs ?? 60_000;
-  const now = options.now ?? (() => new Date());
-  const inFlight = new Set<Promise<void>>();
-  const limit = options.concurrency ?? 4;
+type Origin = { file: string; line: number };
+/** A validated event, compactly serialised, with where it came from. */
+type ReadEvent = { customerId: string; text: string; size: number; origin: Origin };
+type Answer = { accepted?: number; duplicates?: number; rejected?: { index: number; reason: string }[]; message?: string };
 
-  type Payload = { accepted?: number; duplicates?: number; rejected?: { index: number; reason: string }[]; message?: string };
-  /** One request, sent again with backoff on a retryable answer, a network error or a timeout. */
-  const send = async (body: string): Promise<{ status: number; payload: Payload }> => {
-    for (let attempt = 1; ; attempt++) {
-      let failure: string;
-      try {
-        const res = await fetch(`${options.url}/events`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-api-key': options.apiKey },
-          body,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        const payload = (await res.json().catch(() => ({}))) as Payload;
-        if (!retryable(res.status)) return { status: res.status, payload };
-        failure = `usage API answered ${res.status}: ${payload.message ?? 'no message'}`;
-      } catch (err) {
-        failure = `usage API request failed: ${(err as Error).message}`;
-      }
-      if (attempt >= maxAttempts) throw new Error(`${failure} (after ${attempt} attempts)`);
-      result.retries++;
-      await backoff(attempt, { baseMs: 100, capMs: 5_000 });
-    }
-  };
+class RetryableAnswer extends Error {}
 
-  const post = async (texts: string[], origins: { file: string; line: number }[]) => {
-    const body = `{"events":[${texts.join(',')}]}`;
-    result.requests++;
-    const { status, payload } = await send(body);
-    if (status !== 202 && status !== 400) throw new Error(`usage API answered ${status}: ${payload.message ?? 'no message'}`);
-    if (status === 400 && !payload.rejected) throw new Error(`usage API answered 400: ${payload.message}`);
-    result.accepted += payload.accepted ?? 0;
-    result.duplicates += payload.duplicates ?? 0;
-    for (const r of payload.rejected ?? []) result.rejected.push({ ...origins[r.index]!, reason: r.reason });
-  };
-
-  let failure: Error | undefined;
-  const schedule = async (texts: string[], origins: { file: string; line: number }[]) => {
-    while (inFlight.size >= limit) await Promise.race(inFlight);
-    if (failure) throw failure;
-    const p: Promise<void> = post(texts, origins)
-      .catch((err: unknown) => {
-        failure ??= err as Error;
-      })
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
-  };
-
-  // Events are posted grouped by customer, a window at a time: a batch then touches a few customers
-  // (one transaction each) instead of hundreds, and batches in flight rarely contend for one
-  // customer. Counting does not depend on the order, and the window bounds memory.
-  let window: { customerId: string; text: string; size: number; origin: { file: string; line: number } }[] = [];
-  const flushWindow = async () => {
-    window.sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
-    let texts: string[] = [];
-    let origins: { file: string; line: number }[] = [];
-    let bytes = ENVELOPE_BYTES;
-    for (const e of window) {
-      if (texts.length >= MAX_EVENTS_PER_REQUEST || bytes + e.size >= MAX_REQUEST_BYTES) {
-        await schedule(texts, origins);
-        texts = [];
-        origins = [];
-        bytes = ENVELOPE_BYTES;
-      }
-      texts.push(e.text);
-      origins.push(e.origin);
-      bytes += e.size;
-    }
-    if (texts.length > 0) await schedule(texts, origins);
-    window = [];
-  };
-
+/** The events of the files, validated as the API will; the bad ones go to `result.rejected`. */
+async function* readEvents(paths: string[], now: () => Date, result: BulkLoadResult): AsyncGenerator<ReadEvent> {
   for (const path of (await Promise.all(paths.map(expandEventPaths))).flat()) {
     result.files++;
     for await (const l of readJsonLines(createReadStream(path))) {
       result.events++;
+      const reject = (reason: string) => result.rejected.push({ file: path, line: l.line, reason });
       if (l.error !== undefined) {
-        result.rejected.push({ file: path, line: l.line, reason: l.error });
+        reject(l.error);
         continue;
       }
       const v = validateUsageEvent(l.value, now());
       if (!v.ok) {
-        result.rejected.push({ file: path, line: l.line, reason: v.reason });
+        reject(v.reason);
         continue;
       }
       // Re-serialised compactly: the server sees exactly the validated object.
       const text = JSON.stringify(l.value);
       const size = Buffer.byteLength(text) + 1;
       if (ENVELOPE_BYTES + size >= MAX_REQUEST_BYTES) {
-        result.rejected.push({ file: path, line: l.line, reason: 'event: larger than the 1 MB request limit' });
+        reject('event: larger than the 1 MB request limit');
         continue;
       }
-      window.push({ customerId: v.event.customerId, text, size, origin: { file: path, line: l.line } });
-      if (window.length >= WINDOW_EVENTS) await flushWindow();
+      yield { customerId: v.event.customerId, text, size, origin: { file: path, line: l.line } };
     }
   }
-  await flushWindow();
-  await Promise.all(inFlight);
-  if (failure) throw failure;
+}
+
+/**
+ * Windows of events grouped by customer, cut into request-sized batches: a batch then touches a few
+ * customers instead of hundreds, and batches in flight rarely contend for one customer. Counting
+ * does not depend on the order, and the window bounds memory.
+ */
+async function* requestBatches(events: AsyncIterable<ReadEvent>): AsyncGenerator<ReadEvent[]> {
+  let window: ReadEvent[] = [];
+  function* cut(): Generator<ReadEvent[]> {
+    window.sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
+    let batch: ReadEvent[] = [];
+    let bytes = ENVELOPE_BYTES;
+    for (const e of window) {
+      if (batch.length >= MAX_EVENTS_PER_REQUEST || bytes + e.size >= MAX_REQUEST_BYTES) {
+        yield batch;
+        batch = [];
+        bytes = ENVELOPE_BYTES;
+      }
+      batch.push(e);
+      bytes += e.size;
+    }
+    if (batch.length > 0) yield batch;
+    window = [];
+  }
+  for await (const e of events) {
+    window.push(e);
+    if (window.length >= WINDOW_EVENTS) yield* cut();
+  }
+  yield* cut();
+}
+
+export async function bulkLoadUsageEvents(paths: string[], options: BulkLoadOptions): Promise<BulkLoadResult> {
+  const result: BulkLoadResult = { files: 0, events: 0, requests: 0, retries: 0, accepted: 0, duplicates: 0, rejected: [] };
+  const timeoutMs = options.requestTimeoutMs ?? 60_000;
+
+  /** One request, sent again with backoff on a retryable answer, a network error or a timeout. */
+  const send = (body: string) =>
+    withRetries(
+      async () => {
+        const res = await fetch(`${options.url}/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': options.apiKey },
+          body,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        const answer = (await res.json().catch(() => ({}))) as Answer;
+        if (retryable(res.status)) throw new RetryableAnswer(`usage API answered ${res.status}: ${answer.message ?? 'no message'}`);
+        return { status: res.status, answer };
+      },
+      {
+        attempts: options.maxAttempts ?? 8,
+        baseMs: 100,
+        capMs: 5_000,
+        onRetry: () => void result.retries++,
+      },
+    ).catch((err: unknown) => {
+      const what = err instanceof RetryableAnswer ? (err as Error).message : `usage API request failed: ${(err as Error).message}`;
+      throw new Error(`${what} (after ${options.maxAttempts ?? 8} attempts)`, { cause: err });
+    });
+
+  const post = async (batch: ReadEvent[]) => {
+    result.requests++;
+    const { status, answer } = await send(`{"events":[${batch.map((e) => e.text).join(',')}]}`);
+    if (status !== 202 && (status !== 400 || !answer.rejected)) throw new Error(`usage API answered ${status}: ${answer.message ?? 'no message'}`);
+    result.accepted += answer.accepted ?? 0;
+    result.duplicates += answer.duplicates ?? 0;
+    for (const r of answer.rejected ?? []) result.rejected.push({ ...batch[r.index]!.origin, reason: r.reason });
+  };
+
+  const pool = taskPool(options.concurrency ?? 4);
+  try {
+    for await (const batch of requestBatches(readEvents(paths, options.now ?? (() => new Date()), result))) await pool.run(() => post(batch));
+  } finally {
+    await pool.settle();
+  }
   result.rejected.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
   return result;
 }

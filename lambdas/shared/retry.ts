@@ -42,12 +42,45 @@ export async function withRetries<T>(fn: () => Promise<T>, opts: RetryOptions): 
   }
 }
 
-/** Runs `fn` over `inputs` with at most `limit` in flight; the first failure rejects (the others finish). */
-export async function forEachLimit<T>(inputs: readonly T[], limit: number, fn: (input: T) => Promise<void>): Promise<void> {
+export interface TaskPool {
+  /** Starts `task` once fewer than `limit` run; rethrows the first failure instead of starting more. */
+  run(task: () => Promise<void>): Promise<void>;
+  /** Waits for every started task; rejects with the first failure. */
+  settle(): Promise<void>;
+}
+
+/**
+ * At most `limit` tasks in flight, for work produced as it goes (a stream read ahead of its writes).
+ * After a failure no new task starts; the ones running finish, and `settle` reports the failure.
+ */
+export function taskPool(limit: number): TaskPool {
   if (!(limit >= 1)) throw new RangeError(`limit must be at least 1, got ${limit}`);
-  let next = 0;
-  const worker = async () => {
-    while (next < inputs.length) await fn(inputs[next++] as T);
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  return {
+    async run(task) {
+      while (running.size >= limit) await Promise.race(running);
+      if (failure) throw failure.error;
+      const p: Promise<void> = task()
+        .catch((error: unknown) => {
+          failure ??= { error };
+        })
+        .finally(() => running.delete(p));
+      running.add(p);
+    },
+    async settle() {
+      await Promise.all(running);
+      if (failure) throw failure.error;
+    },
   };
-  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
+}
+
+/** Runs `fn` over `inputs` with at most `limit` in flight; the first failure stops new calls and rejects. */
+export async function forEachLimit<T>(inputs: readonly T[], limit: number, fn: (input: T) => Promise<void>): Promise<void> {
+  const pool = taskPool(limit);
+  try {
+    for (const input of inputs) await pool.run(() => fn(input));
+  } finally {
+    await pool.settle();
+  }
 }

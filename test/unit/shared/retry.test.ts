@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffCeiling, forEachLimit, withRetries } from '../../../lambdas/shared/retry';
+import { backoffCeiling, forEachLimit, sleep, taskPool, withRetries } from '../../../lambdas/shared/retry';
 import { propertyRuns } from '../../support/property-runs';
 
 describe('backoffCeiling', () => {
@@ -73,5 +73,44 @@ describe('forEachLimit', () => {
   it('rejects with the first failure and refuses a limit below 1', async () => {
     await expect(forEachLimit([1, 2, 3], 2, async (x) => { if (x === 2) throw new Error('two'); })).rejects.toThrow('two');
     await expect(forEachLimit([1], 0, async () => {})).rejects.toThrow(/at least 1/);
+  });
+});
+
+describe('taskPool', () => {
+  it('runs tasks as they are produced, at most `limit` at once, and settles when all are done', async () => {
+    const pool = taskPool(3);
+    let running = 0;
+    let peak = 0;
+    const done: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      await pool.run(async () => {
+        peak = Math.max(peak, ++running);
+        await sleep(i % 4);
+        running--;
+        done.push(i);
+      });
+    }
+    await pool.settle();
+    expect(peak).toBe(3);
+    expect(done.sort((a, b) => a - b)).toEqual([...Array(20).keys()]);
+  });
+
+  it('starts nothing after a failure, lets the running tasks finish, and reports the first failure', async () => {
+    const pool = taskPool(2);
+    const started: number[] = [];
+    let finished = 0;
+    const attempt = async (i: number) =>
+      pool.run(async () => {
+        started.push(i);
+        await sleep(i === 0 ? 0 : 5);
+        if (i === 0) throw new Error('first');
+        finished++;
+      });
+    await attempt(0);
+    await attempt(1);
+    await expect(attempt(2)).rejects.toThrow('first');
+    await expect(pool.settle()).rejects.toThrow('first');
+    expect(started).toEqual([0, 1]);
+    expect(finished).toBe(1);
   });
 });
