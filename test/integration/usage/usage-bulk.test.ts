@@ -19,6 +19,8 @@ let path: LocalUsagePath;
 let api: UsageApi;
 let dir: string;
 let requests = 0;
+/** Requests the API answers 503 before handling one: a throttled or failing deployment. */
+let failNext = 0;
 
 beforeAll(async () => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -33,6 +35,10 @@ beforeAll(async () => {
   api = await startUsageApi({
     handler: async (event, context) => {
       requests++;
+      if (failNext > 0) {
+        failNext--;
+        return { statusCode: 503, body: JSON.stringify({ message: 'Service Unavailable' }) };
+      }
       const body = event.body ?? '';
       // the loader's promise: every request within the API limits
       expect(Buffer.byteLength(body)).toBeLessThan(1_048_576);
@@ -94,6 +100,20 @@ describe('bulk load of JSONL event files through the API', () => {
     // loading the same files again adds nothing
     await bulkLoadUsageEvents([fileA, fileB], { url: api.url, apiKey: KEY });
     expect(await path.settle()).toMatchObject({ accepted: 0, duplicates: 3701 });
+  });
+
+  it('sends a request again after a 503, counting its events once, and gives up after the attempts', async () => {
+    const f = join(dir, 'retry.jsonl');
+    await writeFile(f, Array.from({ length: 30 }, (_, i) => line('retry', `r${i}`, '2026-10-02')).join('\n'));
+    failNext = 2;
+    const result = await bulkLoadUsageEvents([f], { url: api.url, apiKey: KEY });
+    expect(result).toMatchObject({ requests: 1, retries: 2, accepted: 30, rejected: [] });
+    expect(await path.settle()).toMatchObject({ accepted: 30, duplicates: 0 });
+    expect((await days('retry'))['2026-10-02']?.events).toBe(30);
+
+    failNext = 3;
+    await expect(bulkLoadUsageEvents([f], { url: api.url, apiKey: KEY, maxAttempts: 3 })).rejects.toThrow('usage API answered 503: Service Unavailable (after 3 attempts)');
+    failNext = 0;
   });
 
   it('fails clearly with a wrong API key', async () => {
