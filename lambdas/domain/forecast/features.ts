@@ -136,48 +136,14 @@ export function featureRow(input: FeatureInput): FeatureRow {
   const currentStart = asOf - WINDOW_DAYS + 1;
   const currentWeek = weekStartOf(currentStart);
 
-  // Baseline weeks: whole weeks that ended before the current window, within 13 months, after the
-  // customer started paying. Weeks without any event count as zeros.
-  const lastBaselineWeek = weekStartOf(currentStart) - 7;
-  // Never older than the weeks a profile keeps, so the snapshot and a backtest see the same weeks.
-  const oldestKept = weekStartOf(asOf) - 7 * (WEEKS_KEPT - 1);
-  const firstBaselineWeek = Math.max(lastBaselineWeek - 7 * (BASELINE_WEEKS - 1), weekStartOf(input.firstActiveDay), oldestKept);
-  let baselineWeeks = 0;
-  let baselineDays = 0;
-  let baselineEvents = 0;
-  let activeWeeks = 0;
-  let usersSum = 0;
-  let breadthSum = 0;
-  for (let w = firstBaselineWeek; w <= lastBaselineWeek; w += 7) {
-    baselineWeeks++;
-    const week = weeks.get(w);
-    if (!week || week.days === 0) continue;
-    baselineDays += week.days;
-    baselineEvents += week.events;
-    activeWeeks++;
-    usersSum += week.users;
-    breadthSum += week.features;
-  }
-  const hasBaseline = baselineWeeks >= MIN_BASELINE_WEEKS;
-  const baselineActiveDays = hasBaseline ? (4 * baselineDays) / baselineWeeks : null;
-  const baselineEvents28 = hasBaseline ? (4 * baselineEvents) / baselineWeeks : null;
-  const counts = windows.counts;
-  let events28 = 0;
-  let lastWeekDays = 0;
-  for (let i = counts.length - WINDOW_DAYS; i < counts.length; i++) {
-    events28 += counts[i]!;
-    if (i >= counts.length - 7 && counts[i]! > 0) lastWeekDays++;
-  }
-
-  let usersNow = 0;
-  let breadthNow = 0;
-  for (const [w, week] of weeks) {
-    if (w < currentWeek || w > asOf) continue;
-    usersNow = Math.max(usersNow, week.users);
-    breadthNow = Math.max(breadthNow, week.features);
-  }
-  const usersBaseline = hasBaseline && activeWeeks ? usersSum / activeWeeks : null;
-  const breadthBaseline = hasBaseline && activeWeeks ? breadthSum / activeWeeks : null;
+  const baseline = baselineUsage(weeks, weekStartOf(currentStart) - 7, Math.max(weekStartOf(input.firstActiveDay), oldestKeptWeek(asOf)));
+  const hasBaseline = baseline.weeks >= MIN_BASELINE_WEEKS;
+  const baselineActiveDays = hasBaseline ? (4 * baseline.days) / baseline.weeks : null;
+  const baselineEvents28 = hasBaseline ? (4 * baseline.events) / baseline.weeks : null;
+  const usersBaseline = hasBaseline && baseline.activeWeeks ? baseline.usersSum / baseline.activeWeeks : null;
+  const breadthBaseline = hasBaseline && baseline.activeWeeks ? baseline.breadthSum / baseline.activeWeeks : null;
+  const { events28, lastWeekDays } = currentWindowCounts(windows.counts);
+  const { usersNow, breadthNow } = currentBreadth(weeks, currentWeek, asOf);
 
   const slope = weeklySlope(weeks, weekStartOf(asOf) - 7, input.firstActiveDay);
   const seasonalIndex = hasBaseline ? seasonalIndexOf(weeks, asOf, input.firstActiveDay, baselineActiveDays!) : null;
@@ -250,6 +216,52 @@ export function featureRow(input: FeatureInput): FeatureRow {
       signals: input.signals,
     },
   };
+}
+
+/** Never older than the weeks a profile keeps, so the snapshot and a backtest see the same weeks. */
+const oldestKeptWeek = (asOf: number) => weekStartOf(asOf) - 7 * (WEEKS_KEPT - 1);
+
+/**
+ * The baseline: whole weeks that ended before the current window (the last is `lastWeek`), within
+ * 13 months and not before `notBefore` (the customer started paying; the profile's oldest week).
+ * Weeks without any event count as zeros.
+ */
+function baselineUsage(weeks: ReadonlyMap<number, WeekSummary>, lastWeek: number, notBefore: number) {
+  const totals = { weeks: 0, days: 0, events: 0, activeWeeks: 0, usersSum: 0, breadthSum: 0 };
+  for (let w = Math.max(lastWeek - 7 * (BASELINE_WEEKS - 1), notBefore); w <= lastWeek; w += 7) {
+    totals.weeks++;
+    const week = weeks.get(w);
+    if (!week || week.days === 0) continue;
+    totals.days += week.days;
+    totals.events += week.events;
+    totals.activeWeeks++;
+    totals.usersSum += week.users;
+    totals.breadthSum += week.features;
+  }
+  return totals;
+}
+
+/** Events in the current 28-day window, and the active days of its last 7. */
+function currentWindowCounts(counts: readonly number[]): { events28: number; lastWeekDays: number } {
+  let events28 = 0;
+  let lastWeekDays = 0;
+  for (let i = counts.length - WINDOW_DAYS; i < counts.length; i++) {
+    events28 += counts[i]!;
+    if (i >= counts.length - 7 && counts[i]! > 0) lastWeekDays++;
+  }
+  return { events28, lastWeekDays };
+}
+
+/** The most users and features in any week of the current window. */
+function currentBreadth(weeks: ReadonlyMap<number, WeekSummary>, currentWeek: number, asOf: number): { usersNow: number; breadthNow: number } {
+  let usersNow = 0;
+  let breadthNow = 0;
+  for (const [w, week] of weeks) {
+    if (w < currentWeek || w > asOf) continue;
+    usersNow = Math.max(usersNow, week.users);
+    breadthNow = Math.max(breadthNow, week.features);
+  }
+  return { usersNow, breadthNow };
 }
 
 /**
