@@ -110,6 +110,7 @@ export class ChurnwatchStack extends Stack {
       table,
       snapshotSchedule: config.snapshot.schedule,
       quarantineAlarmThreshold: deploy.quarantineAlarmThreshold,
+      slackDigests: config.slack.secretName !== undefined,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.usageApi.api.urlForPath('/events'), description: 'POST usage events here (header x-api-key)' });

@@ -41,6 +41,8 @@ export interface WatchProps {
   table: ITable;
   snapshotSchedule: string;
   quarantineAlarmThreshold: number;
+  /** Digests also go to Slack (config.slack.secretName): only then does the digest publish SlackDigestFailures. */
+  slackDigests: boolean;
 }
 
 /**
@@ -198,6 +200,14 @@ export class Monitoring extends Construct {
       1,
       'A customer owner outside digest.allowedRecipientDomains was not mailed; their customers went to digest.fallbackTo. Fix the owner_email in billing or the allowlist.',
     );
+    if (props.slackDigests) {
+      this.add(
+        'SlackDigestFailures',
+        this.customMetric('digest', 'SlackDigestFailures', 'Sum', Duration.hours(1)),
+        1,
+        'At least one Slack digest could not be posted (webhook revoked or archived channel, invalid secret, Slack errors after retries); the email went out regardless. The digest log names the owner and what Slack answered.',
+      );
+    }
 
     const window = heartbeatWindow(props.snapshotSchedule);
     const period = window.toHours() <= 1 ? Duration.hours(1) : Duration.days(1);

@@ -99,4 +99,26 @@ describe('Slack digests', () => {
     const env = onlyResource(withSlack.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'digest').resource.Properties.Environment.Variables;
     expect(JSON.parse(env.CHURNWATCH_CONFIG).slack).toEqual({ secretName: 'churnwatch/slack-webhooks', mode: 'channel' });
   });
+
+  it('alarm on SlackDigestFailures (the digest\'s metric, this stage) when Slack is on, and not otherwise', () => {
+    const slackAlarms = (t: Synthesized) =>
+      Object.values(resourcesOfType(t.template, 'AWS::CloudWatch::Alarm'))
+        .map((a) => a.Properties as Record<string, Json>)
+        .filter((a) => a.MetricName === 'SlackDigestFailures');
+    expect(slackAlarms(s)).toEqual([]);
+    const withSlack = synth({ slack: { secretName: 'churnwatch/slack-webhooks' } }, { bundle: false });
+    const [alarm, ...more] = slackAlarms(withSlack);
+    expect(more).toEqual([]);
+    const topic = onlyResource(withSlack.template, 'AWS::SNS::Topic', (p) => p.DisplayName === 'Churnwatch alarms');
+    expect(alarm).toMatchObject({
+      Namespace: 'Churnwatch',
+      Dimensions: [{ Name: 'service', Value: 'digest' }, { Name: 'stage', Value: 'dev' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: topic.id }],
+    });
+  });
 });
