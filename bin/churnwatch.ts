@@ -239,6 +239,7 @@ async function serve(result: PipelineResult, reportHtml: string): Promise<void> 
   const links = {
     'Usage API (POST /events, header x-api-key)': `${result.usageApi.url}/events`,
     'API key': result.apiKey,
+    'Unsubscribe (List-Unsubscribe of every email; GET shows the page, POST opts out)': result.unsubscribeUrl,
     'S3 endpoint (path style)': `${result.stack.endpoints.s3} bucket ${result.stack.bucketName}`,
     'DynamoDB endpoint': `${result.stack.endpoints.dynamodb} table ${result.stack.tableName}`,
     'SES emulator (sent mail viewer)': result.stack.endpoints.ses ?? '',

@@ -20,6 +20,7 @@ export function toEml(mail: SentMail): string {
     `Subject: ${encodeHeader(mail.subject)}`,
     `Date: ${new Date(mail.at * 1000).toUTCString()}`,
     `Message-ID: <${mail.messageId}@churnwatch.local>`,
+    ...(mail.headers ?? []).map((h) => `${h.name}: ${encodeHeader(h.value)}`),
     'MIME-Version: 1.0',
     `Content-Type: multipart/alternative; boundary="${boundary}"`,
   ];

@@ -1,12 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import type { Day, Snapshot } from '../lambdas/domain/types';
-import { makeDigestHandler, RetryableDigestFailure } from '../lambdas/digest/handler';
+import { makeDigestHandler, RetryableDigestFailure, tableOptOuts } from '../lambdas/digest/handler';
 import type { DigestSummary } from '../lambdas/digest/send-digests';
 import { createBillingIngestHandler } from '../lambdas/ingest-billing/handler';
 import type { FileReport } from '../lambdas/ingest-billing/ingest-file';
@@ -14,6 +14,7 @@ import { makeSnapshotHandler } from '../lambdas/snapshot/handler';
 import type { Config } from '../lambdas/shared/config';
 import { keys } from '../lambdas/store/keys';
 import { ModelStore, type StoredModel } from '../lambdas/store/model-store';
+import { UnsubscribeStore } from '../lambdas/store/unsubscribe-store';
 import { lambdaContext } from './lambda-context';
 import { localLargeFileStarter } from './large-files';
 import { startEmbeddedStack, type EmbeddedStack } from './stack';
@@ -50,6 +51,8 @@ export interface PipelineResult {
   stack: EmbeddedStack;
   usageApi: UsageApi;
   apiKey: string;
+  /** The local `GET|POST /unsubscribe` every email's List-Unsubscribe header points to. */
+  unsubscribeUrl: string;
   /** Stops the API adapter and the emulators (no leftover processes or ports). */
   stop(): Promise<void>;
 }
@@ -84,6 +87,8 @@ export interface LoadedStack {
   stack: EmbeddedStack;
   usageApi: UsageApi;
   apiKey: string;
+  /** `GET|POST /unsubscribe` on the local API, and the key its links are signed with (one per run). */
+  unsubscribe: { url: string; key: string };
   files: FileReport[];
   usage: BulkLoadResult;
   deps: { dynamo: EmbeddedStack['clients']['dynamo']; s3: EmbeddedStack['clients']['s3']; tableName: string; bucketName: string; config: Config };
@@ -142,7 +147,8 @@ export async function startLoadedStack(options: Omit<PipelineOptions, 'asOf'>): 
     progress(`billing: ${files.length} file(s), ${rows} rows, ${quarantined} quarantined`);
 
     const apiKey = `local-${randomUUID()}`;
-    usagePath = await startUsagePath(stack, { apiKeys: [apiKey], now: options.now });
+    const unsubscribeKey = randomBytes(32).toString('base64url');
+    usagePath = await startUsagePath(stack, { apiKeys: [apiKey], now: options.now, unsubscribeKey });
     usageApi = usagePath.api;
     progress(`usage: posting ${eventFiles.length} event file(s) to ${usageApi.url}/events…`);
     const usage = await bulkLoadUsageEvents(eventFiles, { url: usageApi.url, apiKey, now: options.now });
@@ -152,7 +158,7 @@ export async function startLoadedStack(options: Omit<PipelineOptions, 'asOf'>): 
     usage.duplicates += fold.duplicates;
     for (const r of fold.rejected) usage.rejected.push({ file: '(when counted)', line: 0, reason: r.reason });
     progress(`usage: ${usage.events} events in ${usage.requests} requests, ${usage.accepted} accepted, ${usage.duplicates} duplicates, ${usage.rejected.length} rejected`);
-    return { stack, usageApi, apiKey, files, usage, deps, stop };
+    return { stack, usageApi, apiKey, unsubscribe: { url: usagePath.unsubscribeUrl!, key: unsubscribeKey }, files, usage, deps, stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
@@ -166,7 +172,7 @@ export async function startLoadedStack(options: Omit<PipelineOptions, 'asOf'>): 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const progress = options.progress ?? (() => undefined);
   const loaded = await startLoadedStack(options);
-  const { stack, usageApi, apiKey, files, usage, deps, stop } = loaded;
+  const { stack, usageApi, apiKey, unsubscribe, files, usage, deps, stop } = loaded;
   try {
     progress(`snapshot as of ${options.asOf} (fitting the forecast on the loaded history)…`);
     const snapshotHandler = makeSnapshotHandler(deps);
@@ -176,7 +182,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     // Locally every owner's digest also goes to one Slack channel (the receiver), as slack.mode "channel" does.
     const channel = stack.slack!.hookUrl('churnwatch-digests');
     const slack: SlackDelivery = { target: () => Promise.resolve({ url: channel }), post: (url, message) => postToSlack(url, message) };
-    const digestHandler = makeDigestHandler({ ...deps, ses: stack.clients.ses!, slack });
+    const optOuts = tableOptOuts(new UnsubscribeStore(stack.clients.dynamo, stack.tableName), unsubscribe.url, () => Promise.resolve(unsubscribe.key));
+    const digestHandler = makeDigestHandler({ ...deps, ses: stack.clients.ses!, slack, optOuts });
     let digest: DigestSummary;
     try {
       digest = await digestHandler({ asOf: options.asOf, snapshotKey: snap.reportKeys.json }, lambdaContext('churnwatch-digest'));
@@ -188,7 +195,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const mail = await stack.sentMail();
     const snapshot = await readJson<Snapshot>(stack, snap.reportKeys.json);
     const model = await new ModelStore(stack.clients.dynamo, stack.tableName).current();
-    return { snapshot, files, usage, digest, mail, slack: stack.slack!.messages(), reportKeys: snap.reportKeys, model, stack, usageApi, apiKey, stop };
+    return { snapshot, files, usage, digest, mail, slack: stack.slack!.messages(), reportKeys: snap.reportKeys, model, stack, usageApi, apiKey, unsubscribeUrl: unsubscribe.url, stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

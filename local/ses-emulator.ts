@@ -12,6 +12,8 @@ export interface SentMail {
   subject: string;
   body: { html?: string; text?: string };
   attachments?: unknown[];
+  /** Custom headers sent with SESv2 Content.Simple.Headers (List-Unsubscribe, List-Unsubscribe-Post). */
+  headers?: { name: string; value: string }[];
   /** Epoch seconds. */
   at: number;
 }

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { SESClient } from '@aws-sdk/client-ses';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { tableDefinition, TTL_ATTRIBUTE } from '../lambdas/store/table';
 import { resetClients } from '../lambdas/shared/aws-clients';
 import { INGEST_PREFIXES } from '../lambdas/shared/layout';
@@ -41,7 +41,7 @@ export interface EmbeddedStackOptions {
 export interface EmbeddedStackClients {
   dynamo: DynamoDBDocumentClient;
   s3: S3Client;
-  ses: SESClient | undefined;
+  ses: SESv2Client | undefined;
 }
 
 export interface EmbeddedStack {
@@ -123,7 +123,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     const dynamoBase = new DynamoDBClient({ ...clientSettings, endpoint: dynamodbEndpoint, maxAttempts: 8 });
     const dynamo = DynamoDBDocumentClient.from(dynamoBase, { marshallOptions: { removeUndefinedValues: true } });
     const s3Client = new S3Client({ ...clientSettings, endpoint: s3.endpoint, forcePathStyle: true });
-    const sesClient = ses ? new SESClient({ ...clientSettings, endpoint: ses.endpoint }) : undefined;
+    const sesClient = ses ? new SESv2Client({ ...clientSettings, endpoint: ses.endpoint }) : undefined;
     stops.push(async () => {
       dynamo.destroy();
       s3Client.destroy();

@@ -17,10 +17,16 @@ export interface UsageApiOptions {
    * Routes beside `/events` that need no API key because their handler authenticates the caller
    * itself (the Segment intake: write keys, webhook signatures), keyed by path, e.g. `/v1/batch`.
    */
-  openRoutes?: Record<string, ProxyHandler>;
+  openRoutes?: Record<string, ProxyHandler | OpenRoute>;
   /** 0 (default) picks a free port. */
   port?: number;
   stage?: string;
+}
+
+/** An open route answering other methods than POST (the unsubscribe page: GET and POST). */
+export interface OpenRoute {
+  handler: ProxyHandler;
+  methods: readonly string[];
 }
 
 export interface UsageApi {
@@ -162,9 +168,11 @@ export async function startUsageApi(options: UsageApiOptions): Promise<UsageApi>
   const server = createServer((req, res) => {
     void (async () => {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
-      const open = options.openRoutes && Object.prototype.hasOwnProperty.call(options.openRoutes, path) ? options.openRoutes[path] : undefined;
+      const route = options.openRoutes && Object.prototype.hasOwnProperty.call(options.openRoutes, path) ? options.openRoutes[path] : undefined;
+      const open = typeof route === 'function' ? route : route?.handler;
+      const methods = typeof route === 'object' ? route.methods : ['POST'];
       if (path !== RESOURCE && !open) return send(res, 404, { message: 'Not Found' });
-      if (req.method !== 'POST') return send(res, 405, { message: 'Method Not Allowed' }, { allow: 'POST' });
+      if (!methods.includes(req.method ?? '')) return send(res, 405, { message: 'Method Not Allowed' }, { allow: methods.join(', ') });
       const key = req.headers['x-api-key'];
       if (!open && (typeof key !== 'string' || !validKeys.has(key))) {
         req.resume();

@@ -3,9 +3,10 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { createIngestUsageHandler } from '../lambdas/ingest-usage/handler';
 import { foldUsageInbox, type FoldResult } from '../lambdas/store/usage-inbox';
 import { makeUsageAggregatorHandler } from '../lambdas/usage-aggregator/handler';
+import { createUnsubscribeHandler } from '../lambdas/unsubscribe/handler';
 import { lambdaContext } from './lambda-context';
 import type { EmbeddedStack } from './stack';
-import { startUsageApi, type UsageApi } from './usage-api';
+import { startUsageApi, type OpenRoute, type UsageApi } from './usage-api';
 
 /**
  * The usage path of the stack, wired locally as on AWS: the HTTP API adapter → the ingest-usage
@@ -14,6 +15,8 @@ import { startUsageApi, type UsageApi } from './usage-api';
  */
 export interface LocalUsagePath {
   api: UsageApi;
+  /** `${api.url}/unsubscribe`, served when started with an `unsubscribeKey`. */
+  unsubscribeUrl: string | undefined;
   /** Drains the queue (the aggregator's batches), then folds the inbox into the table. */
   settle(): Promise<FoldResult>;
   stop(): Promise<void>;
@@ -24,6 +27,8 @@ export interface LocalUsagePathOptions {
   now?: () => Date;
   logger?: Logger;
   metrics?: Metrics;
+  /** Serve `GET|POST /unsubscribe` (the digest's List-Unsubscribe link), checking tokens with this key. */
+  unsubscribeKey?: string;
 }
 
 export async function startUsagePath(stack: EmbeddedStack, options: LocalUsagePathOptions): Promise<LocalUsagePath> {
@@ -38,9 +43,24 @@ export async function startUsagePath(stack: EmbeddedStack, options: LocalUsagePa
   });
   const aggregator = makeUsageAggregatorHandler({ s3: stack.clients.s3, bucketName: stack.bucketName });
   queue.subscribe((event) => aggregator(event, lambdaContext('churnwatch-usage-aggregator')));
-  const api = await startUsageApi({ handler, apiKeys: options.apiKeys });
+  const openRoutes: Record<string, OpenRoute> = {};
+  const { unsubscribeKey } = options;
+  if (unsubscribeKey !== undefined) {
+    const unsubscribe = createUnsubscribeHandler({
+      dynamo: stack.clients.dynamo,
+      tableName: stack.tableName,
+      key: () => Promise.resolve(unsubscribeKey),
+      now: options.now,
+      logger: options.logger,
+      metrics: options.metrics,
+    });
+    // As on AWS (lib/unsubscribe.ts): no API key, GET shows the page, POST acts.
+    openRoutes['/unsubscribe'] = { handler: unsubscribe, methods: ['GET', 'POST'] };
+  }
+  const api = await startUsageApi({ handler, apiKeys: options.apiKeys, openRoutes });
   return {
     api,
+    unsubscribeUrl: unsubscribeKey === undefined ? undefined : `${api.url}/unsubscribe`,
     async settle() {
       await queue.drain();
       if (queue.deadLetters.length > 0) {

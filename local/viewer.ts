@@ -26,13 +26,20 @@ function slackHtml(m: ReceivedSlackMessage): string {
 <p style="color:#667">#${escapeHtml(m.hook)} · ${escapeHtml(m.receivedAt)} · notification text: ${escapeHtml(m.message.text.split('\n')[0] ?? '')}</p>${blocks}</body>`;
 }
 
+/** The List-Unsubscribe link of a mail (its page on the local API), as a mail client offers it. */
+function unsubscribeLink(m: SentMail): string {
+  const header = m.headers?.find((h) => h.name.toLowerCase() === 'list-unsubscribe')?.value;
+  const url = header && /^<(http[^>]+)>/.exec(header)?.[1];
+  return url ? ` · <a href="${escapeHtml(url)}">unsubscribe</a> <span style="color:#667">(List-Unsubscribe, one-click)</span>` : '';
+}
+
 export async function startViewer(opts: { reportHtml: string; mail: SentMail[]; slack?: ReceivedSlackMessage[]; links?: Record<string, string> }): Promise<Viewer> {
   const slack = opts.slack ?? [];
   const index = () => {
     const mails = opts.mail
       .map(
         (m, i) =>
-          `<li><a href="/mail/${i}">${escapeHtml(m.subject)}</a> <span style="color:#667">to ${escapeHtml(m.destination.to.join(', '))}</span> · <a href="/mail/${i}.txt">text</a></li>`,
+          `<li><a href="/mail/${i}">${escapeHtml(m.subject)}</a> <span style="color:#667">to ${escapeHtml(m.destination.to.join(', '))}</span> · <a href="/mail/${i}.txt">text</a>${unsubscribeLink(m)}</li>`,
       )
       .join('\n');
     const links = Object.entries(opts.links ?? {})

@@ -1,5 +1,5 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { SESClient } from '@aws-sdk/client-ses';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -13,8 +13,11 @@ import { createLogger, createMetrics } from '../shared/observability';
 import { lazyHandler } from '../shared/lazy-handler';
 import { DigestStore } from '../store/digest-store';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { sendDigests, type DigestSummary, type SlackDelivery } from './send-digests';
+import { UnsubscribeStore } from '../store/unsubscribe-store';
+import { secretsManagerUnsubscribeKey, UNSUBSCRIBE_URL_ENV } from '../unsubscribe/key';
+import { sendDigests, type DigestSummary, type EmailOptOuts, type SlackDelivery } from './send-digests';
 import { parseSlackSecret, postToSlack, slackTargetFor } from './slack';
+import { unsubscribeUrl } from './unsubscribe-token';
 
 /** The snapshot's hand-over: which snapshot to mail about. */
 export const digestInputSchema = z.object({
@@ -25,13 +28,15 @@ export const digestInputSchema = z.object({
 export interface DigestHandlerDeps {
   dynamo: DynamoDBDocumentClient;
   s3: S3Client;
-  ses: SESClient;
+  ses: SESv2Client;
   tableName: string;
   bucketName: string;
   config: Config;
   maxAttempts?: number;
   /** Slack delivery beside the email (config.slack); none when unset. */
   slack?: SlackDelivery;
+  /** Opt-outs and the List-Unsubscribe link of every email (always set in Lambda and the local stack). */
+  optOuts?: EmailOptOuts;
 }
 
 export class RetryableDigestFailure extends Error {
@@ -57,6 +62,7 @@ export function makeDigestHandler(deps: DigestHandlerDeps) {
         config: deps.config,
         maxAttempts: deps.maxAttempts,
         slack: deps.slack,
+        optOuts: deps.optOuts,
         reportUrl: `s3://${deps.bucketName}/${key.replace(/snapshot\.json$/, 'report.html')}`,
         log: (level, message, data) => logger[level](message, data ?? {}),
       },
@@ -65,11 +71,12 @@ export function makeDigestHandler(deps: DigestHandlerDeps) {
     metrics.addMetric('DigestsSent', MetricUnit.Count, summary.sent);
     metrics.addMetric('DigestFailures', MetricUnit.Count, summary.failed);
     metrics.addMetric('RecipientsRefused', MetricUnit.Count, summary.recipientsRefused ?? 0);
+    metrics.addMetric('DigestsOptedOut', MetricUnit.Count, summary.optedOut);
     if (deps.slack) {
       metrics.addMetric('SlackDigestsSent', MetricUnit.Count, summary.slackSent);
       metrics.addMetric('SlackDigestFailures', MetricUnit.Count, summary.slackFailed);
     }
-    logger.info('digests done', { asOf: summary.asOf, sent: summary.sent, skipped: summary.skipped, failed: summary.failed, slackSent: summary.slackSent, slackFailed: summary.slackFailed });
+    logger.info('digests done', { asOf: summary.asOf, sent: summary.sent, skipped: summary.skipped, failed: summary.failed, optedOut: summary.optedOut, slackSent: summary.slackSent, slackFailed: summary.slackFailed });
     // Fail the invocation only when a retry can help: Lambda's async retries then re-run it, and the
     // per-owner records make sure owners already mailed are skipped.
     const retryable = summary.owners.filter((o) => (o.outcome === 'failed' && o.retryable) || (o.slack?.outcome === 'failed' && o.slack.retryable));
@@ -90,8 +97,23 @@ export const handler = lazyHandler((runtime) =>
     bucketName: runtime.bucketName,
     config: runtime.config,
     slack: runtime.config.slack.secretName ? secretsManagerSlack(runtime.config.slack.secretName, runtime.config.slack.mode) : undefined,
+    optOuts: tableOptOuts(new UnsubscribeStore(dynamo(), runtime.tableName), unsubscribeEndpoint(), secretsManagerUnsubscribeKey()),
   }),
 );
+
+function unsubscribeEndpoint(env: NodeJS.ProcessEnv = process.env): string {
+  const url = env[UNSUBSCRIBE_URL_ENV];
+  if (!url) throw new Error(`Invalid Lambda environment: ${UNSUBSCRIBE_URL_ENV} must be the URL of GET|POST /unsubscribe`);
+  return url;
+}
+
+/** Opt-outs from the table, links signed with the stage's key (Secrets Manager in Lambda, a local key in the embedded stack). */
+export function tableOptOuts(store: UnsubscribeStore, endpoint: string, key: () => Promise<string>): EmailOptOuts {
+  return {
+    isOptedOut: (owner) => store.isOptedOut(owner),
+    unsubscribeUrl: async (owner) => unsubscribeUrl(endpoint, owner, await key()),
+  };
+}
 
 /** Webhook URLs from Secrets Manager, re-read every 5 minutes (a new owner's webhook needs no deploy). */
 function secretsManagerSlack(secretName: string, mode: 'owner' | 'channel'): SlackDelivery {

@@ -1,4 +1,4 @@
-import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+import { SendEmailCommand, type MessageHeader, type SESv2Client } from '@aws-sdk/client-sesv2';
 import type { ScheduledChurn } from '../domain/forecast/types';
 import type { AtRiskCustomer, Day, Snapshot } from '../domain/types';
 import { recipientDomainAllowed, type Config } from '../shared/config';
@@ -15,8 +15,17 @@ export interface SlackDelivery {
   post(url: string, message: SlackMessage): Promise<void>;
 }
 
+/**
+ * Digest email opt-outs (README "Unsubscribe"): whether an owner opted out, and the one-click link
+ * every email carries in its List-Unsubscribe header. Email only: Slack is the operator's to configure.
+ */
+export interface EmailOptOuts {
+  isOptedOut(owner: string): Promise<boolean>;
+  unsubscribeUrl(owner: string): Promise<string>;
+}
+
 export interface DigestDeps {
-  ses: SESClient;
+  ses: SESv2Client;
   store: DigestStore;
   config: Config;
   /** Where the full report lives, linked from every email when known. */
@@ -24,9 +33,12 @@ export interface DigestDeps {
   log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
   maxAttempts?: number;
   slack?: SlackDelivery;
+  /** Without it (unit tests) emails carry no List-Unsubscribe header and nobody is treated as opted out. */
+  optOuts?: EmailOptOuts;
 }
 
-export type OwnerOutcome = 'sent' | 'skipped' | 'failed';
+/** `optedOut`: the owner unsubscribed from digest email; nothing was sent or claimed. */
+export type OwnerOutcome = 'sent' | 'skipped' | 'failed' | 'optedOut';
 
 export interface DigestSummary {
   asOf: Day;
@@ -42,6 +54,8 @@ export interface DigestSummary {
   sent: number;
   skipped: number;
   failed: number;
+  /** Owners not mailed because they unsubscribed (their Slack delivery, if any, is unaffected). */
+  optedOut: number;
   /** Slack messages posted and failed (0 without Slack). */
   slackSent: number;
   slackFailed: number;
@@ -81,14 +95,14 @@ export function refusedOwners(snapshot: Pick<Snapshot, 'atRisk' | 'scheduledChur
   return [...new Set(owners.filter((o): o is string => o !== null && !recipientDomainAllowed(allowedDomains, o)))];
 }
 
-/** SES errors that will not go away by retrying the same request. */
+/** SES (v2) errors that will not go away by retrying the same request. */
 const PERMANENT = new Set([
   'MessageRejected',
   'MailFromDomainNotVerifiedException',
-  'ConfigurationSetDoesNotExistException',
-  'AccountSendingPausedException',
-  'ConfigurationSetSendingPausedException',
-  'InvalidParameterValue',
+  'AccountSuspendedException',
+  'SendingPausedException',
+  'NotFoundException',
+  'BadRequestException',
 ]);
 
 function operatorHint(error: Error): string | undefined {
@@ -100,8 +114,22 @@ function operatorHint(error: Error): string | undefined {
       '(Account dashboard → Request production access).'
     );
   }
-  if (error.name === 'AccountSendingPausedException') return 'SES sending is paused for this account: check the SES reputation dashboard.';
+  if (error.name === 'SendingPausedException' || error.name === 'AccountSuspendedException') return 'SES sending is paused for this account: check the SES reputation dashboard.';
   return undefined;
+}
+
+/**
+ * RFC 8058 one-click unsubscribe (what Gmail and Yahoo require of bulk senders): the https link, and
+ * the header that tells the mail client to POST to it rather than open it.
+ */
+export function unsubscribeHeaders(url: string): MessageHeader[] {
+  if (!/^https:\/\//.test(url) && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(url)) {
+    throw new Error(`the unsubscribe URL must be https (got ${url.slice(0, 40)}…)`);
+  }
+  return [
+    { Name: 'List-Unsubscribe', Value: `<${url}>` },
+    { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+  ];
 }
 
 /**
@@ -112,7 +140,7 @@ export async function sendDigests(deps: DigestDeps, snapshot: Snapshot): Promise
   const { config } = deps;
   const log = deps.log ?? (() => undefined);
   const maxAttempts = deps.maxAttempts ?? 4;
-  const summary: DigestSummary = { asOf: snapshot.asOf, owners: [], sent: 0, skipped: 0, failed: 0, slackSent: 0, slackFailed: 0 };
+  const summary: DigestSummary = { asOf: snapshot.asOf, owners: [], sent: 0, skipped: 0, failed: 0, optedOut: 0, slackSent: 0, slackFailed: 0 };
 
   const allowed = config.digest.allowedRecipientDomains;
   const refused = refusedOwners(snapshot, allowed);
@@ -203,7 +231,13 @@ async function sendEmail(
   log: NonNullable<DigestDeps['log']>,
 ): Promise<{ outcome: OwnerOutcome; error?: string; retryable?: boolean }> {
   const { ses, store, config } = deps;
+  if (deps.optOuts && (await deps.optOuts.isOptedOut(owner))) {
+    // Not the address: an opt-out is the recipient's choice, not an operator's problem to look into.
+    log('info', 'owner unsubscribed from digest email; not sent', { asOf: snapshot.asOf });
+    return { outcome: 'optedOut' };
+  }
   const email = renderDigest(input);
+  const headers = deps.optOuts ? unsubscribeHeaders(await deps.optOuts.unsubscribeUrl(owner)) : undefined;
   if (!(await store.claim(owner, snapshot.asOf, recorded))) {
     log('info', 'digest already sent (or being sent) for this owner and date; not sending again', { owner, asOf: snapshot.asOf });
     return { outcome: 'skipped' };
@@ -217,12 +251,16 @@ async function sendEmail(
     try {
       const out = await ses.send(
         new SendEmailCommand({
-          Source: config.digest.from,
+          FromEmailAddress: config.digest.from,
           Destination: { ToAddresses: [owner] },
           ConfigurationSetName: config.digest.configurationSet,
-          Message: {
-            Subject: { Data: email.subject, Charset: 'UTF-8' },
-            Body: { Html: { Data: email.html, Charset: 'UTF-8' }, Text: { Data: email.text, Charset: 'UTF-8' } },
+          // SES builds the MIME message: it encodes the subject (RFC 2047) and folds the headers.
+          Content: {
+            Simple: {
+              Subject: { Data: email.subject, Charset: 'UTF-8' },
+              Body: { Html: { Data: email.html, Charset: 'UTF-8' }, Text: { Data: email.text, Charset: 'UTF-8' } },
+              Headers: headers,
+            },
           },
         }),
       );

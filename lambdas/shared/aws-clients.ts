@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SESClient } from '@aws-sdk/client-ses';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
@@ -28,7 +28,7 @@ const common = {
 
 let ddb: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
-let ses: SESClient | undefined;
+let ses: SESv2Client | undefined;
 let sfn: SFNClient | undefined;
 let sqs: SQSClient | undefined;
 
@@ -45,8 +45,8 @@ export function s3Client(): S3Client {
   return s3;
 }
 
-export function sesClient(): SESClient {
-  ses ??= traced(new SESClient({ ...common }));
+export function sesClient(): SESv2Client {
+  ses ??= traced(new SESv2Client({ ...common }));
   return ses;
 }
 

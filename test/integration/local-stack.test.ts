@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { DescribeTimeToLiveCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { useEmbeddedStack } from '../support/stack';
 import { startEmbeddedStack } from '../../local/stack';
@@ -288,9 +288,15 @@ describe('SES emulator', () => {
     await stack.clearMail();
     await stack.clients.ses!.send(
       new SendEmailCommand({
-        Source: 'churnwatch@example.com',
+        FromEmailAddress: 'churnwatch@example.com',
         Destination: { ToAddresses: ['csm@example.com'] },
-        Message: { Subject: { Data: '[Churnwatch] 2 at risk' }, Body: { Text: { Data: 'acme, globex' } } },
+        Content: {
+          Simple: {
+            Subject: { Data: '[Churnwatch] 2 at risk' },
+            Body: { Text: { Data: 'acme, globex' } },
+            Headers: [{ Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' }],
+          },
+        },
       }),
     );
     const mail = await stack.sentMail();
@@ -300,6 +306,7 @@ describe('SES emulator', () => {
       destination: { to: ['csm@example.com'] },
       subject: '[Churnwatch] 2 at risk',
       body: { text: 'acme, globex' },
+      headers: [{ name: 'List-Unsubscribe-Post', value: 'List-Unsubscribe=One-Click' }],
     });
     await stack.clearMail();
     expect(await stack.sentMail()).toEqual([]);

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { SESClient } from '@aws-sdk/client-ses';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { parse } from 'csv-parse/sync';
@@ -90,8 +90,8 @@ function events() {
 }
 
 /** SES rejects this recipient, as it does an unverified address in the sandbox. */
-function sesRejecting(address: string): SESClient {
-  const ses = new SESClient({
+function sesRejecting(address: string): SESv2Client {
+  const ses = new SESv2Client({
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
     endpoint: local.stack.endpoints.ses,

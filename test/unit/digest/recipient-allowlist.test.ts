@@ -1,4 +1,4 @@
-import type { SESClient } from '@aws-sdk/client-ses';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { describe, expect, it } from 'vitest';
 import { groupByOwner, refusedOwners, sendDigests } from '../../../lambdas/digest/send-digests';
 import type { AtRiskCustomer, Snapshot } from '../../../lambdas/domain/types';
@@ -55,7 +55,7 @@ describe('digest.allowedRecipientDomains', () => {
 
   it('never sends to a refused owner, logs each one and counts them in the summary', async () => {
     const sentTo: string[] = [];
-    const ses = { send: async (cmd: { input: { Destination: { ToAddresses: string[] } } }) => (sentTo.push(...cmd.input.Destination.ToAddresses), { MessageId: 'm' }) } as unknown as SESClient;
+    const ses = { send: async (cmd: { input: { Destination: { ToAddresses: string[] } } }) => (sentTo.push(...cmd.input.Destination.ToAddresses), { MessageId: 'm' }) } as unknown as SESv2Client;
     const store = { previous: async () => undefined, claim: async () => true, markSent: async () => undefined, markFailed: async () => undefined } as unknown as DigestStore;
     const logs: { level: string; message: string; data?: Record<string, unknown> }[] = [];
     const summary = await sendDigests({ ses, store, config, log: (level, message, data) => logs.push({ level, message, data }) }, snapshot);
