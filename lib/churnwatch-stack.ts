@@ -10,6 +10,7 @@ import { Monitoring } from './monitoring';
 import { SnapshotStage } from './snapshot';
 import { Storage } from './storage';
 import { SegmentApi } from './segment-api';
+import { Unsubscribe } from './unsubscribe';
 import { UsageApi } from './usage-api';
 
 export interface ChurnwatchStackProps extends StackProps {
@@ -23,6 +24,7 @@ export class ChurnwatchStack extends Stack {
   readonly largeFiles: LargeFileIngest;
   readonly usageApi: UsageApi;
   readonly segmentApi: SegmentApi;
+  readonly unsubscribe: Unsubscribe;
   readonly digest: Digest;
   readonly snapshot: SnapshotStage;
   readonly monitoring: Monitoring;
@@ -70,12 +72,14 @@ export class ChurnwatchStack extends Stack {
       fn,
     });
     this.segmentApi = new SegmentApi(this, 'SegmentApi', { api: this.usageApi.api, table, stage: deploy.stage, fn });
+    this.unsubscribe = new Unsubscribe(this, 'Unsubscribe', { api: this.usageApi.api, table, stage: deploy.stage, fn });
     this.digest = new Digest(this, 'Digest', {
       table,
       bucket,
       config,
       createConfigurationSet: props.settings.config.digest.configurationSet === undefined,
       key: this.monitoring.key,
+      unsubscribe: this.unsubscribe,
       fn,
     });
     this.snapshot = new SnapshotStage(this, 'Snapshot', {
@@ -95,6 +99,7 @@ export class ChurnwatchStack extends Stack {
         'usage-aggregator': watched(this.usageApi.aggregator),
         snapshot: watched(this.snapshot.function),
         digest: watched(this.digest.function),
+        unsubscribe: watched(this.unsubscribe.function),
       },
       deadLetterQueues: [
         { name: 'IngestDlq', queue: this.ingest.deadLetterQueue, meaning: 'An S3 file notification failed 5 times; the file was not ingested. Inspect the message, fix, redrive.' },
@@ -117,6 +122,7 @@ export class ChurnwatchStack extends Stack {
     new CfnOutput(this, 'SegmentApiUrl', { value: this.usageApi.api.urlForPath('/v1'), description: 'Segment/RudderStack API host: POST /v1/batch, /v1/track, /v1/group, /v1/identify, /v1/webhook' });
     new CfnOutput(this, 'SegmentWriteKeysSecret', { value: this.segmentApi.writeKeys.secretName, description: 'aws secretsmanager get-secret-value --secret-id <name>: the write key' });
     new CfnOutput(this, 'SegmentWebhookSecret', { value: this.segmentApi.webhookSecret.secretName, description: "The Webhook destination's shared secret" });
+    new CfnOutput(this, 'UnsubscribeUrl', { value: this.unsubscribe.url, description: 'The one-click unsubscribe endpoint every digest email links to (List-Unsubscribe)' });
     new CfnOutput(this, 'ApiKeyId', { value: this.usageApi.apiKey.keyId, description: 'aws apigateway get-api-key --api-key <id> --include-value' });
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'Drop billing exports under exports/' });
     new CfnOutput(this, 'TableName', { value: table.tableName });

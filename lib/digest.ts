@@ -14,6 +14,8 @@ import { grantObjects, grantTable } from './grants';
 import { acknowledge } from './nag';
 import { failureQueue } from './queues';
 import { PREFIX } from '../lambdas/shared/layout';
+import type { Unsubscribe } from './unsubscribe';
+import { UNSUBSCRIBE_KEY_SECRET_ENV, UNSUBSCRIBE_URL_ENV } from '../lambdas/unsubscribe/key';
 
 /** The SES identities a digest may be sent from: the sender address and its domain. */
 export function sesIdentities(from: string): string[] {
@@ -38,6 +40,8 @@ export interface DigestProps {
   createConfigurationSet: boolean;
   /** Encrypts the SES event topic (the ops key). */
   key: IKey;
+  /** The one-click unsubscribe endpoint: every email links to it, signed with its key. */
+  unsubscribe: Unsubscribe;
   fn: Omit<ChurnwatchFunctionProps, 'name' | 'memoryMb' | 'timeout'>;
 }
 
@@ -61,6 +65,11 @@ export class Digest extends Construct {
       name: 'digest',
       memoryMb: 512,
       timeout: Duration.minutes(5),
+      environment: {
+        ...props.fn.environment,
+        [UNSUBSCRIBE_KEY_SECRET_ENV]: props.unsubscribe.key.secretArn,
+        [UNSUBSCRIBE_URL_ENV]: props.unsubscribe.url,
+      },
     });
     const { fn, role } = this.function;
     fn.configureAsyncInvoke({
@@ -70,6 +79,7 @@ export class Digest extends Construct {
     });
 
     grantTable(role, props.table, 'digest');
+    props.unsubscribe.grantKeyRead(role);
     grantObjects(role, props.bucket, ['s3:GetObject'], [PREFIX.reports], 'reads the snapshot report it mails');
 
     const stack = Stack.of(this);

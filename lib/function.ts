@@ -11,7 +11,7 @@ import { ContextError } from './context';
 import { acknowledge } from './nag';
 
 /** The Lambda entry points, bundled straight from lambdas/<name>/handler.ts. */
-export type FunctionName = 'ingest-billing' | 'ingest-large' | 'ingest-usage' | 'usage-aggregator' | 'ingest-segment' | 'snapshot' | 'digest';
+export type FunctionName = 'ingest-billing' | 'ingest-large' | 'ingest-usage' | 'usage-aggregator' | 'ingest-segment' | 'snapshot' | 'digest' | 'unsubscribe';
 
 export const METRICS_NAMESPACE = 'Churnwatch';
 /** Lambda's limit on all environment variables of a function together (keys and values). */

@@ -54,8 +54,10 @@ export const TABLE_ACCESS: Record<FunctionName, { table: string[]; profileIndex?
     table: ['dynamodb:BatchGetItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     profileIndex: ['dynamodb:Scan'],
   },
-  // digest-store: the previous digest (Query), the claim (conditional Put) and the status (Update).
-  digest: { table: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
+  // digest-store: the previous digest (Query), the claim (conditional Put) and the status (Update); unsubscribe-store: the owner's opt-out (Get).
+  digest: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
+  // unsubscribe-store: the page reads the opt-out (Get); the POSTs write it (Put, never Delete: resubscribing overwrites it).
+  unsubscribe: { table: ['dynamodb:GetItem', 'dynamodb:PutItem'] },
 };
 
 /**

@@ -145,7 +145,8 @@ describe('a production stage', () => {
         table: ['dynamodb:BatchGetItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         profileIndex: ['dynamodb:Scan'],
       },
-      digest: { table: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
+      digest: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
+      unsubscribe: { table: ['dynamodb:GetItem', 'dynamodb:PutItem'] },
     });
     const all = Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy')).flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Json[] }).Statement);
     expect(JSON.stringify(all)).not.toContain('/index/*');
@@ -210,7 +211,7 @@ describe('a production stage', () => {
   it('alarms when a function nears its timeout and when no snapshot ran for a day (missing data breaches)', () => {
     const alarms = Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties as Json);
     const durations = alarms.filter((a) => a.MetricName === 'Duration').map((a) => a.Threshold).sort((a, b) => a - b);
-    expect(durations).toEqual([8_000, 8_000, 48_000, 240_000, 240_000, 240_000, 480_000]);
+    expect(durations).toEqual([8_000, 8_000, 8_000, 48_000, 240_000, 240_000, 240_000, 480_000]);
     const heartbeat = alarms.find((a) => a.MetricName === 'CustomersScanned');
     expect(heartbeat).toMatchObject({ Statistic: 'SampleCount', Period: 86_400, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
     expect(heartbeatWindow('cron(0 6 ? * MON *)').toDays()).toBe(7);
@@ -273,8 +274,8 @@ describe('Powertools Tracer on the AWS SDK clients', () => {
         .map((f) => (f.Properties!.Environment as Json)?.Variables)
         .filter((v) => v?.POWERTOOLS_SERVICE_NAME)
         .map((v) => v.POWERTOOLS_TRACE_ENABLED);
-    expect(env(synth({}, { bundle: false }))).toEqual(Array(7).fill('true'));
-    expect(env(synth({ tracing: false }, { bundle: false }))).toEqual(Array(7).fill('false'));
+    expect(env(synth({}, { bundle: false }))).toEqual(Array(8).fill('true'));
+    expect(env(synth({ tracing: false }, { bundle: false }))).toEqual(Array(8).fill('false'));
   });
 
   it('records a fixed share of API requests (no reservoir), on this stage only; no rule without tracing', () => {

@@ -417,7 +417,7 @@ describe('monitoring', () => {
     const age = alarms.filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
     expect(Object.fromEntries(age.map((a) => [queueOf(a), a.Threshold]))).toEqual({ [ingestQueue.id]: 1800, [usageQueue.id]: 900 });
 
-    const functions = ['ingest-billing', 'ingest-large', 'ingest-usage', 'usage-aggregator', 'ingest-segment', 'snapshot', 'digest'].map((svc) => fnByService(svc).id);
+    const functions = ['ingest-billing', 'ingest-large', 'ingest-usage', 'usage-aggregator', 'ingest-segment', 'snapshot', 'digest', 'unsubscribe'].map((svc) => fnByService(svc).id);
     for (const metric of ['Errors', 'Duration']) {
       const watched = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === metric).map((a) => a.Dimensions[0].Value.Ref);
       expect(watched.sort(), metric).toEqual([...functions].sort());
