@@ -15,7 +15,7 @@ import { acknowledge } from './nag';
 import { failureQueue } from './queues';
 import { PREFIX } from '../lambdas/shared/layout';
 import type { Unsubscribe } from './unsubscribe';
-import { UNSUBSCRIBE_KEY_SECRET_ENV, UNSUBSCRIBE_URL_ENV } from '../lambdas/unsubscribe/key';
+import { UNSUBSCRIBE_KEY_SECRET_ENV, UNSUBSCRIBE_URL_ENV } from '../lambdas/shared/unsubscribe-key';
 
 /** The SES identities a digest may be sent from: the sender address and its domain. */
 export function sesIdentities(from: string): string[] {

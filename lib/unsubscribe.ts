@@ -4,7 +4,7 @@ import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { UNSUBSCRIBE_KEY_SECRET_ENV } from '../lambdas/unsubscribe/key';
+import { UNSUBSCRIBE_KEY_SECRET_ENV } from '../lambdas/shared/unsubscribe-key';
 import { ChurnwatchFunction, type ChurnwatchFunctionProps } from './function';
 import { grantTable } from './grants';
 import { acknowledge } from './nag';

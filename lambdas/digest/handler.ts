@@ -14,10 +14,10 @@ import { lazyHandler } from '../shared/lazy-handler';
 import { DigestStore } from '../store/digest-store';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { UnsubscribeStore } from '../store/unsubscribe-store';
-import { secretsManagerUnsubscribeKey, UNSUBSCRIBE_URL_ENV } from '../unsubscribe/key';
+import { secretsManagerUnsubscribeKey, UNSUBSCRIBE_URL_ENV } from '../shared/unsubscribe-key';
 import { sendDigests, type DigestSummary, type EmailOptOuts, type SlackDelivery } from './send-digests';
 import { parseSlackSecret, postToSlack, slackTargetFor } from './slack';
-import { unsubscribeUrl } from './unsubscribe-token';
+import { unsubscribeUrl } from '../shared/unsubscribe-token';
 
 /** The snapshot's hand-over: which snapshot to mail about. */
 export const digestInputSchema = z.object({

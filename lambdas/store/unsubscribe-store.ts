@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { normalizeOwner } from '../digest/unsubscribe-token';
+import { normalizeOwner } from '../shared/unsubscribe-token';
 
 /**
  * Owners who opted out of digest email (the one-click link in every digest, README "Unsubscribe"):

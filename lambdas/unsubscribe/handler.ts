@@ -5,12 +5,12 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { verifyUnsubscribeToken } from '../digest/unsubscribe-token';
+import { verifyUnsubscribeToken } from '../shared/unsubscribe-token';
 import { dynamo } from '../shared/aws-clients';
 import { lazyHandler } from '../shared/lazy-handler';
 import { createLogger, createMetrics } from '../shared/observability';
 import { UnsubscribeStore } from '../store/unsubscribe-store';
-import { secretsManagerUnsubscribeKey } from './key';
+import { secretsManagerUnsubscribeKey } from '../shared/unsubscribe-key';
 import { renderPage, type PageState } from './page';
 
 /**

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
  * only from the places its layer lists. `import type` counts too: a type is a dependency.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
-const HANDLERS = ['digest', 'snapshot', 'ingest-billing', 'ingest-large', 'ingest-usage', 'ingest-segment', 'usage-aggregator'];
+const HANDLERS = ['digest', 'snapshot', 'ingest-billing', 'ingest-large', 'ingest-usage', 'ingest-segment', 'usage-aggregator', 'unsubscribe'];
 const BELOW_HANDLERS = ['lambdas/domain', 'lambdas/formats', 'lambdas/report', 'lambdas/shared', 'lambdas/store'];
 
 interface Layer {
@@ -36,6 +36,7 @@ const LAYERS: Record<string, Layer> = {
       'lambdas/shared/config.ts',
       'lambdas/shared/layout.ts',
       'lambdas/shared/observability.ts',
+      'lambdas/shared/unsubscribe-key.ts',
       'lambdas/store/keys.ts',
       'lambdas/store/table.ts',
       'lambdas/formats/segment.ts',

@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableOptOuts } from '../../../lambdas/digest/handler';
 import { sendDigests, type SlackDelivery } from '../../../lambdas/digest/send-digests';
-import { signUnsubscribeToken } from '../../../lambdas/digest/unsubscribe-token';
+import { signUnsubscribeToken } from '../../../lambdas/shared/unsubscribe-token';
 import type { AtRiskCustomer, Snapshot } from '../../../lambdas/domain/types';
 import { parseConfig } from '../../../lambdas/shared/config';
 import { DigestStore } from '../../../lambdas/store/digest-store';

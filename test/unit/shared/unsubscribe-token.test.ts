@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { signUnsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from '../../../lambdas/digest/unsubscribe-token';
+import { signUnsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from '../../../lambdas/shared/unsubscribe-token';
 import { unsubscribeHeaders } from '../../../lambdas/digest/send-digests';
 import { propertyRuns } from '../../support/property-runs';
 
