@@ -216,7 +216,8 @@ describe('churnwatch demo', () => {
       '--as-of', AS_OF, '--config', join(dir, 'config.json'), '--outbox', join(dir, out), '--json',
     ];
     const [a, b] = await Promise.all([churnwatch(args('twin-a'), dir, 2 * FULL_RUN_MS), churnwatch(args('twin-b'), dir, 2 * FULL_RUN_MS)]);
-    expect([a.code, b.code]).toEqual([0, 0]);
+    // The stderr of a failed run is the only clue to what collided.
+    expect([a.code, b.code], `${a.stderr.slice(-2000)}\n---\n${b.stderr.slice(-2000)}`).toEqual([0, 0]);
     expect(JSON.parse(a.stdout)).toEqual(JSON.parse(b.stdout));
     expect(await readdir(join(dir, 'twin-a'))).toEqual(await readdir(join(dir, 'twin-b')));
     // Two full runs share the machine, each loading more than a year of usage.
