@@ -51,6 +51,7 @@ export const PRICES = {
   cloudwatchLogsStoreGbMonth: 0.03,
   sesPer1000: 0.1,
   kmsKeyMonth: 1,
+  secretMonth: 0.4,
   xrayTracesPerMillion: 5,
 } as const;
 
@@ -143,7 +144,7 @@ function resourcesOf(template: Record<string, { Type: string; Properties?: Recor
 }
 
 /** Prices a month of `scale` × the measured day (customers and events scale together). */
-export function monthlyLines(day: DayMeasured, scale: number, deployed: { alarms: number; kmsKeys: number; snapshotMemoryGb: number; tracing: boolean; apiTraceRate: number }): Line[] {
+export function monthlyLines(day: DayMeasured, scale: number, deployed: { alarms: number; kmsKeys: number; secrets: number; snapshotMemoryGb: number; tracing: boolean; apiTraceRate: number }): Line[] {
   const perMonth = DAYS * scale;
   const events = day.events * perMonth;
   const requests = day.apiRequests * perMonth;
@@ -201,6 +202,7 @@ export function monthlyLines(day: DayMeasured, scale: number, deployed: { alarms
   const mails = day.digest.mails * DAYS;
   add('SES', 'digest emails', (mails / 1000) * PRICES.sesPer1000, `${fmt(mails)} emails (${day.digest.mails} CSMs a day) × $${PRICES.sesPer1000}/1k`);
   add('KMS', 'customer-managed keys', deployed.kmsKeys * PRICES.kmsKeyMonth, `${deployed.kmsKeys} key (the alarm topic's; queues use SQS-managed encryption) × $${PRICES.kmsKeyMonth}; requests negligible (alarm notifications only)`);
+  add('Secrets Manager', 'secrets', deployed.secrets * PRICES.secretMonth, `${deployed.secrets} secrets the stack generates (signing and write keys) × $${PRICES.secretMonth}; reads negligible (cached 5 minutes per function instance)`);
   if (deployed.tracing) {
     const traces = requests * deployed.apiTraceRate + aggregatorRuns;
     add('X-Ray', 'traces (churnwatch.tracing on)', (traces / 1e6) * PRICES.xrayTracesPerMillion, `${fmt(requests)} API requests × ${deployed.apiTraceRate} (the stage's sampling rule) + ${fmt(aggregatorRuns)} aggregator runs (inside the default 1/s reservoir) = ${fmt(traces)} traces × $${PRICES.xrayTracesPerMillion}/M`);
@@ -220,6 +222,7 @@ function deployedResources() {
   return {
     alarms: resourcesOf(template, 'AWS::CloudWatch::Alarm').length,
     kmsKeys: resourcesOf(template, 'AWS::KMS::Key').length,
+    secrets: resourcesOf(template, 'AWS::SecretsManager::Secret').length,
     snapshotMemoryGb: ((snapshotFn?.Properties?.MemorySize as number | undefined) ?? 2048) / 1024,
     tracing,
     // No sampling rule: X-Ray's default (1 a second, 5 % beyond) records nearly every request here.

@@ -61,6 +61,9 @@ export function heartbeatWindow(schedule: string): Duration {
   return everyDay ? Duration.days(1) : Duration.days(7);
 }
 
+/** The functions API Gateway invokes: ApiLatency and Api5xx watch their duration. */
+const API_FUNCTIONS: ReadonlySet<string> = new Set<FunctionName>(['ingest-usage', 'ingest-segment', 'unsubscribe']);
+
 /**
  * Alarms for everything that needs an operator, all notifying one encrypted SNS topic. The topic and
  * its key exist first (the digest's SES events use the key too); `watch` adds the alarms.
@@ -153,6 +156,8 @@ export class Monitoring extends Construct {
       // stays throttled already alarms where it hurts (API 5XX, queue age, failed executions, the
       // failure queues, the snapshot heartbeat). Seven alarms saved: $0.70 a month.
       this.add(`${id}Errors`, fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }), 1, `The ${name} function failed (uncaught error or timeout); see its log group.`);
+      // Behind the API a slow function is already the API's p99 latency alarm, and a timeout its 5XX alarm.
+      if (API_FUNCTIONS.has(name)) continue;
       this.add(
         `${id}DurationNearTimeout`,
         fn.metricDuration({ period: fiveMinutes, statistic: 'Maximum' }),
