@@ -1,4 +1,5 @@
 /** Net MRR movements of one customer over one period (docs/metrics.md §3.2), and their totals. */
+import { ExactSum } from './exact-sum';
 
 export type MovementKind = 'new' | 'reactivation' | 'churned' | 'expansion' | 'contraction' | 'newChurned' | 'none';
 
@@ -29,47 +30,65 @@ export interface MovementTotals {
   mrr: { start: number; new: number; expansion: number; contraction: number; churned: number; reactivation: number; end: number };
 }
 
-export function emptyTotals(): MovementTotals {
-  return {
-    customers: { start: 0, new: 0, reactivated: 0, churned: 0, newChurned: 0, end: 0 },
-    mrr: { start: 0, new: 0, expansion: 0, contraction: 0, churned: 0, reactivation: 0, end: 0 },
-  };
-}
+type MrrSums = Record<Exclude<keyof MovementTotals['mrr'], 'end'>, ExactSum>;
 
-export function addMovement(totals: MovementTotals, open: number, close: number, movement: Movement): void {
-  const { customers, mrr } = totals;
-  if (open > 0) {
-    customers.start++;
-    mrr.start += open;
+/** The period's movement totals, customer by customer, with exact sums (the same in any order of customers). */
+export class MovementSums {
+  private readonly customers: MovementTotals['customers'] = { start: 0, new: 0, reactivated: 0, churned: 0, newChurned: 0, end: 0 };
+  private readonly mrr: MrrSums = {
+    start: new ExactSum(),
+    new: new ExactSum(),
+    expansion: new ExactSum(),
+    contraction: new ExactSum(),
+    churned: new ExactSum(),
+    reactivation: new ExactSum(),
+  };
+
+  add(open: number, close: number, movement: Movement): void {
+    const { customers, mrr } = this;
+    if (open > 0) {
+      customers.start++;
+      mrr.start.add(open);
+    }
+    if (close > 0) customers.end++;
+    switch (movement.kind) {
+      case 'new':
+        customers.new++;
+        mrr.new.add(movement.amount);
+        break;
+      case 'reactivation':
+        customers.reactivated++;
+        mrr.reactivation.add(movement.amount);
+        break;
+      case 'churned':
+        customers.churned++;
+        mrr.churned.add(movement.amount);
+        break;
+      case 'expansion':
+        mrr.expansion.add(movement.amount);
+        break;
+      case 'contraction':
+        mrr.contraction.add(movement.amount);
+        break;
+      case 'newChurned':
+        customers.newChurned++;
+        break;
+      case 'none':
+        break;
+    }
   }
-  if (close > 0) {
-    customers.end++;
-    mrr.end += close;
-  }
-  switch (movement.kind) {
-    case 'new':
-      customers.new++;
-      mrr.new += movement.amount;
-      break;
-    case 'reactivation':
-      customers.reactivated++;
-      mrr.reactivation += movement.amount;
-      break;
-    case 'churned':
-      customers.churned++;
-      mrr.churned += movement.amount;
-      break;
-    case 'expansion':
-      mrr.expansion += movement.amount;
-      break;
-    case 'contraction':
-      mrr.contraction += movement.amount;
-      break;
-    case 'newChurned':
-      customers.newChurned++;
-      break;
-    case 'none':
-      break;
+
+  totals(): MovementTotals {
+    const m = this.mrr;
+    const mrr = {
+      start: m.start.value(),
+      new: m.new.value(),
+      expansion: m.expansion.value(),
+      contraction: m.contraction.value(),
+      churned: m.churned.value(),
+      reactivation: m.reactivation.value(),
+    };
+    return { customers: { ...this.customers }, mrr: { ...mrr, end: endByIdentity(mrr) } };
   }
 }
 
@@ -79,6 +98,6 @@ export function addMovement(totals: MovementTotals, open: number, close: number,
  * so the reported end is the identity's own sum, evaluated in the formula's order (the exactness
  * tests compare it with Σ close of an independent reference).
  */
-export function endByIdentity(m: MovementTotals['mrr']): number {
+export function endByIdentity(m: Omit<MovementTotals['mrr'], 'end'>): number {
   return m.start + m.new + m.expansion + m.reactivation - m.contraction - m.churned;
 }

@@ -1,4 +1,5 @@
 /** Segments (docs/metrics.md §3.4): the period's movements restricted to customers that started it (open > 0). */
+import { ExactSum } from './exact-sum';
 import { ratio } from './rates';
 import type { EngineSettings, Lifecycle, Segment, Tier } from './types';
 
@@ -15,36 +16,37 @@ export function lifecycleOf(daysSinceFirstActive: number): Lifecycle {
   return 'mature';
 }
 
-/** Running sums of one segment; `finish` turns them into the Segment with its rates. */
+/** Running sums of one segment (exact, so in any order of customers); `finish` turns them into the Segment with its rates. */
 export class SegmentAccumulator {
-  customersStart = 0;
-  churned = 0;
-  mrrStart = 0;
-  expansion = 0;
-  contraction = 0;
-  churnedMrr = 0;
+  private customersStart = 0;
+  private churned = 0;
+  private readonly mrrStart = new ExactSum();
+  private readonly expansion = new ExactSum();
+  private readonly contraction = new ExactSum();
+  private readonly churnedMrr = new ExactSum();
 
   /** Adds a customer with open > 0 and its close (0 when it churned). */
   add(open: number, close: number): void {
     this.customersStart++;
-    this.mrrStart += open;
+    this.mrrStart.add(open);
     if (close === 0) {
       this.churned++;
-      this.churnedMrr += open;
-    } else if (close > open) this.expansion += close - open;
-    else if (close < open) this.contraction += open - close;
+      this.churnedMrr.add(open);
+    } else if (close > open) this.expansion.add(close - open);
+    else if (close < open) this.contraction.add(open - close);
   }
 
   finish(): Segment {
+    const [mrrStart, expansion, contraction, churnedMrr] = [this.mrrStart, this.expansion, this.contraction, this.churnedMrr].map((s) => s.value()) as [number, number, number, number];
     return {
       customersStart: this.customersStart,
       churned: this.churned,
       logoChurnRate: ratio(this.churned, this.customersStart),
-      mrrStart: this.mrrStart,
-      expansion: this.expansion,
-      contraction: this.contraction,
-      churnedMrr: this.churnedMrr,
-      ndr: ratio(this.mrrStart + this.expansion - this.contraction - this.churnedMrr, this.mrrStart),
+      mrrStart,
+      expansion,
+      contraction,
+      churnedMrr,
+      ndr: ratio(mrrStart + expansion - contraction - churnedMrr, mrrStart),
     };
   }
 }

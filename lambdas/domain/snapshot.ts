@@ -1,7 +1,8 @@
 /**
  * The snapshot (docs/metrics.md §3, §5): one pass over the customers computes each one's facts (a few numbers
- * plus its MRR step function), then the facts are aggregated in customer-id order so that the float
- * sums, and hence the JSON, do not depend on the order customers arrive in.
+ * plus its MRR step function) and folds them into running totals at once, so memory grows only with
+ * what the output lists. The sums are exact and the lists sorted at the end, so the JSON does not
+ * depend on the order customers arrive in.
  */
 import { activityWindowDays, frequencyOf, windowIndex, ACTIVITY_DAYS } from './activity';
 import { assessCustomer } from './forecast/assess';
@@ -9,9 +10,10 @@ import { bandOf } from './forecast/bands';
 import { DEFAULT_MODEL } from './forecast/default-model';
 import { interceptPoints, score } from './forecast/scorecard';
 import { BANDS, DEFAULT_RISK_SETTINGS, type Band, type RiskSettings, type RiskSummary, type ScheduledChurn, type ScorecardModel } from './forecast/types';
-import { buildCohorts } from './cohorts';
+import { CohortTable } from './cohorts';
+import { ExactSum } from './exact-sum';
 import { addMonthsClamped, dayNum, dayFromNum, monthEndNum, monthIndexOfNum, monthKey, monthStartNum } from './dates';
-import { addMovement, classifyMovement, emptyTotals, endByIdentity, type Movement } from './movements';
+import { classifyMovement, MovementSums, type Movement } from './movements';
 import { buildCustomerMrr, dominantPlan, type MrrSeries } from './mrr';
 import { annualizedFromMonth, compoundChurn, periodRates, ratio } from './rates';
 import { lifecycleOf, SegmentTable, tierOf } from './segments';
@@ -23,6 +25,7 @@ import type {
   EngineSettings,
   Lifecycle,
   Snapshot,
+  SnapshotSummary,
   Tier,
 } from './types';
 
@@ -242,14 +245,67 @@ export function computeSnapshot(
   return builder.finish();
 }
 
+const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
- * The same computation fed one customer at a time, e.g. page by page from an async DynamoDB scan:
- * only each customer's small facts are kept, so the profiles themselves can be released as you go.
+ * The at-risk list in its order (docs/metrics.md §3.6), each row kept as its JSON text: a row as
+ * text takes under half the memory of the row as objects, and snapshot.json is made of that text.
+ */
+export class AtRiskRows implements Iterable<AtRiskCustomer> {
+  constructor(private readonly rows: readonly string[]) {}
+
+  get length(): number {
+    return this.rows.length;
+  }
+
+  /** The rows as JSON texts, in list order. */
+  texts(): readonly string[] {
+    return this.rows;
+  }
+
+  *[Symbol.iterator](): Iterator<AtRiskCustomer> {
+    for (const row of this.rows) yield JSON.parse(row) as AtRiskCustomer;
+  }
+}
+
+/** A finished snapshot with its at-risk list apart, so a large list need never be all objects at once. */
+export interface SnapshotParts {
+  summary: SnapshotSummary;
+  atRisk: AtRiskRows;
+}
+
+/** Sort key of a kept at-risk row, and the row as JSON text. */
+interface KeptRow {
+  probability: number;
+  mrr: number;
+  customerId: string;
+  json: string;
+}
+
+/**
+ * Folds customers one at a time (e.g. page by page from a parallel DynamoDB scan) into running
+ * totals: per customer it keeps only what the output lists (the at-risk row as text, the save-list
+ * entry, the red/yellow band for the next run's hysteresis). The sums are exact (ExactSum) and the
+ * lists are sorted at the end, so the snapshot is the same whatever order the customers arrive in.
  */
 export class SnapshotBuilder {
   private readonly cal: SnapshotCalendar;
   private readonly rateCache = new Map<string, number | undefined>();
-  private readonly facts: CustomerFacts[] = [];
+  private customers = 0;
+  private readonly movements = new MovementSums();
+  private readonly byPlan = new SegmentTable<string>();
+  private readonly byTier = new SegmentTable<Tier>();
+  private readonly byLifecycle = new SegmentTable<Lifecycle>();
+  // Maps, not objects: reasons and currencies are data from exports (a reason may be "__proto__").
+  private readonly churnReasons = new Map<string, { customers: number; mrr: ExactSum }>();
+  private readonly months: { customersStart: number; churned: number; mrrStart: ExactSum; retained: ExactSum; mrrEnd: ExactSum }[];
+  private readonly d0 = { mrr: new ExactSum(), retained: new ExactSum(), floor: new ExactSum() };
+  private readonly bandTotals = new Map<Band, { customers: number; mrr: ExactSum }>(BANDS.map((b) => [b, { customers: 0, mrr: new ExactSum() }]));
+  private readonly cohorts: CohortTable;
+  private readonly linesWithoutFxRate = new Map<string, number>();
+  private readonly atRisk: KeptRow[] = [];
+  private readonly scheduledChurn: ScheduledChurn[] = [];
+  private readonly forecastBands = new Map<string, Band>();
 
   constructor(
     private readonly settings: EngineSettings,
@@ -257,148 +313,147 @@ export class SnapshotBuilder {
     private readonly forecast: ForecastContext = defaultForecastContext(),
   ) {
     this.cal = snapshotCalendar(asOf);
+    this.months = this.cal.trendMonths.map(() => ({ customersStart: 0, churned: 0, mrrStart: new ExactSum(), retained: new ExactSum(), mrrEnd: new ExactSum() }));
+    this.cohorts = new CohortTable(this.cal.periodMonth, this.cal.closeDay);
   }
 
   add(customer: CustomerTimeline): void {
-    this.facts.push(customerFacts(customer, this.settings, this.cal, this.rateCache, this.forecast));
+    this.fold(customerFacts(customer, this.settings, this.cal, this.rateCache, this.forecast));
   }
 
   get size(): number {
-    return this.facts.length;
+    return this.customers;
   }
 
   /** Red and yellow bands of the forecast customers: the next run's hysteresis. */
   bands(): Map<string, Band> {
-    const out = new Map<string, Band>();
-    for (const f of this.facts) if (f.forecast && f.forecast.band !== 'green') out.set(f.customerId, f.forecast.band);
-    return out;
+    return new Map(this.forecastBands);
   }
 
   finish(): Snapshot {
-    const facts = this.facts.slice().sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
-    return aggregate(facts, this.settings, this.cal, this.asOf, this.forecast);
+    const { summary, atRisk } = this.finishParts();
+    // atRisk in its place among the fields, as docs/metrics.md §5 lists them.
+    const { scheduledChurn, risk, trend, diagnostics, ...head } = summary;
+    return { ...head, atRisk: [...atRisk], scheduledChurn, risk, trend, diagnostics };
   }
-}
 
-export function aggregate(
-  facts: readonly CustomerFacts[],
-  settings: EngineSettings,
-  cal: SnapshotCalendar,
-  asOf: Day,
-  forecast: ForecastContext = defaultForecastContext(),
-): Snapshot {
-  const totals = emptyTotals();
-  const byPlan = new SegmentTable<string>();
-  const byTier = new SegmentTable<Tier>();
-  const byLifecycle = new SegmentTable<Lifecycle>();
-  // Maps, not objects: reasons and currencies are data from exports (a reason may be "__proto__").
-  const churnReasons = new Map<string, { customers: number; mrr: number }>();
-  const months = cal.trendMonths.map(() => ({ customersStart: 0, churned: 0, mrrStart: 0, retained: 0, mrrEnd: 0 }));
-  let d0Mrr = 0;
-  let d0Retained = 0;
-  let d0Floor = 0;
-  const atRisk: AtRiskCustomer[] = [];
-  const scheduledChurn: ScheduledChurn[] = [];
-  const bands = Object.fromEntries(BANDS.map((b) => [b, { customers: 0, mrr: 0 }])) as RiskSummary['bands'];
-  const linesWithoutFxRate = new Map<string, number>();
+  finishParts(): SnapshotParts {
+    const { cal, settings } = this;
+    const { model, risk } = this.forecast;
+    const totals = this.movements.totals();
+    const rates = periodRates(totals);
+    const trend = this.months.map((m, i) => {
+      const mrrStart = m.mrrStart.value();
+      return {
+        month: monthKey(cal.trendMonths[i]!),
+        logoChurnRate: ratio(m.churned, m.customersStart),
+        ndr: ratio(m.retained.value(), mrrStart),
+        mrrStart,
+        mrrEnd: m.mrrEnd.value(),
+      };
+    });
+    // By probability, then MRR; customers on the save list (not forecast) after the forecast ones.
+    const atRisk = this.atRisk
+      .slice()
+      .sort((a, b) => b.probability - a.probability || b.mrr - a.mrr || byId(a.customerId, b.customerId))
+      .map((r) => r.json);
+    // Ties on the date and MRR in customer-id order, as the customers were aggregated before.
+    const scheduledChurn = this.scheduledChurn
+      .slice()
+      .sort((a, b) => (a.effectiveAt < b.effectiveAt ? -1 : a.effectiveAt > b.effectiveAt ? 1 : b.mrr - a.mrr || byId(a.customerId, b.customerId)));
+    const d0Mrr = this.d0.mrr.value();
+    const bands = Object.fromEntries(
+      BANDS.map((b) => {
+        const t = this.bandTotals.get(b)!;
+        return [b, { customers: t.customers, mrr: t.mrr.value() }];
+      }),
+    ) as RiskSummary['bands'];
+    const summary: SnapshotSummary = {
+      asOf: this.asOf,
+      period: { start: dayFromNum(cal.periodStart), end: dayFromNum(cal.closeDay) },
+      currency: settings.reportingCurrency,
+      customers: totals.customers,
+      mrr: totals.mrr,
+      ...rates,
+      ndr12m: ratio(this.d0.retained.value(), d0Mrr),
+      grr12m: ratio(this.d0.floor.value(), d0Mrr),
+      annualizedLogoChurn: compoundChurn(trend.map((t) => t.logoChurnRate)),
+      annualizedFromMonth: annualizedFromMonth(rates.logoChurnRate),
+      byPlan: this.byPlan.finish() as Record<string, NonNullable<Snapshot['byPlan'][string]>>,
+      byTier: this.byTier.finish(),
+      byLifecycle: this.byLifecycle.finish(),
+      cohorts: this.cohorts.finish(),
+      churnReasons: Object.fromEntries(
+        [...this.churnReasons].sort(([a], [b]) => byId(a, b)).map(([reason, r]) => [reason, { customers: r.customers, mrr: r.mrr.value() }]),
+      ),
+      scheduledChurn,
+      risk: {
+        model: model.kind,
+        fittedAt: model.fittedAt,
+        trainingRows: model.trainingRows,
+        trainingChurns: model.trainingChurns,
+        horizonDays: risk.horizonDays,
+        interceptPoints: interceptPoints(model),
+        bands,
+        thresholds: { red: risk.red, yellow: risk.yellow },
+        provenance: model.provenance,
+      },
+      trend,
+      diagnostics: {
+        customers: this.customers,
+        linesWithoutFxRate: Object.fromEntries([...this.linesWithoutFxRate].sort(([a], [b]) => byId(a, b))),
+      },
+    };
+    return { summary, atRisk: new AtRiskRows(atRisk) };
+  }
 
-  for (const f of facts) {
-    addMovement(totals, f.open, f.close, f.movement);
+  private fold(f: CustomerFacts): void {
+    const { cal, settings } = this;
+    this.customers++;
+    this.movements.add(f.open, f.close, f.movement);
     if (f.open > 0) {
-      byPlan.add(f.openPlan ?? 'unknown', f.open, f.close);
-      byTier.add(tierOf(f.open, settings), f.open, f.close);
-      byLifecycle.add(lifecycleOf(cal.periodStart - f.firstActiveDay!), f.open, f.close);
+      this.byPlan.add(f.openPlan ?? 'unknown', f.open, f.close);
+      this.byTier.add(tierOf(f.open, settings), f.open, f.close);
+      this.byLifecycle.add(lifecycleOf(cal.periodStart - f.firstActiveDay!), f.open, f.close);
     }
     if (f.churnReason !== undefined) {
-      let r = churnReasons.get(f.churnReason);
-      if (!r) churnReasons.set(f.churnReason, (r = { customers: 0, mrr: 0 }));
+      let r = this.churnReasons.get(f.churnReason);
+      if (!r) this.churnReasons.set(f.churnReason, (r = { customers: 0, mrr: new ExactSum() }));
       r.customers++;
-      r.mrr += f.open;
+      r.mrr.add(f.open);
     }
-    for (let i = 0; i < months.length; i++) {
+    for (let i = 0; i < this.months.length; i++) {
       const open = f.trend[i]!;
       const close = f.trend[i + 1]!;
-      const m = months[i]!;
-      m.mrrEnd += close;
+      const m = this.months[i]!;
+      m.mrrEnd.add(close);
       if (open > 0) {
         m.customersStart++;
-        m.mrrStart += open;
-        m.retained += close;
+        m.mrrStart.add(open);
+        m.retained.add(close);
         if (close === 0) m.churned++;
       }
     }
     if (f.mrrAtD0 > 0) {
-      d0Mrr += f.mrrAtD0;
-      d0Retained += f.close;
-      d0Floor += Math.min(f.close, f.mrrAtD0);
+      this.d0.mrr.add(f.mrrAtD0);
+      this.d0.retained.add(f.close);
+      this.d0.floor.add(Math.min(f.close, f.mrrAtD0));
     }
-    if (f.atRisk) atRisk.push(f.atRisk);
-    if (f.scheduled) scheduledChurn.push(f.scheduled);
+    if (f.atRisk) {
+      this.atRisk.push({ probability: f.atRisk.churnProbability ?? -1, mrr: f.atRisk.mrr, customerId: f.customerId, json: JSON.stringify(f.atRisk) });
+    }
+    if (f.scheduled) this.scheduledChurn.push(f.scheduled);
     if (f.forecast) {
-      bands[f.forecast.band].customers++;
-      bands[f.forecast.band].mrr += f.forecast.mrr;
+      const t = this.bandTotals.get(f.forecast.band)!;
+      t.customers++;
+      t.mrr.add(f.forecast.mrr);
+      if (f.forecast.band !== 'green') this.forecastBands.set(f.customerId, f.forecast.band);
     }
     if (f.linesWithoutFxRate) {
-      for (const [currency, n] of f.linesWithoutFxRate) linesWithoutFxRate.set(currency, (linesWithoutFxRate.get(currency) ?? 0) + n);
+      for (const [currency, n] of f.linesWithoutFxRate) this.linesWithoutFxRate.set(currency, (this.linesWithoutFxRate.get(currency) ?? 0) + n);
     }
-  }
-
-  const rates = periodRates(totals);
-  const trend = months.map((m, i) => ({
-    month: monthKey(cal.trendMonths[i]!),
-    logoChurnRate: ratio(m.churned, m.customersStart),
-    ndr: ratio(m.retained, m.mrrStart),
-    mrrStart: m.mrrStart,
-    mrrEnd: m.mrrEnd,
-  }));
-
-  // By probability, then MRR; customers on the save list (not forecast) after the forecast ones.
-  atRisk.sort(
-    (a, b) =>
-      (b.churnProbability ?? -1) - (a.churnProbability ?? -1) ||
-      b.mrr - a.mrr ||
-      (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0),
-  );
-  scheduledChurn.sort((a, b) => (a.effectiveAt < b.effectiveAt ? -1 : a.effectiveAt > b.effectiveAt ? 1 : b.mrr - a.mrr));
-  const { model, risk } = forecast;
-
-  const cohortMembers = [];
-  for (const f of facts) {
     if (f.firstActiveDay !== undefined && f.firstActiveDay <= cal.closeDay) {
-      cohortMembers.push({ cohortMonth: monthIndexOfNum(f.firstActiveDay), series: f.series, archivedActiveOn: f.archivedActiveOn });
+      this.cohorts.add({ cohortMonth: monthIndexOfNum(f.firstActiveDay), series: f.series, archivedActiveOn: f.archivedActiveOn });
     }
   }
-
-  return {
-    asOf,
-    period: { start: dayFromNum(cal.periodStart), end: dayFromNum(cal.closeDay) },
-    currency: settings.reportingCurrency,
-    customers: totals.customers,
-    mrr: { ...totals.mrr, end: endByIdentity(totals.mrr) },
-    ...rates,
-    ndr12m: ratio(d0Retained, d0Mrr),
-    grr12m: ratio(d0Floor, d0Mrr),
-    annualizedLogoChurn: compoundChurn(trend.map((t) => t.logoChurnRate)),
-    annualizedFromMonth: annualizedFromMonth(rates.logoChurnRate),
-    byPlan: byPlan.finish() as Record<string, NonNullable<Snapshot['byPlan'][string]>>,
-    byTier: byTier.finish(),
-    byLifecycle: byLifecycle.finish(),
-    cohorts: buildCohorts(cohortMembers, cal.periodMonth, cal.closeDay),
-    churnReasons: Object.fromEntries([...churnReasons].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-    atRisk,
-    scheduledChurn,
-    risk: {
-      model: model.kind,
-      fittedAt: model.fittedAt,
-      trainingRows: model.trainingRows,
-      trainingChurns: model.trainingChurns,
-      horizonDays: risk.horizonDays,
-      interceptPoints: interceptPoints(model),
-      bands,
-      thresholds: { red: risk.red, yellow: risk.yellow },
-      provenance: model.provenance,
-    },
-    trend,
-    diagnostics: { customers: facts.length, linesWithoutFxRate: Object.fromEntries(linesWithoutFxRate) },
-  };
 }

@@ -196,6 +196,9 @@ export interface Snapshot {
   diagnostics?: SnapshotDiagnostics;
 }
 
+/** A snapshot without its at-risk list: everything but the one part that grows with the customers. */
+export type SnapshotSummary = Omit<Snapshot, 'atRisk'>;
+
 export interface SnapshotDiagnostics {
   customers: number;
   /** Recurring lines not counted because their currency has no FX rate, by currency. */

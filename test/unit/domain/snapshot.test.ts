@@ -208,3 +208,16 @@ describe('SnapshotBuilder', () => {
     expect(built.mrr.expansion).toBe(20);
   });
 });
+
+describe('the save list', () => {
+  it('orders cancellations by date, then MRR, then customer id, whatever order the customers arrive in', () => {
+    const lines = [line(100, '2026-03-10', '2026-04-10', { subscriptionId: 's' })];
+    const cancellation = { subscriptionId: 's', effectiveAt: '2026-04-10', canceledAt: '2026-03-12' };
+    const ids = ['c', 'a', 'd', 'b'];
+    const customers = ids.map((id) => customer(id, lines, { cancellations: [cancellation] }));
+    for (const order of [customers, customers.slice().reverse()]) {
+      const snap = computeSnapshot(order, SETTINGS, '2026-03-20');
+      expect(snap.scheduledChurn.map((c) => c.customerId)).toEqual(['a', 'b', 'c', 'd']);
+    }
+  });
+});
