@@ -34,7 +34,7 @@ async function measure(customers: number) {
         AS_OF,
       ),
     );
-    return { seconds, stats: result.stats, avgProfileBytes: bytes / customers, atRisk: result.snapshot.atRisk.length };
+    return { seconds, stats: result.stats, avgProfileBytes: bytes / customers, atRisk: result.atRiskCount };
   } finally {
     await stack.stop();
   }

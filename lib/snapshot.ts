@@ -53,7 +53,8 @@ export class SnapshotStage extends Construct {
     });
 
     grantTable(role, props.table, 'snapshot');
-    grantObjects(role, props.bucket, ['s3:GetObject', 's3:PutObject'], [PREFIX.reports], 'writes the snapshot reports, reads the previous bands.json');
+    // s3:PutObject also covers the multipart upload of a large snapshot.json / at-risk.csv; aborting a failed one is its own action.
+    grantObjects(role, props.bucket, ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], [PREFIX.reports], 'writes the snapshot reports (multipart when large), reads the previous bands.json');
     // The usage fold before each run: lists the inbox, reads each object, deletes it once counted.
     grantObjects(role, props.bucket, ['s3:DeleteObject', 's3:GetObject'], [PREFIX.usageInbox], 'folds the usage inbox, then deletes the folded objects');
     role.addToPrincipalPolicy(

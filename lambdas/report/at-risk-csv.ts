@@ -8,7 +8,7 @@
  * CSV-injection advice). Numbers are written as numbers and never prefixed, so a negative amount stays
  * a number.
  */
-import type { Snapshot } from '../domain/types';
+import type { AtRiskCustomer, Snapshot } from '../domain/types';
 
 export const AT_RISK_CSV_COLUMNS = [
   'customerId',
@@ -46,27 +46,29 @@ function quoteIfNeeded(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function renderAtRiskCsv(snapshot: Snapshot): string {
-  const rows = [AT_RISK_CSV_COLUMNS.join(',')];
-  for (const c of snapshot.atRisk) {
-    rows.push(
-      [
-        csvText(c.customerId),
-        csvText(c.name),
-        csvText(c.owner),
-        csvText(c.tier),
-        csvText(c.plan),
-        csvNumber(c.mrr),
-        csvNumber(c.mrrPrevious),
-        csvNumber(c.riskScore),
-        csvText(c.frequency),
-        csvText(c.reasons.map((r) => r.code).join(';')),
-        csvText(c.reasons.map((r) => r.detail).join('; ')),
-        csvNumber(c.churnProbability),
-        csvText(c.band),
-        csvText(c.factors.map((f) => `${f.code} ${f.points > 0 ? '+' : ''}${f.points}: ${f.detail}`).join('; ')),
-      ].join(','),
-    );
+export function renderAtRiskCsv(snapshot: Pick<Snapshot, 'atRisk'>): string {
+  return [...atRiskCsvChunks(snapshot.atRisk)].join('');
+}
+
+/** The CSV a row at a time (header first), so a list of any length is never one string. */
+export function* atRiskCsvChunks(rows: Iterable<AtRiskCustomer>): Generator<string> {
+  yield AT_RISK_CSV_COLUMNS.join(',') + EOL;
+  for (const c of rows) {
+    yield [
+      csvText(c.customerId),
+      csvText(c.name),
+      csvText(c.owner),
+      csvText(c.tier),
+      csvText(c.plan),
+      csvNumber(c.mrr),
+      csvNumber(c.mrrPrevious),
+      csvNumber(c.riskScore),
+      csvText(c.frequency),
+      csvText(c.reasons.map((r) => r.code).join(';')),
+      csvText(c.reasons.map((r) => r.detail).join('; ')),
+      csvNumber(c.churnProbability),
+      csvText(c.band),
+      csvText(c.factors.map((f) => `${f.code} ${f.points > 0 ? '+' : ''}${f.points}: ${f.detail}`).join('; ')),
+    ].join(',') + EOL;
   }
-  return rows.join(EOL) + EOL;
 }

@@ -4,8 +4,8 @@
  * backtest page of `churnwatch backtest` reuses the same sections.
  */
 import type { Evaluation } from '../domain/forecast/evaluate';
-import type { Band, Factor, ScheduledChurn } from '../domain/forecast/types';
-import type { AtRiskCustomer, Snapshot } from '../domain/types';
+import type { Factor, ScheduledChurn } from '../domain/forecast/types';
+import type { AtRiskCustomer, SnapshotSummary } from '../domain/types';
 import { escapeHtml } from './escape';
 import { formatCount, formatMoney, formatRate, NULL_MARK, plural } from './format';
 import { PALETTE, sparklineSvg } from './svg-charts';
@@ -50,15 +50,35 @@ function bandRow(c: AtRiskCustomer, currency: string): string {
 </tr>`;
 }
 
-function bandTable(s: Snapshot, band: Band, title: string, note: string): string {
-  const list = s.atRisk.filter((c) => c.band === band);
-  if (!list.length) return `<h3>${escapeHtml(title)} <span class="count">0</span></h3><p class="empty">None today.</p>`;
-  const mrr = list.reduce((sum, c) => sum + c.mrr, 0);
-  return `<h3>${escapeHtml(title)} <span class="count">${formatCount(list.length)}</span></h3>
-<p class="note">${escapeHtml(`${formatMoney(mrr, s.currency)} MRR. ${note}`)}</p>
+/** What the page shows of the at-risk list: per band its size, MRR and first rows; the customers with signals only. */
+export interface AtRiskOverview {
+  bands: Record<'red' | 'yellow', { customers: number; mrr: number; first: AtRiskCustomer[] }>;
+  signalsOnly: number;
+}
+
+/** One pass over the at-risk list in its order, keeping `BAND_ROWS` rows per band: the list may be any length. */
+export function atRiskOverview(rows: Iterable<AtRiskCustomer>): AtRiskOverview {
+  const bands: AtRiskOverview['bands'] = { red: { customers: 0, mrr: 0, first: [] }, yellow: { customers: 0, mrr: 0, first: [] } };
+  let signalsOnly = 0;
+  for (const c of rows) {
+    if (c.band === 'green') signalsOnly++;
+    if (c.band !== 'red' && c.band !== 'yellow') continue;
+    const b = bands[c.band];
+    b.customers++;
+    b.mrr += c.mrr;
+    if (b.first.length < BAND_ROWS) b.first.push(c);
+  }
+  return { bands, signalsOnly };
+}
+
+function bandTable(overview: AtRiskOverview, currency: string, band: 'red' | 'yellow', title: string, note: string): string {
+  const { customers, mrr, first } = overview.bands[band];
+  if (!customers) return `<h3>${escapeHtml(title)} <span class="count">0</span></h3><p class="empty">None today.</p>`;
+  return `<h3>${escapeHtml(title)} <span class="count">${formatCount(customers)}</span></h3>
+<p class="note">${escapeHtml(`${formatMoney(mrr, currency)} MRR. ${note}`)}</p>
 <div class="scroll"><table class="data at-risk"><thead><tr><th scope="col">Customer</th><th scope="col" class="num">Churn probability</th><th scope="col" class="num">MRR</th><th scope="col">Why (scorecard points; 20 points double the odds)</th><th scope="col">Activity (56 days)</th></tr></thead>
-<tbody>${list.slice(0, BAND_ROWS).map((c) => bandRow(c, s.currency)).join('')}</tbody></table></div>
-${list.length > BAND_ROWS ? `<p class="note">The first ${formatCount(BAND_ROWS)} are shown; all are in at-risk.csv.</p>` : ''}`;
+<tbody>${first.map((c) => bandRow(c, currency)).join('')}</tbody></table></div>
+${customers > first.length ? `<p class="note">The first ${formatCount(BAND_ROWS)} are shown; all are in at-risk.csv.</p>` : ''}`;
 }
 
 function saveListTable(list: readonly ScheduledChurn[], currency: string): string {
@@ -72,15 +92,15 @@ function saveListTable(list: readonly ScheduledChurn[], currency: string): strin
 <div class="scroll"><table class="data"><thead><tr><th scope="col">Customer</th><th scope="col" class="num">Effective</th><th scope="col" class="num">MRR</th><th scope="col">Reason</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
-export function earlyWarningSection(s: Snapshot): string {
+export function earlyWarningSection(s: SnapshotSummary, overview: AtRiskOverview): string {
   const { risk } = s;
-  const signalsOnly = s.atRisk.filter((c) => c.band === 'green').length;
+  const { signalsOnly } = overview;
   const model = risk.model === 'fitted' ? `fitted on your history on ${risk.fittedAt} (${formatCount(risk.trainingRows)} customer-months, ${formatCount(risk.trainingChurns)} churns)` : 'the built-in default weights (not enough churns in your history to fit yet)';
   return `<section>
 <h2>Early warnings</h2>
 <p class="note">${escapeHtml(`Churn probability: the chance that a customer's MRR reaches zero within ${risk.horizonDays} days. Red from ${percent(risk.thresholds.red)}, yellow from ${percent(risk.thresholds.yellow)}. Model: ${model}. The average customer scores ${risk.interceptPoints} points; add a customer's factor points, times ln 2 / 20, for the logit of its probability.`)}</p>
-${bandTable(s, 'red', 'Red: likely to churn', 'Call these first.')}
-${bandTable(s, 'yellow', 'Yellow: watch', 'Worth a check-in.')}
+${bandTable(overview, s.currency, 'red', 'Red: likely to churn', 'Call these first.')}
+${bandTable(overview, s.currency, 'yellow', 'Yellow: watch', 'Worth a check-in.')}
 ${saveListTable(s.scheduledChurn, s.currency)}
 <p class="note">${escapeHtml(`${plural(signalsOnly, 'other customer')} ${signalsOnly === 1 ? 'shows' : 'show'} a signal (listed in at-risk.csv) with a low churn probability; ${formatCount(risk.bands.green.customers)} customers are green.`)}</p>
 </section>`;

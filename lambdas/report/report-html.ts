@@ -3,10 +3,10 @@
  * font, stylesheet or image, so it opens offline, from S3 or an email attachment, and prints. All text
  * that came from the data goes through escapeHtml.
  */
-import type { Segment, Snapshot } from '../domain/types';
+import type { Segment, Snapshot, SnapshotSummary } from '../domain/types';
 import { escapeHtml } from './escape';
 import { formatCount, formatMoney, formatMoneyChange, formatMonth, formatRate, plural } from './format';
-import { backtestSection, earlyWarningSection, type BacktestFigures } from './forecast-html';
+import { atRiskOverview, backtestSection, earlyWarningSection, type AtRiskOverview, type BacktestFigures } from './forecast-html';
 import { REPORT_CSS } from './report-css';
 import { lineChartSvg, PALETTE, waterfallSvg } from './svg-charts';
 
@@ -18,13 +18,20 @@ export interface ReportOptions {
   backtest?: BacktestFigures | null;
 }
 
-export function renderReportHtml(snapshot: Snapshot, opts: ReportOptions = {}): string {
+/**
+ * The page for a snapshot. Given a summary without the at-risk list (a large book), pass the list's
+ * overview (atRiskOverview, one pass over the rows); the page shows the first rows of each band.
+ */
+export function renderReportHtml(snapshot: Snapshot, opts?: ReportOptions): string;
+export function renderReportHtml(snapshot: SnapshotSummary, opts: ReportOptions & { atRisk: AtRiskOverview }): string;
+export function renderReportHtml(snapshot: Snapshot | SnapshotSummary, opts: ReportOptions & { atRisk?: AtRiskOverview } = {}): string {
+  const overview = opts.atRisk ?? atRiskOverview('atRisk' in snapshot ? snapshot.atRisk : []);
   const title = opts.title ?? `Churnwatch report — ${formatMonth(snapshot.period.start)}`;
   const body = [
     header(snapshot, title),
     headlineCards(snapshot),
     movementsSection(snapshot),
-    earlyWarningSection(snapshot),
+    earlyWarningSection(snapshot, overview),
     backtestSection(opts.backtest ?? null, snapshot.risk.horizonDays),
     trendSection(snapshot),
     cohortSection(snapshot),
@@ -49,7 +56,7 @@ ${body}
 `;
 }
 
-function header(s: Snapshot, title: string): string {
+function header(s: SnapshotSummary, title: string): string {
   return `<header class="page-head">
 <p class="eyebrow">Churnwatch</p>
 <h1>${escapeHtml(title)}</h1>
@@ -61,7 +68,7 @@ function card(label: string, value: string, note: string, tone: 'good' | 'bad' |
   return `<div class="card"><div class="card-label">${escapeHtml(label)}</div><div class="card-value ${tone}">${escapeHtml(value)}</div><div class="card-note">${escapeHtml(note)}</div></div>`;
 }
 
-function headlineCards(s: Snapshot): string {
+function headlineCards(s: SnapshotSummary): string {
   const c = s.currency;
   const netNew = s.mrr.end - s.mrr.start;
   const tone = (v: number | null, goodWhenAbove: number, higherIsGood: boolean) =>
@@ -86,7 +93,7 @@ function headlineCards(s: Snapshot): string {
   return `<section class="cards" aria-label="Headline figures">${cards.join('')}</section>`;
 }
 
-function movementsSection(s: Snapshot): string {
+function movementsSection(s: SnapshotSummary): string {
   const c = s.currency;
   const m = s.mrr;
   const svg = waterfallSvg(
@@ -121,7 +128,7 @@ function movementsSection(s: Snapshot): string {
 </section>`;
 }
 
-function trendSection(s: Snapshot): string {
+function trendSection(s: SnapshotSummary): string {
   const trend = s.trend ?? [];
   if (!trend.length) return '';
   const labels = trend.map((t) => formatMonth(t.month));
@@ -155,7 +162,7 @@ export function heatColor(share: number): { background: string; color: string } 
   return { background: `rgb(${mix.join(',')})`, color: t > 0.55 ? '#ffffff' : PALETTE.ink };
 }
 
-function cohortSection(s: Snapshot): string {
+function cohortSection(s: SnapshotSummary): string {
   if (!s.cohorts.length) return `<section><h2>Cohort retention</h2><p class="empty">No cohorts yet.</p></section>`;
   const width = Math.max(0, ...s.cohorts.map((c) => c.retention.length));
   const head = Array.from({ length: width }, (_, i) => `<th scope="col" class="num">+${i + 1}</th>`).join('');
@@ -193,7 +200,7 @@ function segmentTable(caption: string, segments: Record<string, Segment | undefi
 <div class="scroll"><table class="data"><thead><tr><th scope="col"></th><th scope="col" class="num">Customers at start</th><th scope="col" class="num">Churned</th><th scope="col" class="num">Logo churn</th><th scope="col" class="num">MRR at start</th><th scope="col" class="num">Expansion</th><th scope="col" class="num">Contraction</th><th scope="col" class="num">Churned MRR</th><th scope="col" class="num">NDR</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
-function segmentsSection(s: Snapshot): string {
+function segmentsSection(s: SnapshotSummary): string {
   return `<section>
 <h2>Segments</h2>
 ${segmentTable('By plan', s.byPlan, s.currency)}
@@ -202,7 +209,7 @@ ${segmentTable('By lifecycle stage', s.byLifecycle, s.currency, ['onboarding', '
 </section>`;
 }
 
-function churnReasonsSection(s: Snapshot): string {
+function churnReasonsSection(s: SnapshotSummary): string {
   const entries = Object.entries(s.churnReasons).sort(([a, x], [b, y]) => y.mrr - x.mrr || y.customers - x.customers || a.localeCompare(b));
   if (!entries.length) return `<section><h2>Churn reasons</h2><p class="empty">No customer churned this period.</p></section>`;
   const total = entries.reduce((sum, [, r]) => sum + r.mrr, 0);

@@ -61,9 +61,9 @@ export function makeSnapshotHandler(deps: SnapshotHandlerDeps) {
     metrics.addMetric('UsageEventsRejected', MetricUnit.Count, fold.rejected.length);
     logger.info('usage inbox folded', { ...fold, rejected: fold.rejected.length, firstRejections: fold.rejected.slice(0, 5) });
     const run = await runSnapshot(deps, asOf, { refit: 'refit' in parsed.data && parsed.data.refit === true });
-    const { snapshot, stats } = run;
+    const { summary: snapshot, stats, atRiskCount } = run;
     metrics.addMetric('CustomersScanned', MetricUnit.Count, stats.customers);
-    metrics.addMetric('CustomersAtRisk', MetricUnit.Count, snapshot.atRisk.length);
+    metrics.addMetric('CustomersAtRisk', MetricUnit.Count, atRiskCount);
     metrics.addMetric('SnapshotReadUnits', MetricUnit.Count, stats.readUnits);
     metrics.addMetric('CustomersRed', MetricUnit.Count, snapshot.risk.bands.red.customers);
     if (run.refitted) logger.info('forecast model refitted', { model: snapshot.risk, backtest: run.model?.backtest?.evaluation ?? null });
@@ -74,11 +74,11 @@ export function makeSnapshotHandler(deps: SnapshotHandlerDeps) {
       mrrEnd: snapshot.mrr.end,
       logoChurnRate: snapshot.logoChurnRate,
       ndr: snapshot.ndr,
-      atRisk: snapshot.atRisk.length,
+      atRisk: atRiskCount,
       reportKeys: run.reportKeys,
     });
     if (deps.handOver) await deps.handOver({ asOf, snapshotKey: run.reportKeys.json });
-    return { asOf, reportKeys: run.reportKeys, atRisk: snapshot.atRisk.length };
+    return { asOf, reportKeys: run.reportKeys, atRisk: atRiskCount };
   };
   return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));
 }

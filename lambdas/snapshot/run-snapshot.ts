@@ -1,16 +1,19 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_MODEL } from '../domain/forecast/default-model';
 import type { Band } from '../domain/forecast/types';
 import { SnapshotBuilder } from '../domain/snapshot';
-import type { Day, Snapshot } from '../domain/types';
-import { renderAtRiskCsv } from '../report/at-risk-csv';
+import type { Day, SnapshotSummary } from '../domain/types';
+import { atRiskCsvChunks } from '../report/at-risk-csv';
+import { atRiskOverview } from '../report/forecast-html';
 import { renderReportHtml } from '../report/report-html';
+import { snapshotJsonChunks } from '../report/snapshot-json';
 import type { Config } from '../shared/config';
 import { forEachLimit } from '../shared/retry';
 import { keys } from '../store/keys';
 import { decodeBands, encodeBands, ModelStore, type StoredModel } from '../store/model-store';
 import { fillActivityWindow, profileToTimeline, scanProfiles, type ScanStats } from '../store/profile-reader';
+import { putTextChunks } from '../store/s3-text-writer';
 import { needsRefit, refitModel } from './refit';
 
 export interface SnapshotDeps {
@@ -23,7 +26,9 @@ export interface SnapshotDeps {
 }
 
 export interface SnapshotRun {
-  snapshot: Snapshot;
+  /** Everything but the at-risk list, which may be large: it is in reportKeys.json and .csv. */
+  summary: SnapshotSummary;
+  atRiskCount: number;
   reportKeys: { json: string; csv: string; html: string; bands: string };
   stats: ScanStats & { customers: number; backfilledActivity: number };
   /** The model used, and whether this run refitted it. */
@@ -47,7 +52,7 @@ const MAX_SUMMARY_CHARS = 300_000;
  * reasons): should they make the item too large, it keeps the headline figures only and the S3
  * snapshot.json, referenced from the item, has the rest.
  */
-export function snapshotSummary(snapshot: Snapshot, maxChars = MAX_SUMMARY_CHARS): Partial<Omit<Snapshot, 'atRisk'>> {
+export function snapshotSummary(snapshot: SnapshotSummary & { atRisk?: unknown }, maxChars = MAX_SUMMARY_CHARS): Partial<SnapshotSummary> {
   const { atRisk: _atRisk, ...full } = snapshot;
   if (JSON.stringify(full).length <= maxChars) return full;
   const { byPlan: _p, churnReasons: _r, cohorts: _c, byTier: _t, byLifecycle: _l, ...headline } = full;
@@ -56,7 +61,9 @@ export function snapshotSummary(snapshot: Snapshot, maxChars = MAX_SUMMARY_CHARS
 
 /**
  * Computes the snapshot for `asOf` from the customer profiles, stores its summary in DynamoDB (one
- * item per date: the history) and writes snapshot.json, at-risk.csv and report.html to S3.
+ * item per date: the history) and writes snapshot.json, at-risk.csv and report.html to S3. The
+ * at-risk list (a third of a large book) is never all objects at once: the builder keeps its rows as
+ * text, and the files are streamed from them.
  */
 export async function runSnapshot(deps: SnapshotDeps, asOf: Day, opts: SnapshotOptions = {}): Promise<SnapshotRun> {
   const { dynamo, s3, tableName, bucketName, config } = deps;
@@ -83,7 +90,7 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day, opts: SnapshotO
     },
     { segments: deps.scanSegments },
   );
-  const snapshot = builder.finish();
+  const { summary: full, atRisk } = builder.finishParts();
   const prefix = reportPrefix(asOf);
   const reportKeys = {
     json: `${prefix}snapshot.json`,
@@ -91,14 +98,15 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day, opts: SnapshotO
     html: `${prefix}report.html`,
     bands: `${prefix}bands.json`,
   };
-  await Promise.all([
-    put(s3, bucketName, reportKeys.json, JSON.stringify(snapshot, null, 2), 'application/json'),
-    put(s3, bucketName, reportKeys.csv, renderAtRiskCsv(snapshot), 'text/csv; charset=utf-8'),
-    put(s3, bucketName, reportKeys.html, renderReportHtml(snapshot, { backtest: stored?.backtest ?? null }), 'text/html; charset=utf-8'),
-    put(s3, bucketName, reportKeys.bands, encodeBands(builder.bands()), 'application/json'),
-  ]);
+  const put = (key: string, contentType: string, chunks: Iterable<string>) => putTextChunks(s3, { bucket: bucketName, key, contentType }, chunks);
+  // One file after the other: each holds at most a part in memory, and the CSV parses the rows again.
+  await put(reportKeys.json, 'application/json', snapshotJsonChunks(full, atRisk));
+  await put(reportKeys.csv, 'text/csv; charset=utf-8', atRiskCsvChunks(atRisk));
+  const html = renderReportHtml(full, { backtest: stored?.backtest ?? null, atRisk: atRiskOverview(atRisk) });
+  await put(reportKeys.html, 'text/html; charset=utf-8', [html]);
+  await put(reportKeys.bands, 'application/json', [encodeBands(builder.bands())]);
 
-  const summary = snapshotSummary(snapshot);
+  const summary = snapshotSummary(full);
   await dynamo.send(
     new PutCommand({
       TableName: tableName,
@@ -108,14 +116,21 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day, opts: SnapshotO
         asOf,
         computedAt: new Date().toISOString(),
         summary: JSON.stringify(summary),
-        atRiskCount: snapshot.atRisk.length,
+        atRiskCount: atRisk.length,
         reportKey: reportKeys.json,
         bandsKey: reportKeys.bands,
         customersScanned: builder.size,
       },
     }),
   );
-  return { snapshot, reportKeys, stats: { ...stats, customers: builder.size, backfilledActivity }, model: stored, refitted };
+  return {
+    summary: full,
+    atRiskCount: atRisk.length,
+    reportKeys,
+    stats: { ...stats, customers: builder.size, backfilledActivity },
+    model: stored,
+    refitted,
+  };
 }
 
 /** Bands of the latest earlier snapshot (none on a first run, or when its file is gone). */
@@ -131,8 +146,4 @@ async function readPreviousBands(models: ModelStore, s3: S3Client, bucket: strin
     if (err instanceof NoSuchKey || (err as { name?: string }).name === 'AccessDenied') return new Map();
     throw err;
   }
-}
-
-async function put(s3: S3Client, bucket: string, key: string, body: string, contentType: string) {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
 }

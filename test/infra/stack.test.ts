@@ -379,6 +379,7 @@ describe('IAM', () => {
       's3:PutObject /staging/*',
     ]);
     expect(s3Grants('snapshot')).toEqual([
+      's3:AbortMultipartUpload /reports/*',
       's3:DeleteObject /usage-inbox/*',
       's3:GetObject /reports/*',
       's3:GetObject /usage-inbox/*',

@@ -6,6 +6,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeSnapshot } from '../../../lambdas/domain/snapshot';
+import type { Snapshot } from '../../../lambdas/domain/types';
 import { createBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
 import { parseConfig } from '../../../lambdas/shared/config';
 import { runSnapshot } from '../../../lambdas/snapshot/run-snapshot';
@@ -14,6 +15,7 @@ import { decodeLedger } from '../../../lambdas/store/ledger-state';
 import { expectClose } from '../../support/expect-close';
 import { referenceTimelines } from '../../support/reference-timelines';
 import { useEmbeddedStack } from '../../support/stack';
+import { readJson } from '../../../local/pipeline';
 
 const local = useEmbeddedStack({ ses: false });
 const config = parseConfig({});
@@ -72,8 +74,8 @@ describe('a customer with a long billing history', () => {
     expect(run.model?.model.kind).toBe('default');
     const forecast = { model: run.model!.model, risk: config.risk, previousBands: new Map() };
     const expected = computeSnapshot(await referenceTimelines([join(dir, 'history.csv')], [], config), config, asOf, forecast);
-    expectClose(run.snapshot, expected);
-    expect(run.snapshot.byLifecycle.mature?.customersStart).toBe(1);
+    expectClose(await readJson<Snapshot>(local.stack, run.reportKeys.json), expected);
+    expect(run.summary.byLifecycle.mature?.customersStart).toBe(1);
   });
 
   it('writes no ledger item when the same export is dropped again', async () => {

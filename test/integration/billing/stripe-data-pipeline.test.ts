@@ -4,7 +4,9 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
 import { parseConfig } from '../../../lambdas/shared/config';
+import type { Snapshot } from '../../../lambdas/domain/types';
 import { runSnapshot } from '../../../lambdas/snapshot/run-snapshot';
+import { readJson } from '../../../local/pipeline';
 import { keys } from '../../../lambdas/store/keys';
 import { writeParquet, type ParquetColumn } from '../../support/parquet';
 import { useEmbeddedStack } from '../../support/stack';
@@ -195,13 +197,14 @@ async function fileRecord(stack: typeof parquetStack, key: string) {
   return out.Items?.[0];
 }
 
-const snapshot = async (stack: typeof parquetStack) =>
-  (
-    await runSnapshot(
-      { dynamo: stack.stack.clients.dynamo, s3: stack.stack.clients.s3, tableName: stack.stack.tableName, bucketName: stack.stack.bucketName, config },
-      AS_OF,
-    )
-  ).snapshot;
+/** The snapshot.json the run writes. */
+const snapshot = async (stack: typeof parquetStack) => {
+  const run = await runSnapshot(
+    { dynamo: stack.stack.clients.dynamo, s3: stack.stack.clients.s3, tableName: stack.stack.tableName, bucketName: stack.stack.bucketName, config },
+    AS_OF,
+  );
+  return readJson<Snapshot>(stack.stack, run.reportKeys.json);
+};
 
 beforeAll(async () => {
   await load(parquetStack, parquetFiles);

@@ -6,6 +6,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../../lambdas/domain/dates';
 import { computeSnapshot } from '../../../lambdas/domain/snapshot';
+import type { Snapshot } from '../../../lambdas/domain/types';
 import { createBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
 import { parseConfig } from '../../../lambdas/shared/config';
 import { runSnapshot } from '../../../lambdas/snapshot/run-snapshot';
@@ -13,6 +14,7 @@ import { ingestUsageEvents } from '../../../lambdas/store/usage-store';
 import { expectClose } from '../../support/expect-close';
 import { referenceTimelines } from '../../support/reference-timelines';
 import { useEmbeddedStack } from '../../support/stack';
+import { readJson } from '../../../local/pipeline';
 
 const local = useEmbeddedStack({ ses: false });
 const config = parseConfig({ coreFeatures: ['reports'] });
@@ -58,11 +60,13 @@ describe('a back-dated snapshot', () => {
     );
     expect(run.stats.backfilledActivity).toBe(2);
     const expected = computeSnapshot(await referenceTimelines([join(dir, 'invoices.csv')], [join(dir, 'events.jsonl')], config, NOW), config, asOf);
-    expectClose(run.snapshot, expected);
+    const written = await readJson<Snapshot>(local.stack, run.reportKeys.json);
+    expectClose(written, expected);
+    expect(run.atRiskCount).toBe(expected.atRisk.length);
     // cust-new stopped on March 20: inactive and declining as of April 30, which only the old days show.
-    const codes = run.snapshot.atRisk.find((c) => c.customerId === 'cust-new')?.reasons.map((r) => r.code);
+    const codes = written.atRisk.find((c) => c.customerId === 'cust-new')?.reasons.map((r) => r.code);
     expect(codes).toContain('inactive');
-    expect(run.snapshot.atRisk.find((c) => c.customerId === 'cust-old')).toBeUndefined();
+    expect(written.atRisk.find((c) => c.customerId === 'cust-old')).toBeUndefined();
   });
 
   it('uses the profile alone when its window covers asOf', async () => {

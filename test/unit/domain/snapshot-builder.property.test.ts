@@ -241,7 +241,7 @@ describe('SnapshotBuilder folding customers on arrival', () => {
     const full = builder.finish();
     expect(atRisk.length).toBeGreaterThan(10);
     expect([...atRisk]).toEqual(full.atRisk);
-    expect(atRisk.texts().map((t) => JSON.parse(t) as unknown)).toEqual(full.atRisk);
+    expect([...atRisk.texts()].map((t) => JSON.parse(t) as unknown)).toEqual(full.atRisk);
     const { atRisk: _rows, ...rest } = full;
     expect(summary).toEqual(rest);
     expect('atRisk' in summary).toBe(false);
