@@ -10,6 +10,7 @@ import { ingestStoreBench } from './ingest-store';
 import { largeFileBench } from './large-file';
 import { snapshotEngineBench } from './snapshot-engine';
 import { snapshotStoreBench } from './snapshot-store';
+import { snapshot1mBench } from './snapshot-1m';
 import { usageBench } from './usage';
 import { usageSpreadBench } from './usage-spread';
 import { costModelBench } from './cost-model';
@@ -24,6 +25,7 @@ const MODULES: BenchModule[] = [
   costModelBench,
   snapshotEngineBench,
   snapshotStoreBench,
+  snapshot1mBench,
   bundleSizeBench,
   backtestBench,
 ];
