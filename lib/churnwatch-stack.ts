@@ -71,7 +71,7 @@ export class ChurnwatchStack extends Stack {
       reservedConcurrency: deploy.apiReservedConcurrency,
       fn,
     });
-    this.segmentApi = new SegmentApi(this, 'SegmentApi', { api: this.usageApi.api, table, stage: deploy.stage, fn });
+    this.segmentApi = new SegmentApi(this, 'SegmentApi', { api: this.usageApi.api, table, usageQueue: this.usageApi.queue, stage: deploy.stage, fn });
     this.unsubscribe = new Unsubscribe(this, 'Unsubscribe', { api: this.usageApi.api, table, stage: deploy.stage, fn });
     this.digest = new Digest(this, 'Digest', {
       table,

@@ -36,8 +36,8 @@ export const TABLE_ACCESS: Record<FunctionName, { table: string[]; profileIndex?
   // The usage API validates and enqueues, the aggregator appends to S3: neither touches the table.
   'ingest-usage': { table: [] },
   'usage-aggregator': { table: [] },
-  // Segment/RudderStack intake: the usage writer (usage-store: BatchGetItem of DAY#, SEEN#, profile;
-  // transactions of Updates), plus group links (Update, BatchGet) and group traits as customer attributes (ledger-store: Get, BatchWrite).
+  // Segment/RudderStack intake: events go to the usage queue like /events; in the table only group links
+  // (Update, BatchGet) and group traits as customer attributes (ledger-store: Get, BatchWrite).
   'ingest-segment': { table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'] },
   // ledger-store (Get, Update, batchGet/batchPut), file records (Put), and events/ files through usage-store.
   'ingest-billing': {

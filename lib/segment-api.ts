@@ -3,6 +3,7 @@ import { LambdaIntegration, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SEGMENT_ENDPOINTS } from '../lambdas/formats/segment';
 import { WEBHOOK_SECRET_ENV, WRITE_KEYS_SECRET_ENV } from '../lambdas/ingest-segment/credentials';
@@ -14,13 +15,15 @@ export interface SegmentApiProps {
   /** The usage API (lib/usage-api.ts): the Segment routes sit beside POST /events on the same stage. */
   api: RestApi;
   table: Table;
+  /** The usage queue (lib/usage-api.ts): the intake enqueues its events there, as POST /events does. */
+  usageQueue: IQueue;
   stage: string;
   fn: Omit<ChurnwatchFunctionProps, 'name' | 'memoryMb' | 'timeout'>;
 }
 
 /**
  * `POST /v1/batch|track|group|identify|webhook` (Segment/RudderStack intake, docs/metrics.md §2.1) →
- * ingest-segment. The routes carry no API key: Segment and RudderStack authenticate with a write key
+ * ingest-segment → the usage queue (as POST /events; group links are written to the table directly). The routes carry no API key: Segment and RudderStack authenticate with a write key
  * (Basic auth) and the Webhook destination with an HMAC signature, which the function checks against
  * two secrets this construct generates (their values never appear in the template).
  */
@@ -51,9 +54,11 @@ export class SegmentApi extends Construct {
         ...props.fn.environment,
         [WRITE_KEYS_SECRET_ENV]: this.writeKeys.secretArn,
         [WEBHOOK_SECRET_ENV]: this.webhookSecret.secretArn,
+        USAGE_QUEUE_URL: props.usageQueue.queueUrl,
       },
     });
     grantTable(this.function.role, props.table, 'ingest-segment');
+    props.usageQueue.grantSendMessages(this.function.role);
     // GetSecretValue on exactly these two secrets (Secret.grantRead would add DescribeSecret, which the code never calls).
     this.function.role.addToPrincipalPolicy(
       new PolicyStatement({

@@ -18,8 +18,10 @@ import {
   type SegmentMapping,
 } from '../formats/segment';
 import { readGroupLinks, storeGroupLinks } from '../store/group-links';
-import { ingestUsageEvents, type UsageIngestResult } from '../store/usage-store';
-import { dynamo } from '../shared/aws-clients';
+import { usageMessageBodies } from '../store/usage-inbox';
+import { screenBatch } from '../store/usage-rollup';
+import { dynamo, sqsClient } from '../shared/aws-clients';
+import { sqsEnqueue, usageQueueUrl, type UsageEnqueue } from '../shared/usage-queue';
 import { lazyHandler } from '../shared/lazy-handler';
 import { createLogger, createMetrics } from '../shared/observability';
 import { secretsManagerCredentials } from './credentials';
@@ -28,7 +30,12 @@ import { secretsManagerCredentials } from './credentials';
  * `POST /v1/batch|track|group|identify` (Segment's HTTP Tracking API, RudderStack's HTTP API) and
  * `POST /v1/webhook` (Segment's Webhook destination). A thin adapter: calls are mapped by
  * lambdas/formats/segment.ts, user→account links kept by lambdas/store/group-links.ts, and the usage
- * events handed to the same accept path as `POST /events` (docs/metrics.md §2.1).
+ * events validated, de-duplicated within the request and enqueued exactly as `POST /events` does
+ * (docs/metrics.md §2.1): the aggregator and the snapshot's fold count them, once.
+ *
+ * Group links are written to the table here, not queued: a track call's account is decided when it
+ * arrives (the queued event carries its customerId), so a group call must be visible to the very
+ * next request, not only after the next fold. They are one small item per user and rare.
  */
 
 export interface SegmentCredentials {
@@ -38,15 +45,13 @@ export interface SegmentCredentials {
   webhookSecret?: string;
 }
 
-/** Hands canonical usage events to the usage path; `deadline` is epoch ms. Indices of `rejected` refer to `events`. */
-export type AcceptUsage = (events: MappedEvent[], deadline: number) => Promise<UsageIngestResult>;
-
 export interface SegmentIntakeDeps {
   dynamo: DynamoDBDocumentClient;
   tableName: string;
   mapping: SegmentMapping;
   credentials: () => Promise<SegmentCredentials>;
-  accept: AcceptUsage;
+  /** The usage queue, as for `POST /events` (SQS on AWS, the local queue in the embedded stack). */
+  enqueue: UsageEnqueue;
   now?: () => Date;
   logger?: Logger;
   metrics?: Metrics;
@@ -85,7 +90,7 @@ export function createSegmentIntakeHandler(deps: SegmentIntakeDeps): ApiHandler 
     return respond(statusCode, { success: false, message, ...(rejected ? { rejected } : {}) });
   };
 
-  const intake = async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
+  const intake = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const endpoint = endpointOf(event);
     if (endpoint === undefined) return refuse(404, `no such endpoint: ${event.path}`);
     const now = (deps.now ?? (() => new Date()))();
@@ -143,25 +148,20 @@ export function createSegmentIntakeHandler(deps: SegmentIntakeDeps): ApiHandler 
     }
     ready.sort((a, b) => a.index - b.index);
 
-    let accepted = 0;
-    let duplicates = 0;
-    if (ready.length > 0) {
-      const remaining = context?.getRemainingTimeInMillis?.() ?? 10_000;
-      const outcome = await deps.accept(
-        ready.map((r) => r.event),
-        Date.now() + Math.max(1_000, remaining - 2_000),
-      );
-      accepted = outcome.accepted;
-      duplicates = outcome.duplicates;
-      for (const r of outcome.rejected) rejected.push({ index: ready[r.index]!.index, reason: r.reason });
-    }
+    // As POST /events: `duplicates` are repeats within this request; a resend of an earlier request
+    // is recognised when the events are counted (README, "Usage events").
+    const screened = screenBatch(ready.map((r) => r.event), now);
+    for (const r of screened.rejected) rejected.push({ index: ready[r.index]!.index, reason: r.reason });
+    if (screened.unique.length > 0) await deps.enqueue(usageMessageBodies(screened.unique.map((e) => e.event), now));
+    const accepted = screened.unique.length;
+    const duplicates = screened.duplicates.length;
     rejected.sort((a, b) => a.index - b.index);
 
     metrics.addMetric('EventsAccepted', MetricUnit.Count, accepted);
     metrics.addMetric('EventsDuplicate', MetricUnit.Count, duplicates);
     metrics.addMetric('EventsRejected', MetricUnit.Count, rejected.length);
     metrics.addMetric('GroupLinks', MetricUnit.Count, links.length);
-    logger.info('segment calls ingested', {
+    logger.info('segment calls enqueued', {
       endpoint,
       calls: result.messages.length,
       accepted,
@@ -185,6 +185,6 @@ export const handler: ApiHandler = lazyHandler((runtime) =>
     tableName: runtime.tableName,
     mapping: runtime.config.segment,
     credentials: secretsManagerCredentials(),
-    accept: (events, deadline) => ingestUsageEvents(events, { dynamo: dynamo(), tableName: runtime.tableName, deadline }),
+    enqueue: sqsEnqueue(usageQueueUrl(runtime.usageQueueUrl), sqsClient()),
   }),
 );

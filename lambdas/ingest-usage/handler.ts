@@ -3,13 +3,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { isUtf8 } from 'node:buffer';
 import { MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, usageRequestSchema } from '../formats/usage-event';
 import { usageMessageBodies } from '../store/usage-inbox';
 import { screenBatch } from '../store/usage-rollup';
 import { sqsClient } from '../shared/aws-clients';
+import { sqsEnqueue, usageQueueUrl, type UsageEnqueue } from '../shared/usage-queue';
 import { addCountIfAny, createLogger, createMetrics } from '../shared/observability';
 import { lazyHandler } from '../shared/lazy-handler';
 
@@ -19,9 +19,6 @@ import { lazyHandler } from '../shared/lazy-handler';
  * counted later, exactly once. So `duplicates` is what this request repeats of itself: a resend of an
  * earlier request is recognised when the events are counted, not in this answer (README, "Usage events").
  */
-
-/** Sends message bodies to the usage queue (SQS on AWS, the local queue adapter in the embedded stack). */
-export type UsageEnqueue = (bodies: string[]) => Promise<void>;
 
 export interface IngestUsageDeps {
   enqueue: UsageEnqueue;
@@ -100,13 +97,6 @@ export function createIngestUsageHandler(deps: IngestUsageDeps): ApiHandler {
   return middy(ingest).use(injectLambdaContext(logger)).use(logMetrics(metrics)) as unknown as ApiHandler;
 }
 
-export function sqsEnqueue(queueUrl: string, sqs: SQSClient): UsageEnqueue {
-  return async (bodies) => {
-    await Promise.all(bodies.map((MessageBody) => sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody }))));
-  };
-}
-
-export const handler: ApiHandler = lazyHandler((runtime) => {
-  if (!runtime.usageQueueUrl) throw new Error('Invalid Lambda environment: USAGE_QUEUE_URL must name the usage queue');
-  return createIngestUsageHandler({ enqueue: sqsEnqueue(runtime.usageQueueUrl, sqsClient()) });
-});
+export const handler: ApiHandler = lazyHandler((runtime) =>
+  createIngestUsageHandler({ enqueue: sqsEnqueue(usageQueueUrl(runtime.usageQueueUrl), sqsClient()) }),
+);

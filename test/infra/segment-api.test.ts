@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onlyResource, resourcesOfType, synth, removeSynthDirs, type Json, type Synthesized } from './synth';
+import { onlyResource, resourcesOfType, sqsSourceOf, synth, removeSynthDirs, type Json, type Synthesized } from './synth';
 import { SEGMENT_ENDPOINTS } from '../../lambdas/formats/segment';
 
 afterAll(removeSynthDirs);
@@ -72,6 +72,17 @@ describe('Segment/RudderStack intake', () => {
     const actions = statementsOf(roleOf('ingest-segment')).flatMap((st) => [st.Action].flat() as string[]);
     expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
     expect(actions.filter((a) => a.startsWith('s3:'))).toEqual([]);
+  });
+
+  it('enqueues to the usage queue the aggregator drains, as ingest-usage does: its URL, and SendMessage on it alone', () => {
+    const { queue } = sqsSourceOf(s.template, 'usage-aggregator');
+    for (const service of ['ingest-segment', 'ingest-usage']) {
+      expect(fnByService(service).resource.Properties.Environment.Variables.USAGE_QUEUE_URL, service).toEqual({ Ref: queue.id });
+    }
+    const sqs = statementsOf(roleOf('ingest-segment')).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('sqs:')));
+    expect(sqs).toHaveLength(1);
+    expect([sqs[0]!.Action].flat().sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    expect(sqs[0]!.Resource).toEqual({ 'Fn::GetAtt': [queue.id, 'Arn'] });
   });
 
   it('watches ingest-segment like the usage API function: its errors (its duration is the API latency and 5XX alarms)', () => {

@@ -4,16 +4,14 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { useEmbeddedStack } from '../../support/stack';
-import { createIngestUsageHandler } from '../../../lambdas/ingest-usage/handler';
-import { createSegmentIntakeHandler } from '../../../lambdas/ingest-segment/handler';
-import { DEFAULT_SEGMENT_MAPPING, SEGMENT_ENDPOINTS } from '../../../lambdas/formats/segment';
-import { ingestUsageEvents } from '../../../lambdas/store/usage-store';
+import { DEFAULT_SEGMENT_MAPPING } from '../../../lambdas/formats/segment';
 import { keys } from '../../../lambdas/store/keys';
-import { startUsageApi, type UsageApi } from '../../../local/usage-api';
+import { startUsagePath, type LocalUsagePath } from '../../../local/usage-path';
 
 /**
  * Segment- and RudderStack-shaped payloads, as their libraries send them, through the local API
- * adapter into DynamoDB Local; the counts are read back from the stored DAY# items.
+ * adapter, the usage queue and the aggregator into the inbox, folded into DynamoDB Local as the
+ * snapshot folds it; the counts are read back from the stored DAY# items.
  */
 
 const NOW = new Date('2026-11-24T12:00:00Z');
@@ -21,40 +19,29 @@ const SEGMENT_KEY = 'wk_segment_test';
 const RUDDER_KEY = '1Xk5DChfJAol3xtW7qNnK1a5p';
 const WEBHOOK_SECRET = 'whsec_shared';
 const local = useEmbeddedStack({ ses: false });
-let api: UsageApi;
+let path: LocalUsagePath;
 
 beforeAll(async () => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const logger = new Logger({ logLevel: 'SILENT' });
   const metrics = new Metrics({ namespace: 'Test', serviceName: 'segment-test' });
-  const { dynamo } = local.stack.clients;
-  const tableName = local.stack.tableName;
-  // The /events route beside the Segment ones (only its key check is exercised here).
-  const usage = createIngestUsageHandler({ enqueue: async (bodies) => void bodies.forEach((b) => local.stack.usageQueue.send(b)), now: () => NOW, logger, metrics });
-  const segment = createSegmentIntakeHandler({
-    dynamo,
-    tableName,
-    mapping: DEFAULT_SEGMENT_MAPPING,
-    credentials: () => Promise.resolve({ writeKeys: [SEGMENT_KEY, RUDDER_KEY], webhookSecret: WEBHOOK_SECRET }),
-    accept: (events, deadline) => ingestUsageEvents(events, { dynamo, tableName, now: () => NOW, deadline }),
+  path = await startUsagePath(local.stack, {
+    // The /events route beside the Segment ones (only its key check is exercised here).
+    apiKeys: ['events-key'],
+    segment: { mapping: DEFAULT_SEGMENT_MAPPING, credentials: { writeKeys: [SEGMENT_KEY, RUDDER_KEY], webhookSecret: WEBHOOK_SECRET } },
     now: () => NOW,
     logger,
     metrics,
   });
-  api = await startUsageApi({
-    handler: usage,
-    apiKeys: ['events-key'],
-    openRoutes: Object.fromEntries(SEGMENT_ENDPOINTS.map((e) => [`/v1/${e}`, segment])),
-  });
 });
 afterAll(async () => {
-  await api?.stop();
+  await path?.stop();
 });
 
 const basic = (user: string, password = '') => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-async function post(path: string, body: unknown, headers: Record<string, string> = { authorization: basic(SEGMENT_KEY) }) {
-  const res = await fetch(`${api.url}${path}`, {
+async function post(route: string, body: unknown, headers: Record<string, string> = { authorization: basic(SEGMENT_KEY) }) {
+  const res = await fetch(`${path.api.url}${route}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -62,7 +49,9 @@ async function post(path: string, body: unknown, headers: Record<string, string>
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
+/** The stored counts once everything enqueued so far is counted (the aggregator, then the fold). */
 async function day(customerId: string, d: string) {
+  await path.settle();
   const res = await local.stack.clients.dynamo.send(new GetCommand({ TableName: local.stack.tableName, Key: keys.day(customerId, d), ConsistentRead: true }));
   return res.Item;
 }
@@ -108,6 +97,9 @@ describe('Segment HTTP Tracking API', () => {
     };
     const res = await post('/v1/batch', batch);
     expect(res).toEqual({ status: 200, json: { success: true, accepted: 4, duplicates: 0, linked: 1, ignored: 2, rejected: [] } });
+    // The intake only enqueued the events (as POST /events does): nothing is counted before the fold.
+    const unfolded = await local.stack.clients.dynamo.send(new GetCommand({ TableName: local.stack.tableName, Key: keys.day('cus_seg_a', '2026-11-20'), ConsistentRead: true }));
+    expect(unfolded.Item).toBeUndefined();
     const a = await day('cus_seg_a', '2026-11-20');
     expect(a?.n).toBe(3);
     expect(a?.['f:Report Exported']).toBe(2);
@@ -117,9 +109,12 @@ describe('Segment HTTP Tracking API', () => {
     // Group traits become the account's name and owner, stored as data (escaped where rendered).
     expect(await profile('cus_seg_b')).toMatchObject({ name: 'Beta & Sons <Ltd>', ownerEmail: 'csm@acme.io' });
 
-    // Segment retries a batch it got no answer for: every messageId counts once.
+    // Segment retries a batch it got no answer for: the answer is the same (the intake only enqueues),
+    // and every messageId counts once when the events are counted.
     const again = await post('/v1/batch', batch);
-    expect(again.json).toMatchObject({ success: true, accepted: 0, duplicates: 4 });
+    expect(again.json).toMatchObject({ success: true, accepted: 4, duplicates: 0 });
+    const fold = await path.settle();
+    expect(fold).toMatchObject({ accepted: 0, duplicates: 4, rejected: [] });
     expect((await day('cus_seg_a', '2026-11-20'))?.n).toBe(3);
   });
 
