@@ -4,6 +4,7 @@ import type { Band } from '../domain/forecast/types';
 import type { Day } from '../domain/types';
 import { keys } from './keys';
 import { TTL_ATTRIBUTE } from './table';
+import { UpdateExpression } from './update-expression';
 
 /** Digest records expire (DynamoDB TTL) this long after their snapshot date. */
 export const DIGEST_TTL_DAYS = 400;
@@ -103,22 +104,8 @@ export class DigestStore {
   }
 
   private async setStatus(owner: string, asOf: Day, channel: DigestChannel, status: DigestStatus, extra: Record<string, unknown>) {
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = { ':status': status };
-    const sets = ['#status = :status'];
-    for (const [name, value] of Object.entries(extra)) {
-      names[`#${name}`] = name;
-      values[`:${name}`] = value;
-      sets.push(`#${name} = :${name}`);
-    }
-    await this.dynamo.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: recordKey(owner, asOf, channel),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
+    const update = new UpdateExpression().set('status', status);
+    for (const [name, value] of Object.entries(extra)) update.set(name, value);
+    await this.dynamo.send(new UpdateCommand({ TableName: this.tableName, Key: recordKey(owner, asOf, channel), ...update.build() }));
   }
 }

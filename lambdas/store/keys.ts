@@ -36,6 +36,8 @@ export const keys = {
   digest: (ownerEmail: string, asOf: string) => ({ pk: `OWNER#${ownerEmail}`, sk: `DIGEST#${asOf}` }),
   /** The Slack delivery of the same digest: its own claim. `SLACK#` sorts after `DIGEST#`, so "the previous digest" never reads it. */
   slackDigest: (ownerEmail: string, asOf: string) => ({ pk: `OWNER#${ownerEmail}`, sk: `SLACK#${asOf}` }),
+  /** An owner's email opt-out (the address lower-cased). `OPTOUT#` sorts after `DIGEST#`, so "the previous digest" never reads it. */
+  optOut: (normalizedOwnerEmail: string) => ({ pk: `OWNER#${normalizedOwnerEmail}`, sk: 'OPTOUT#email' }),
   /** A Segment/RudderStack user's account, from their last `group` call. */
   groupLink: (userId: string) => ({ pk: `SEGUSER#${userId}`, sk: 'GROUP' }),
 } as const;

@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { normalizeOwner } from '../shared/unsubscribe-token';
+import { keys } from './keys';
 
 /**
  * Owners who opted out of digest email (the one-click link in every digest, README "Unsubscribe"):
@@ -10,8 +11,8 @@ import { normalizeOwner } from '../shared/unsubscribe-token';
  * keeps when and how the owner last changed their mind.
  */
 
-/** The opt-out item's key. (Kept here, not in keys.ts, while that file is being reworked; same scheme.) */
-export const optOutKey = (owner: string) => ({ pk: `OWNER#${normalizeOwner(owner)}`, sk: 'OPTOUT#email' });
+/** The opt-out item of an owner, whatever the case of the address given. */
+const optOutKey = (owner: string) => keys.optOut(normalizeOwner(owner));
 
 export interface OptOut {
   owner: string;
