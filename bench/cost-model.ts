@@ -15,10 +15,10 @@
 import { readFileSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { makeDigestHandler } from '../lambdas/digest/handler';
+import { createDigestHandler } from '../lambdas/digest/handler';
 import { createBillingIngestHandler } from '../lambdas/ingest-billing/handler';
 import { parseConfig } from '../lambdas/shared/config';
-import { makeSnapshotHandler } from '../lambdas/snapshot/handler';
+import { createSnapshotHandler } from '../lambdas/snapshot/handler';
 import { buildApp } from '../lib/app';
 import { USAGE_BATCHING_WINDOW } from '../lib/usage-api';
 import { lambdaContext } from '../local/lambda-context';
@@ -105,9 +105,9 @@ async function measureDay(customers: number): Promise<DayMeasured> {
         await stack.clients.s3.send(new PutObjectCommand({ Bucket: stack.bucketName, Key: `exports/${today}.csv`, Body: `${csv.join('\n')}\n` }));
         await stack.queue.drain();
       });
-      const snapshot = await phase(() => makeSnapshotHandler(deps)({ asOf: today }, ctx('churnwatch-snapshot')));
+      const snapshot = await phase(() => createSnapshotHandler(deps)({ asOf: today }, ctx('churnwatch-snapshot')));
       await stack.clearMail();
-      const digest = await phase(() => makeDigestHandler({ ...deps, ses: stack.clients.ses! })({ asOf: today, snapshotKey: snapshot.result.reportKeys.json }, ctx('churnwatch-digest')));
+      const digest = await phase(() => createDigestHandler({ ...deps, ses: stack.clients.ses! })({ asOf: today, snapshotKey: snapshot.result.reportKeys.json }, ctx('churnwatch-digest')));
       const mails = (await stack.sentMail()).length;
       return { billing: { ...billing, rows }, snapshot, digest: { ...digest, mails } };
     },

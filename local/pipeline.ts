@@ -6,11 +6,11 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import type { Day, Snapshot } from '../lambdas/domain/types';
-import { makeDigestHandler, RetryableDigestFailure, tableOptOuts } from '../lambdas/digest/handler';
+import { createDigestHandler, RetryableDigestFailure, tableOptOuts } from '../lambdas/digest/handler';
 import type { DigestSummary } from '../lambdas/digest/send-digests';
 import { createBillingIngestHandler } from '../lambdas/ingest-billing/handler';
 import type { FileReport } from '../lambdas/ingest-billing/ingest-file';
-import { makeSnapshotHandler } from '../lambdas/snapshot/handler';
+import { createSnapshotHandler } from '../lambdas/snapshot/handler';
 import type { Config } from '../lambdas/shared/config';
 import { keys } from '../lambdas/store/keys';
 import { ModelStore, type StoredModel } from '../lambdas/store/model-store';
@@ -175,7 +175,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const { stack, usageApi, apiKey, unsubscribe, files, usage, deps, stop } = loaded;
   try {
     progress(`snapshot as of ${options.asOf} (fitting the forecast on the loaded history)…`);
-    const snapshotHandler = makeSnapshotHandler(deps);
+    const snapshotHandler = createSnapshotHandler(deps);
     const snap = await snapshotHandler({ asOf: options.asOf }, lambdaContext('churnwatch-snapshot'));
 
     progress('digests…');
@@ -183,7 +183,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const channel = stack.slack!.hookUrl('churnwatch-digests');
     const slack: SlackDelivery = { target: () => Promise.resolve({ url: channel }), post: (url, message) => postToSlack(url, message) };
     const optOuts = tableOptOuts(new UnsubscribeStore(stack.clients.dynamo, stack.tableName), unsubscribe.url, () => Promise.resolve(unsubscribe.key));
-    const digestHandler = makeDigestHandler({ ...deps, ses: stack.clients.ses!, slack, optOuts });
+    const digestHandler = createDigestHandler({ ...deps, ses: stack.clients.ses!, slack, optOuts });
     let digest: DigestSummary;
     try {
       digest = await digestHandler({ asOf: options.asOf, snapshotKey: snap.reportKeys.json }, lambdaContext('churnwatch-digest'));

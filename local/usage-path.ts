@@ -4,7 +4,7 @@ import { SEGMENT_ENDPOINTS, type SegmentMapping } from '../lambdas/formats/segme
 import { createIngestUsageHandler } from '../lambdas/ingest-usage/handler';
 import { createSegmentIntakeHandler, type SegmentCredentials } from '../lambdas/ingest-segment/handler';
 import { foldUsageInbox, type FoldResult } from '../lambdas/store/usage-inbox';
-import { makeUsageAggregatorHandler } from '../lambdas/usage-aggregator/handler';
+import { createUsageAggregatorHandler } from '../lambdas/usage-aggregator/handler';
 import { createUnsubscribeHandler } from '../lambdas/unsubscribe/handler';
 import { lambdaContext } from './lambda-context';
 import type { EmbeddedStack } from './stack';
@@ -41,7 +41,7 @@ export async function startUsagePath(stack: EmbeddedStack, options: LocalUsagePa
     for (const body of bodies) queue.send(body);
   };
   const handler = createIngestUsageHandler({ enqueue, now: options.now, logger: options.logger, metrics: options.metrics });
-  const aggregator = makeUsageAggregatorHandler({ s3: stack.clients.s3, bucketName: stack.bucketName });
+  const aggregator = createUsageAggregatorHandler({ s3: stack.clients.s3, bucketName: stack.bucketName });
   queue.subscribe((event) => aggregator(event, lambdaContext('churnwatch-usage-aggregator')));
   const openRoutes: Record<string, OpenRoute> = {};
   const { segment, unsubscribeKey } = options;

@@ -43,7 +43,7 @@ export class RetryableDigestFailure extends Error {
   override name = 'RetryableDigestFailure';
 }
 
-export function makeDigestHandler(deps: DigestHandlerDeps) {
+export function createDigestHandler(deps: DigestHandlerDeps) {
   const logger = createLogger('digest');
   const metrics = createMetrics('digest');
   const store = new DigestStore(deps.dynamo, deps.tableName);
@@ -89,7 +89,7 @@ export function makeDigestHandler(deps: DigestHandlerDeps) {
 }
 
 export const handler = lazyHandler((runtime) =>
-  makeDigestHandler({
+  createDigestHandler({
     dynamo: dynamo(),
     s3: s3Client(),
     ses: sesClient(),

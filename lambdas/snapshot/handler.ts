@@ -43,7 +43,7 @@ export interface SnapshotHandlerDeps extends SnapshotDeps {
   handOver?: (request: DigestRequest) => Promise<void>;
 }
 
-export function makeSnapshotHandler(deps: SnapshotHandlerDeps) {
+export function createSnapshotHandler(deps: SnapshotHandlerDeps) {
   const logger = createLogger('snapshot');
   const metrics = createMetrics('snapshot');
   const handler = async (event: unknown, context?: { getRemainingTimeInMillis?: () => number }): Promise<{ asOf: Day; reportKeys: SnapshotRun['reportKeys']; atRisk: number }> => {
@@ -96,7 +96,7 @@ export function invokeDigestAsync(functionName: string, lambda = new LambdaClien
 }
 
 export const handler = lazyHandler((runtime) =>
-  makeSnapshotHandler({
+  createSnapshotHandler({
     dynamo: dynamo(),
     s3: s3Client(),
     tableName: runtime.tableName,

@@ -21,7 +21,7 @@ export interface UsageAggregatorDeps {
  * reported as a batch item failure and reaches the dead-letter queue after the redrive count; if the
  * PUT fails, the whole batch comes back (re-appending it later counts nothing twice).
  */
-export function makeUsageAggregatorHandler(deps: UsageAggregatorDeps) {
+export function createUsageAggregatorHandler(deps: UsageAggregatorDeps) {
   const logger = createLogger('usage-aggregator');
   const metrics = createMetrics('usage-aggregator');
   const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
@@ -49,4 +49,4 @@ export function makeUsageAggregatorHandler(deps: UsageAggregatorDeps) {
   return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));
 }
 
-export const handler = lazyHandler((runtime) => makeUsageAggregatorHandler({ s3: s3Client(), bucketName: runtime.bucketName }));
+export const handler = lazyHandler((runtime) => createUsageAggregatorHandler({ s3: s3Client(), bucketName: runtime.bucketName }));

@@ -15,11 +15,11 @@ import { FEATURES } from '../../../lambdas/domain/forecast/features';
 import type { ScorecardModel } from '../../../lambdas/domain/forecast/types';
 import type { CustomerTimeline, Snapshot } from '../../../lambdas/domain/types';
 import { ModelStore } from '../../../lambdas/store/model-store';
-import { makeDigestHandler } from '../../../lambdas/digest/handler';
+import { createDigestHandler } from '../../../lambdas/digest/handler';
 import { sendDigests } from '../../../lambdas/digest/send-digests';
 import { DigestStore } from '../../../lambdas/store/digest-store';
 import { createBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
-import { asOfFor, makeSnapshotHandler } from '../../../lambdas/snapshot/handler';
+import { asOfFor, createSnapshotHandler } from '../../../lambdas/snapshot/handler';
 import { parseConfig } from '../../../lambdas/shared/config';
 import { keys } from '../../../lambdas/store/keys';
 import { ingestUsageEvents } from '../../../lambdas/store/usage-store';
@@ -177,7 +177,7 @@ async function s3Text(key: string) {
 describe('snapshot Lambda on the embedded stack', () => {
   it('fits the forecast on the stored history first, and turns the profiles into the snapshot the engine computes from the raw inputs', async () => {
     const handed: unknown[] = [];
-    const handler = makeSnapshotHandler({ ...deps(), handOver: async (r) => void handed.push(r) });
+    const handler = createSnapshotHandler({ ...deps(), handOver: async (r) => void handed.push(r) });
     const out = await handler({ asOf: AS_OF }, context);
     snapshot = JSON.parse(await s3Text(out.reportKeys.json)) as Snapshot;
     expectClose(snapshot, expected);
@@ -192,7 +192,7 @@ describe('snapshot Lambda on the embedded stack', () => {
 
   it('uses the stored model and the previous bands, and writes the bands of this run for the next', async () => {
     await new ModelStore(local.stack.clients.dynamo, local.stack.tableName).save({ model: KNOWN, backtest: null, storedAt: NOW.toISOString() });
-    const out = await makeSnapshotHandler(deps())({ asOf: AS_OF }, context);
+    const out = await createSnapshotHandler(deps())({ asOf: AS_OF }, context);
     snapshot = JSON.parse(await s3Text(out.reportKeys.json)) as Snapshot;
     const previousBands = new Map(expected.atRisk.filter((c) => c.band === 'red' || c.band === 'yellow').map((c) => [c.customerId, c.band!]));
     expectClose(snapshot, computeSnapshot(reference, config, AS_OF, { model: KNOWN, risk: config.risk, previousBands }));
@@ -229,7 +229,7 @@ describe('snapshot Lambda on the embedded stack', () => {
 describe('digest Lambda over SES', () => {
   it('sends one email per owner, escapes names, uses the fallback, and a rejected address does not block the others', async () => {
     await local.stack.clearMail();
-    const handler = makeDigestHandler({ ...deps(), ses: sesRejecting('bounce@test.example'), maxAttempts: 2 });
+    const handler = createDigestHandler({ ...deps(), ses: sesRejecting('bounce@test.example'), maxAttempts: 2 });
     const summary = await handler({ asOf: AS_OF }, context);
     expect(summary).toMatchObject({ sent: 3, failed: 1, skipped: 0 });
     expect(summary.owners.find((o) => o.owner === 'bounce@test.example')).toMatchObject({ outcome: 'failed', retryable: false });
@@ -256,7 +256,7 @@ describe('digest Lambda over SES', () => {
 
   it('never sends the same digest twice when the run is repeated', async () => {
     await local.stack.clearMail();
-    const handler = makeDigestHandler({ ...deps(), ses: sesRejecting('bounce@test.example'), maxAttempts: 1 });
+    const handler = createDigestHandler({ ...deps(), ses: sesRejecting('bounce@test.example'), maxAttempts: 1 });
     const summary = await handler({ asOf: AS_OF }, context);
     expect(summary).toMatchObject({ sent: 0, skipped: 3 });
     expect(await local.stack.sentMail()).toEqual([]);
@@ -280,13 +280,13 @@ describe('digest Lambda over SES', () => {
     await local.stack.clients.s3.send(new PutObjectCommand({ Bucket: local.stack.bucketName, Key: 'exports/correction.csv', Body: correction }));
     await local.stack.queue.drain();
 
-    const snap = await makeSnapshotHandler(deps())({ asOf: next }, context);
+    const snap = await createSnapshotHandler(deps())({ asOf: next }, context);
     const nextSnapshot = JSON.parse(await s3Text(snap.reportKeys.json)) as Snapshot;
     expect(nextSnapshot.atRisk.map((c) => c.customerId)).not.toContain('cust-a');
     expect(nextSnapshot.atRisk.find((c) => c.customerId === 'cust-b')?.reasons.map((r) => r.code)).toEqual(['payment_failed']);
 
     await local.stack.clearMail();
-    await makeDigestHandler({ ...deps(), ses: local.stack.clients.ses! })({ asOf: next }, context);
+    await createDigestHandler({ ...deps(), ses: local.stack.clients.ses! })({ asOf: next }, context);
     const mail = await local.stack.sentMail();
     const ana = mail.find((m) => m.destination.to.includes('ana@test.example'))!;
     expect(ana.subject).toMatch(/\] 1 red —/);
@@ -298,7 +298,7 @@ describe('digest Lambda over SES', () => {
 
   it('does not send again when recording the sent digest fails after SES accepted it', async () => {
     const asOf = addDays(AS_OF, 2);
-    const snap = await makeSnapshotHandler(deps())({ asOf }, context);
+    const snap = await createSnapshotHandler(deps())({ asOf }, context);
     const snapshot = JSON.parse(await s3Text(snap.reportKeys.json)) as Snapshot;
     class FlakyStore extends DigestStore {
       failures = 0;
