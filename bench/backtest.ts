@@ -42,9 +42,24 @@ export const backtestBench: BenchModule = {
       const e = run.result.evaluation;
       const where = `load ${run.seconds.load.toFixed(0)} s, read back ${run.seconds.read.toFixed(0)} s, backtest ${run.seconds.backtest.toFixed(0)} s`;
       return [
-        { name: name('seconds'), value: seconds, unit: 's', note: `${customers} customers, ${months} months, ${sample.events.length} events, ${run.result.dates.length} month-ends (${where}; target ≤ 900)` },
-        { name: name('auc'), value: e.auc ?? NaN, unit: 'AUC', note: `sample book seed 4242; old fixed points ${run.result.baselines.fixedPoints.auc?.toFixed(2)}` },
-        { name: name('precisionTop10'), value: e.precisionTop10 ?? NaN, unit: 'share', note: 'churned within 90 days among the top 10 per date' },
+        {
+          name: name('seconds'),
+          value: seconds,
+          unit: 's',
+          note: `${customers} customers, ${months} months, ${sample.events.length} events, ${run.result.dates.length} month-ends (${where}; target ≤ 900)`,
+        },
+        {
+          name: name('auc'),
+          value: e.auc ?? NaN,
+          unit: 'AUC',
+          note: `sample book seed 4242; old fixed points ${run.result.baselines.fixedPoints.auc?.toFixed(2)}`,
+        },
+        {
+          name: name('precisionTop10'),
+          value: e.precisionTop10 ?? NaN,
+          unit: 'share',
+          note: 'churned within 90 days among the top 10 per date',
+        },
         { name: name('flaggedShare'), value: e.flaggedShare ?? NaN, unit: 'share', note: 'red + yellow among forecast customers' },
       ] satisfies Figure[];
     } finally {

@@ -33,7 +33,10 @@ export function measureBundles(outdir: string, overrides: Record<string, unknown
   const { app, stack } = buildApp({ outdir, context }, { nag: false });
   app.synth();
   const template = JSON.parse(readFileSync(join(outdir, stack.templateFile), 'utf8')) as {
-    Resources: Record<string, { Type: string; Properties: { Environment?: { Variables?: Record<string, string> }; Code: { S3Key: string } } }>;
+    Resources: Record<
+      string,
+      { Type: string; Properties: { Environment?: { Variables?: Record<string, string> }; Code: { S3Key: string } } }
+    >;
   };
   const bundles: FunctionBundle[] = [];
   for (const resource of Object.values(template.Resources)) {
@@ -67,10 +70,20 @@ export const bundleSizeBench: BenchModule = {
       const alternative: Figure[] = [];
       if (!opts.quick) {
         const pinned = largest(measureBundles(join(outdir, 'bundled-sdk'), { bundleAwsSdk: true }));
-        alternative.push({ name: 'bundle.maxKbBundledSdk', value: round(pinned.kb), unit: 'KB', note: `largest with the AWS SDK bundled (bundleAwsSdk: true): ${pinned.service}` });
+        alternative.push({
+          name: 'bundle.maxKbBundledSdk',
+          value: round(pinned.kb),
+          unit: 'KB',
+          note: `largest with the AWS SDK bundled (bundleAwsSdk: true): ${pinned.service}`,
+        });
       }
       return [
-        { name: 'bundle.maxKb', value: round(max.kb), unit: 'KB', note: `largest: ${max.service} (minified ESM, target ≤ ${TARGET_KB} KB)` },
+        {
+          name: 'bundle.maxKb',
+          value: round(max.kb),
+          unit: 'KB',
+          note: `largest: ${max.service} (minified ESM, target ≤ ${TARGET_KB} KB)`,
+        },
         ...bundles.map<Figure>((b) => ({
           name: `bundle.${camel(b.service)}Kb`,
           value: round(b.kb),
@@ -78,7 +91,12 @@ export const bundleSizeBench: BenchModule = {
           note: `${round(b.gzipKb)} KB gzipped; external source map ${round(b.mapKb)} KB`,
         })),
         ...alternative,
-        { name: 'bundle.synthSeconds', value: round(seconds), unit: 's', note: 'CDK synth with esbuild bundling of all functions, no cdk-nag' },
+        {
+          name: 'bundle.synthSeconds',
+          value: round(seconds),
+          unit: 's',
+          note: 'CDK synth with esbuild bundling of all functions, no cdk-nag',
+        },
       ];
     } finally {
       rmSync(outdir, { recursive: true, force: true });

@@ -98,16 +98,24 @@ async function measureDay(customers: number): Promise<DayMeasured> {
       const today = new Date().toISOString().slice(0, 10);
       const next = new Date(Date.parse(`${today}T00:00:00Z`) + 31 * 86_400_000).toISOString().slice(0, 10);
       const csv = ['invoice_id,customer_id,amount,currency,period_start,period_end,status'];
-      for (let i = 0; i < rows; i++) csv.push(`in_daily_${i},cus_${(i * 29 % customers).toString(36).padStart(6, '0')},199.00,USD,${today},${next},paid`);
+      for (let i = 0; i < rows; i++)
+        csv.push(`in_daily_${i},cus_${((i * 29) % customers).toString(36).padStart(6, '0')},199.00,USD,${today},${next},paid`);
       const ingest = createBillingIngestHandler(deps);
       stack.subscribe((event: SQSEvent) => ingest(event, ctx('churnwatch-ingest-billing')));
       const billing = await phase(async () => {
-        await stack.clients.s3.send(new PutObjectCommand({ Bucket: stack.bucketName, Key: `exports/${today}.csv`, Body: `${csv.join('\n')}\n` }));
+        await stack.clients.s3.send(
+          new PutObjectCommand({ Bucket: stack.bucketName, Key: `exports/${today}.csv`, Body: `${csv.join('\n')}\n` }),
+        );
         await stack.queue.drain();
       });
       const snapshot = await phase(() => createSnapshotHandler(deps)({ asOf: today }, ctx('churnwatch-snapshot')));
       await stack.clearMail();
-      const digest = await phase(() => createDigestHandler({ ...deps, ses: stack.clients.ses! })({ asOf: today, snapshotKey: snapshot.result.reportKeys.json }, ctx('churnwatch-digest')));
+      const digest = await phase(() =>
+        createDigestHandler({ ...deps, ses: stack.clients.ses! })(
+          { asOf: today, snapshotKey: snapshot.result.reportKeys.json },
+          ctx('churnwatch-digest'),
+        ),
+      );
       const mails = (await stack.sentMail()).length;
       return { billing: { ...billing, rows }, snapshot, digest: { ...digest, mails } };
     },
@@ -144,39 +152,81 @@ function resourcesOf(template: Record<string, { Type: string; Properties?: Recor
 }
 
 /** Prices a month of `scale` × the measured day (customers and events scale together). */
-export function monthlyLines(day: DayMeasured, scale: number, deployed: { alarms: number; kmsKeys: number; secrets: number; snapshotMemoryGb: number; tracing: boolean; apiTraceRate: number }): Line[] {
+export function monthlyLines(
+  day: DayMeasured,
+  scale: number,
+  deployed: { alarms: number; kmsKeys: number; secrets: number; snapshotMemoryGb: number; tracing: boolean; apiTraceRate: number },
+): Line[] {
   const perMonth = DAYS * scale;
   const events = day.events * perMonth;
   const requests = day.apiRequests * perMonth;
   const lines: Line[] = [];
-  const add = (service: string, item: string, usdValue: number, arithmetic: string) => lines.push({ service, item, usd: usdValue, arithmetic });
+  const add = (service: string, item: string, usdValue: number, arithmetic: string) =>
+    lines.push({ service, item, usd: usdValue, arithmetic });
 
   // DynamoDB: the fold (usage), the billing export, the snapshot and digest.
-  const wu = (day.fold.writeUnits + day.billing.dynamo.writeUnits + day.snapshot.dynamo.writeUnits + day.digest.dynamo.writeUnits) * perMonth;
+  const wu =
+    (day.fold.writeUnits + day.billing.dynamo.writeUnits + day.snapshot.dynamo.writeUnits + day.digest.dynamo.writeUnits) * perMonth;
   const ru = (day.fold.readUnits + day.billing.dynamo.readUnits + day.snapshot.dynamo.readUnits + day.digest.dynamo.readUnits) * perMonth;
-  add('DynamoDB', 'write units (on demand)', (wu / 1e6) * PRICES.dynamoWriteUnitPerMillion,
-    `(${fmt(day.fold.writeUnits)} fold + ${fmt(day.billing.dynamo.writeUnits)} billing + ${fmt(day.snapshot.dynamo.writeUnits)} snapshot + ${fmt(day.digest.dynamo.writeUnits)} digest WU/day) × ${fmt(perMonth, 1)} = ${fmt(wu)} WU × $${PRICES.dynamoWriteUnitPerMillion}/M (transactions doubled and GSI writes as DynamoDB reports them)`);
-  add('DynamoDB', 'read units (on demand)', (ru / 1e6) * PRICES.dynamoReadUnitPerMillion, `${fmt(ru)} RU × $${PRICES.dynamoReadUnitPerMillion}/M`);
+  add(
+    'DynamoDB',
+    'write units (on demand)',
+    (wu / 1e6) * PRICES.dynamoWriteUnitPerMillion,
+    `(${fmt(day.fold.writeUnits)} fold + ${fmt(day.billing.dynamo.writeUnits)} billing + ${fmt(day.snapshot.dynamo.writeUnits)} snapshot + ${fmt(day.digest.dynamo.writeUnits)} digest WU/day) × ${fmt(perMonth, 1)} = ${fmt(wu)} WU × $${PRICES.dynamoWriteUnitPerMillion}/M (transactions doubled and GSI writes as DynamoDB reports them)`,
+  );
+  add(
+    'DynamoDB',
+    'read units (on demand)',
+    (ru / 1e6) * PRICES.dynamoReadUnitPerMillion,
+    `${fmt(ru)} RU × $${PRICES.dynamoReadUnitPerMillion}/M`,
+  );
   // Storage after a year: profiles plus a DAY# item per customer-day (~0.7 KB with 33 event ids) plus 8 days of SEEN#.
   const storageGb = (day.customers * scale * (day.profileBytes + 365 * 700 + 8 * 300)) / 1e9;
-  add('DynamoDB', 'storage + PITR (after a year)', storageGb * (PRICES.dynamoStorageGbMonth + PRICES.dynamoPitrGbMonth),
-    `${fmt(storageGb, 2)} GB (profiles ${fmt(day.profileBytes)} B + 365 DAY# × 700 B + SEEN# per customer) × ($${PRICES.dynamoStorageGbMonth} + $${PRICES.dynamoPitrGbMonth} PITR)`);
+  add(
+    'DynamoDB',
+    'storage + PITR (after a year)',
+    storageGb * (PRICES.dynamoStorageGbMonth + PRICES.dynamoPitrGbMonth),
+    `${fmt(storageGb, 2)} GB (profiles ${fmt(day.profileBytes)} B + 365 DAY# × 700 B + SEEN# per customer) × ($${PRICES.dynamoStorageGbMonth} + $${PRICES.dynamoPitrGbMonth} PITR)`,
+  );
 
-  add('API Gateway', 'REST requests', (requests / 1e6) * PRICES.apiGatewayRestPerMillion, `${fmt(requests)} requests (${fmt(events)} events / ${COST_MODEL.eventsPerRequest}) × $${PRICES.apiGatewayRestPerMillion}/M`);
+  add(
+    'API Gateway',
+    'REST requests',
+    (requests / 1e6) * PRICES.apiGatewayRestPerMillion,
+    `${fmt(requests)} requests (${fmt(events)} events / ${COST_MODEL.eventsPerRequest}) × $${PRICES.apiGatewayRestPerMillion}/M`,
+  );
 
   // Lambda: the API per request, the aggregator once per batching window per poller, the daily runs.
   const windows = (HOURS_PER_MONTH * 3600) / USAGE_BATCHING_WINDOW.toSeconds();
   const aggregatorRuns = Math.min(day.sqsMessages * perMonth, windows * ASSUMED.pollers);
-  const gbS = requests * 0.5 * (ASSUMED.apiMs / 1000) + aggregatorRuns * 0.5 * (ASSUMED.aggregatorMs / 1000) + DAYS * (1 * (ASSUMED.ingestBillingMs / 1000) + deployed.snapshotMemoryGb * day.snapshot.seconds * scale + 0.5 * (ASSUMED.digestMs / 1000));
+  const gbS =
+    requests * 0.5 * (ASSUMED.apiMs / 1000) +
+    aggregatorRuns * 0.5 * (ASSUMED.aggregatorMs / 1000) +
+    DAYS *
+      (1 * (ASSUMED.ingestBillingMs / 1000) + deployed.snapshotMemoryGb * day.snapshot.seconds * scale + 0.5 * (ASSUMED.digestMs / 1000));
   const invocations = requests + aggregatorRuns + DAYS * 3;
-  add('Lambda', 'GB-seconds (arm64)', gbS * PRICES.lambdaGbSecondArm,
-    `${fmt(requests)} API × 0.5 GB × ${ASSUMED.apiMs} ms (assumed) + ${fmt(aggregatorRuns)} aggregator runs (≤ ${ASSUMED.pollers} pollers × one ${USAGE_BATCHING_WINDOW.toSeconds()} s window) × 0.5 GB × ${ASSUMED.aggregatorMs} ms + daily snapshot ${deployed.snapshotMemoryGb} GB × ${fmt(day.snapshot.seconds * scale, 1)} s (measured locally, an upper bound) + ingest and digest = ${fmt(gbS)} GB-s × $${PRICES.lambdaGbSecondArm}`);
-  add('Lambda', 'requests', (invocations / 1e6) * PRICES.lambdaRequestsPerMillion, `${fmt(invocations)} invocations × $${PRICES.lambdaRequestsPerMillion}/M`);
+  add(
+    'Lambda',
+    'GB-seconds (arm64)',
+    gbS * PRICES.lambdaGbSecondArm,
+    `${fmt(requests)} API × 0.5 GB × ${ASSUMED.apiMs} ms (assumed) + ${fmt(aggregatorRuns)} aggregator runs (≤ ${ASSUMED.pollers} pollers × one ${USAGE_BATCHING_WINDOW.toSeconds()} s window) × 0.5 GB × ${ASSUMED.aggregatorMs} ms + daily snapshot ${deployed.snapshotMemoryGb} GB × ${fmt(day.snapshot.seconds * scale, 1)} s (measured locally, an upper bound) + ingest and digest = ${fmt(gbS)} GB-s × $${PRICES.lambdaGbSecondArm}`,
+  );
+  add(
+    'Lambda',
+    'requests',
+    (invocations / 1e6) * PRICES.lambdaRequestsPerMillion,
+    `${fmt(invocations)} invocations × $${PRICES.lambdaRequestsPerMillion}/M`,
+  );
 
   // SQS: the API's sends, the pollers' receives (20 s long polls, more when busy: one per batch), deletes per batch; S3 notifications.
   const receives = Math.max((HOURS_PER_MONTH * 3600 * ASSUMED.pollers) / 20, aggregatorRuns);
   const sqs = day.sqsMessages * perMonth + receives + aggregatorRuns + DAYS * 3;
-  add('SQS', 'requests', (sqs / 1e6) * PRICES.sqsRequestsPerMillion, `${fmt(day.sqsMessages * perMonth)} SendMessage + ${fmt(receives)} ReceiveMessage (${ASSUMED.pollers} pollers, 20 s long polls) + ${fmt(aggregatorRuns)} DeleteMessageBatch + export notifications = ${fmt(sqs)} × $${PRICES.sqsRequestsPerMillion}/M`);
+  add(
+    'SQS',
+    'requests',
+    (sqs / 1e6) * PRICES.sqsRequestsPerMillion,
+    `${fmt(day.sqsMessages * perMonth)} SendMessage + ${fmt(receives)} ReceiveMessage (${ASSUMED.pollers} pollers, 20 s long polls) + ${fmt(aggregatorRuns)} DeleteMessageBatch + export notifications = ${fmt(sqs)} × $${PRICES.sqsRequestsPerMillion}/M`,
+  );
 
   // S3: one inbox PUT per aggregator run; the fold's GET per object and LISTs; reports and exports daily.
   const dailyS3 = (k: string) => (day.billing.s3[k] ?? 0) + (day.snapshot.s3[k] ?? 0) + (day.digest.s3[k] ?? 0);
@@ -184,28 +234,67 @@ export function monthlyLines(day: DayMeasured, scale: number, deployed: { alarms
   const gets = aggregatorRuns + DAYS * dailyS3('GetObject');
   const lists = DAYS * (dailyS3('ListObjectsV2') + 1);
   const s3Usd = (puts / 1000) * PRICES.s3PutPer1000 + (gets / 1000) * PRICES.s3GetPer1000 + (lists / 1000) * PRICES.s3ListPer1000;
-  add('S3', 'requests', s3Usd, `${fmt(puts)} PUT (inbox, reports, the export) × $${PRICES.s3PutPer1000}/1k + ${fmt(gets)} GET × $${PRICES.s3GetPer1000}/1k + ${fmt(lists)} LIST × $${PRICES.s3ListPer1000}/1k (inbox objects are deleted once folded: storage ≈ 0)`);
+  add(
+    'S3',
+    'requests',
+    s3Usd,
+    `${fmt(puts)} PUT (inbox, reports, the export) × $${PRICES.s3PutPer1000}/1k + ${fmt(gets)} GET × $${PRICES.s3GetPer1000}/1k + ${fmt(lists)} LIST × $${PRICES.s3ListPer1000}/1k (inbox objects are deleted once folded: storage ≈ 0)`,
+  );
 
   // CloudWatch: custom metrics are billed by the hour they receive data; alarms per month; logs by the GB.
   // Those two run all day: what they publish every hour. Counts that are nearly always zero
   // (duplicates, rejections, refusals, malformed messages) are published only when not zero.
   const hourly = { 'ingest-usage': 1, 'usage-aggregator': 2 };
   const daily = { 'ingest-billing': 4, snapshot: 7, digest: 3 };
-  const metricMonths = Object.values(hourly).reduce((a, b) => a + b, 0) + (Object.values(daily).reduce((a, b) => a + b, 0) * DAYS) / HOURS_PER_MONTH;
-  add('CloudWatch', 'custom metrics (EMF)', metricMonths * PRICES.cloudwatchMetricMonth,
-    `${Object.values(hourly).reduce((a, b) => a + b, 0)} metrics sent every hour (ingest-usage, usage-aggregator) + ${Object.values(daily).reduce((a, b) => a + b, 0)} sent once a day (1 h of 730 each) = ${fmt(metricMonths, 2)} metric-months × $${PRICES.cloudwatchMetricMonth}`);
-  add('CloudWatch', 'alarms', deployed.alarms * PRICES.cloudwatchAlarmMonth, `${deployed.alarms} standard alarms in the template × $${PRICES.cloudwatchAlarmMonth}`);
+  const metricMonths =
+    Object.values(hourly).reduce((a, b) => a + b, 0) + (Object.values(daily).reduce((a, b) => a + b, 0) * DAYS) / HOURS_PER_MONTH;
+  add(
+    'CloudWatch',
+    'custom metrics (EMF)',
+    metricMonths * PRICES.cloudwatchMetricMonth,
+    `${Object.values(hourly).reduce((a, b) => a + b, 0)} metrics sent every hour (ingest-usage, usage-aggregator) + ${Object.values(daily).reduce((a, b) => a + b, 0)} sent once a day (1 h of 730 each) = ${fmt(metricMonths, 2)} metric-months × $${PRICES.cloudwatchMetricMonth}`,
+  );
+  add(
+    'CloudWatch',
+    'alarms',
+    deployed.alarms * PRICES.cloudwatchAlarmMonth,
+    `${deployed.alarms} standard alarms in the template × $${PRICES.cloudwatchAlarmMonth}`,
+  );
   const logGb = (invocations * ASSUMED.logBytesPerInvocation + requests * ASSUMED.accessLogBytesPerRequest) / 1e9;
-  add('CloudWatch', 'logs', logGb * (PRICES.cloudwatchLogsIngestGb + PRICES.cloudwatchLogsStoreGbMonth),
-    `(${fmt(invocations)} invocations × ${ASSUMED.logBytesPerInvocation} B + ${fmt(requests)} access-log lines × ${ASSUMED.accessLogBytesPerRequest} B) = ${fmt(logGb, 2)} GB × ($${PRICES.cloudwatchLogsIngestGb} ingest + $${PRICES.cloudwatchLogsStoreGbMonth} stored)`);
+  add(
+    'CloudWatch',
+    'logs',
+    logGb * (PRICES.cloudwatchLogsIngestGb + PRICES.cloudwatchLogsStoreGbMonth),
+    `(${fmt(invocations)} invocations × ${ASSUMED.logBytesPerInvocation} B + ${fmt(requests)} access-log lines × ${ASSUMED.accessLogBytesPerRequest} B) = ${fmt(logGb, 2)} GB × ($${PRICES.cloudwatchLogsIngestGb} ingest + $${PRICES.cloudwatchLogsStoreGbMonth} stored)`,
+  );
 
   const mails = day.digest.mails * DAYS;
-  add('SES', 'digest emails', (mails / 1000) * PRICES.sesPer1000, `${fmt(mails)} emails (${day.digest.mails} CSMs a day) × $${PRICES.sesPer1000}/1k`);
-  add('KMS', 'customer-managed keys', deployed.kmsKeys * PRICES.kmsKeyMonth, `${deployed.kmsKeys} key (the alarm topic's; queues use SQS-managed encryption) × $${PRICES.kmsKeyMonth}; requests negligible (alarm notifications only)`);
-  add('Secrets Manager', 'secrets', deployed.secrets * PRICES.secretMonth, `${deployed.secrets} secrets the stack generates (signing and write keys) × $${PRICES.secretMonth}; reads negligible (cached 5 minutes per function instance)`);
+  add(
+    'SES',
+    'digest emails',
+    (mails / 1000) * PRICES.sesPer1000,
+    `${fmt(mails)} emails (${day.digest.mails} CSMs a day) × $${PRICES.sesPer1000}/1k`,
+  );
+  add(
+    'KMS',
+    'customer-managed keys',
+    deployed.kmsKeys * PRICES.kmsKeyMonth,
+    `${deployed.kmsKeys} key (the alarm topic's; queues use SQS-managed encryption) × $${PRICES.kmsKeyMonth}; requests negligible (alarm notifications only)`,
+  );
+  add(
+    'Secrets Manager',
+    'secrets',
+    deployed.secrets * PRICES.secretMonth,
+    `${deployed.secrets} secrets the stack generates (signing and write keys) × $${PRICES.secretMonth}; reads negligible (cached 5 minutes per function instance)`,
+  );
   if (deployed.tracing) {
     const traces = requests * deployed.apiTraceRate + aggregatorRuns;
-    add('X-Ray', 'traces (churnwatch.tracing on)', (traces / 1e6) * PRICES.xrayTracesPerMillion, `${fmt(requests)} API requests × ${deployed.apiTraceRate} (the stage's sampling rule) + ${fmt(aggregatorRuns)} aggregator runs (inside the default 1/s reservoir) = ${fmt(traces)} traces × $${PRICES.xrayTracesPerMillion}/M`);
+    add(
+      'X-Ray',
+      'traces (churnwatch.tracing on)',
+      (traces / 1e6) * PRICES.xrayTracesPerMillion,
+      `${fmt(requests)} API requests × ${deployed.apiTraceRate} (the stage's sampling rule) + ${fmt(aggregatorRuns)} aggregator runs (inside the default 1/s reservoir) = ${fmt(traces)} traces × $${PRICES.xrayTracesPerMillion}/M`,
+    );
   }
   return lines;
 }
@@ -214,11 +303,21 @@ export function monthlyLines(day: DayMeasured, scale: number, deployed: { alarms
 function deployedResources() {
   const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
   const { stack } = buildApp({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } }, { nag: false });
-  const template = (stack.node.root as unknown as { synth(): { getStackByName(n: string): { template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> } } } })
+  const template = (
+    stack.node.root as unknown as {
+      synth(): {
+        getStackByName(n: string): { template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> } };
+      };
+    }
+  )
     .synth()
     .getStackByName(stack.stackName).template.Resources;
-  const snapshotFn = resourcesOf(template, 'AWS::Lambda::Function').find((f) => (f.Properties?.Environment as { Variables?: Record<string, string> })?.Variables?.POWERTOOLS_SERVICE_NAME === 'snapshot');
-  const tracing = resourcesOf(template, 'AWS::Lambda::Function').some((f) => (f.Properties?.TracingConfig as { Mode?: string })?.Mode === 'Active');
+  const snapshotFn = resourcesOf(template, 'AWS::Lambda::Function').find(
+    (f) => (f.Properties?.Environment as { Variables?: Record<string, string> })?.Variables?.POWERTOOLS_SERVICE_NAME === 'snapshot',
+  );
+  const tracing = resourcesOf(template, 'AWS::Lambda::Function').some(
+    (f) => (f.Properties?.TracingConfig as { Mode?: string })?.Mode === 'Active',
+  );
   return {
     alarms: resourcesOf(template, 'AWS::CloudWatch::Alarm').length,
     kmsKeys: resourcesOf(template, 'AWS::KMS::Key').length,
@@ -226,14 +325,16 @@ function deployedResources() {
     snapshotMemoryGb: ((snapshotFn?.Properties?.MemorySize as number | undefined) ?? 2048) / 1024,
     tracing,
     // No sampling rule: X-Ray's default (1 a second, 5 % beyond) records nearly every request here.
-    apiTraceRate: (resourcesOf(template, 'AWS::XRay::SamplingRule')[0]?.Properties?.SamplingRule as { FixedRate?: number } | undefined)?.FixedRate ?? 1,
+    apiTraceRate:
+      (resourcesOf(template, 'AWS::XRay::SamplingRule')[0]?.Properties?.SamplingRule as { FixedRate?: number } | undefined)?.FixedRate ?? 1,
   };
 }
 
 function print(title: string, lines: Line[]): number {
   const total = lines.reduce((n, l) => n + l.usd, 0);
   console.error(`\n${title}`);
-  for (const l of [...lines].sort((a, b) => b.usd - a.usd)) console.error(`  ${usd(l.usd).padStart(8)}  ${`${l.service}: ${l.item}`.padEnd(44)} ${l.arithmetic}`);
+  for (const l of [...lines].sort((a, b) => b.usd - a.usd))
+    console.error(`  ${usd(l.usd).padStart(8)}  ${`${l.service}: ${l.item}`.padEnd(44)} ${l.arithmetic}`);
   console.error(`  ${usd(total).padStart(8)}  total`);
   return total;
 }
@@ -247,12 +348,30 @@ export const costModelBench: BenchModule = {
     const day = await measureDay(customers);
     const deployed = deployedResources();
     const scale10k = COST_MODEL.customers / customers;
-    console.error(`\nmeasured day: ${day.customers} customers, ${day.events} events in ${day.apiRequests} requests, ${day.sqsMessages} SQS messages; fold ${fmt(day.fold.writeUnits)} WU / ${fmt(day.fold.readUnits)} RU (${fmt(sumOps(day.fold, 'writes'))} write requests); snapshot ${day.snapshot.seconds.toFixed(1)} s locally, ${fmt(day.snapshot.dynamo.readUnits)} RU; ${day.digest.mails} digests; prices us-east-1 list as of ${PRICES.date}`);
-    const total10k = print(`cost.monthlyUsd — 10k customers, 10M events/month (measured day × ${fmt(DAYS * scale10k, 1)})`, monthlyLines(day, scale10k, deployed));
-    const total100k = print('100k customers, 100M events/month (the same day × 10 more customers and events)', monthlyLines(day, scale10k * 10, deployed));
+    console.error(
+      `\nmeasured day: ${day.customers} customers, ${day.events} events in ${day.apiRequests} requests, ${day.sqsMessages} SQS messages; fold ${fmt(day.fold.writeUnits)} WU / ${fmt(day.fold.readUnits)} RU (${fmt(sumOps(day.fold, 'writes'))} write requests); snapshot ${day.snapshot.seconds.toFixed(1)} s locally, ${fmt(day.snapshot.dynamo.readUnits)} RU; ${day.digest.mails} digests; prices us-east-1 list as of ${PRICES.date}`,
+    );
+    const total10k = print(
+      `cost.monthlyUsd — 10k customers, 10M events/month (measured day × ${fmt(DAYS * scale10k, 1)})`,
+      monthlyLines(day, scale10k, deployed),
+    );
+    const total100k = print(
+      '100k customers, 100M events/month (the same day × 10 more customers and events)',
+      monthlyLines(day, scale10k * 10, deployed),
+    );
     return [
-      { name: 'cost.monthlyUsd', value: Math.round(total10k * 100) / 100, unit: 'USD/month', note: `10k customers, 10M events/month, us-east-1 list prices ${PRICES.date}; measured on ${customers} customers${quick ? ' (quick, scaled)' : ''}` },
-      { name: 'cost.monthlyUsd100k', value: Math.round(total100k * 100) / 100, unit: 'USD/month', note: '100k customers, 100M events/month' },
+      {
+        name: 'cost.monthlyUsd',
+        value: Math.round(total10k * 100) / 100,
+        unit: 'USD/month',
+        note: `10k customers, 10M events/month, us-east-1 list prices ${PRICES.date}; measured on ${customers} customers${quick ? ' (quick, scaled)' : ''}`,
+      },
+      {
+        name: 'cost.monthlyUsd100k',
+        value: Math.round(total100k * 100) / 100,
+        unit: 'USD/month',
+        note: '100k customers, 100M events/month',
+      },
     ] satisfies Figure[];
   },
 };

@@ -44,8 +44,11 @@ export function instrumentDynamo(dynamo: DynamoDBDocumentClient, counters: () =>
   dynamo.middlewareStack.add(
     (next) => async (args) => {
       const input = args.input as Record<string, unknown>;
-      const isWrite = 'TransactItems' in input || 'UpdateExpression' in input || 'Item' in input || 'RequestItems' in input && isBatchWrite(input);
-      const isRead = !isWrite && ('Key' in input || 'RequestItems' in input || 'KeyConditionExpression' in input || 'TableName' in input && 'Segment' in input);
+      const isWrite =
+        'TransactItems' in input || 'UpdateExpression' in input || 'Item' in input || ('RequestItems' in input && isBatchWrite(input));
+      const isRead =
+        !isWrite &&
+        ('Key' in input || 'RequestItems' in input || 'KeyConditionExpression' in input || ('TableName' in input && 'Segment' in input));
       if ((isWrite || isRead) && input.ReturnConsumedCapacity === undefined) input.ReturnConsumedCapacity = 'TOTAL';
       const result = await next(args);
       const out = result.output as { ConsumedCapacity?: Capacity[] | Capacity };

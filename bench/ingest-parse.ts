@@ -23,16 +23,7 @@ import { createGzip } from 'node:zlib';
 import { Parser } from 'csv-parse';
 import { readBillingExport, readBillingExportBatches } from '../lambdas/formats';
 import { CsvTokenizer } from '../lambdas/formats/csv-tokenizer';
-import {
-  formatTable,
-  isMain,
-  measureInChild,
-  peakRssMb,
-  reportToParent,
-  time,
-  type BenchModule,
-  type Figure,
-} from './harness';
+import { formatTable, isMain, measureInChild, peakRssMb, reportToParent, time, type BenchModule, type Figure } from './harness';
 
 type Mode = 'bare' | 'plain' | 'batches' | 'gzip' | 'csvparse';
 interface Measurement {
@@ -54,7 +45,9 @@ const STATUSES = ['paid', 'paid', 'paid', 'open', 'failed', 'refunded'];
 /** Streams `rows` realistic invoice lines to `file` (about 170 bytes a row), honouring backpressure. */
 async function writeCsv(file: string, rows: number): Promise<void> {
   const out = createWriteStream(file);
-  out.write('invoice_id,line_id,customer_id,subscription_id,plan,amount,currency,period_start,period_end,status,quantity,issued_at,customer_name\n');
+  out.write(
+    'invoice_id,line_id,customer_id,subscription_id,plan,amount,currency,period_start,period_end,status,quantity,issued_at,customer_name\n',
+  );
   let buf = '';
   for (let i = 0; i < rows; i++) {
     const c = (i * 7919) % 50_000;
@@ -146,17 +139,47 @@ export const ingestParseBench: BenchModule = {
       const size = `${rows.toLocaleString('en-US')} rows, ${mb.toFixed(1)} MB, best of ${REPS}`;
       const figures: Figure[] = [
         { name: 'ingest.mbPerSec', value: mb / plain.seconds, unit: 'MB/s', note: `readBillingExport, plain CSV, ${size} (target ≥ 100)` },
-        { name: 'ingest.ratioToBareParser', value: plain.seconds / bare.seconds, unit: 'x', note: 'readBillingExport time / bare CsvTokenizer time (target ≤ 2)' },
-        { name: 'ingest.peakRssMb', value: Math.max(plain.peakRssMb, batches.peakRssMb, gzip.peakRssMb), unit: 'MB', note: 'max over plain, batches and gzip runs, whole process incl. tsx (target ≤ 256)' },
-        { name: 'ingest.bareParserMbPerSec', value: mb / bare.seconds, unit: 'MB/s', note: 'CsvTokenizer alone, no validation: the floor here' },
+        {
+          name: 'ingest.ratioToBareParser',
+          value: plain.seconds / bare.seconds,
+          unit: 'x',
+          note: 'readBillingExport time / bare CsvTokenizer time (target ≤ 2)',
+        },
+        {
+          name: 'ingest.peakRssMb',
+          value: Math.max(plain.peakRssMb, batches.peakRssMb, gzip.peakRssMb),
+          unit: 'MB',
+          note: 'max over plain, batches and gzip runs, whole process incl. tsx (target ≤ 256)',
+        },
+        {
+          name: 'ingest.bareParserMbPerSec',
+          value: mb / bare.seconds,
+          unit: 'MB/s',
+          note: 'CsvTokenizer alone, no validation: the floor here',
+        },
         { name: 'ingest.batchesMbPerSec', value: mb / batches.seconds, unit: 'MB/s', note: 'readBillingExportBatches, plain CSV' },
         { name: 'ingest.gzipMbPerSec', value: mb / gzip.seconds, unit: 'MB/s', note: 'readBillingExport on the .csv.gz (uncompressed MB)' },
         { name: 'ingest.rowsPerSec', value: rows / plain.seconds, unit: 'rows/s', note: 'readBillingExport, plain CSV' },
-        { name: 'ingest.cpuRatioToBareParser', value: plain.cpuSeconds / bare.cpuSeconds, unit: 'x', note: 'same ratio on CPU seconds (less sensitive to a busy machine)' },
+        {
+          name: 'ingest.cpuRatioToBareParser',
+          value: plain.cpuSeconds / bare.cpuSeconds,
+          unit: 'x',
+          note: 'same ratio on CPU seconds (less sensitive to a busy machine)',
+        },
         { name: 'ingest.cpuMbPerSec', value: mb / plain.cpuSeconds, unit: 'MB/s', note: 'readBillingExport MB per CPU second' },
         { name: 'ingest.bareParserPeakRssMb', value: bare.peakRssMb, unit: 'MB', note: 'CsvTokenizer alone' },
-        { name: 'ingest.csvParseMbPerSec', value: mb / csvparse.seconds, unit: 'MB/s', note: 'csv-parse 7 alone, as the reader used it before (one run)' },
-        { name: 'ingest.ratioToCsvParse', value: plain.seconds / csvparse.seconds, unit: 'x', note: 'readBillingExport time / csv-parse alone' },
+        {
+          name: 'ingest.csvParseMbPerSec',
+          value: mb / csvparse.seconds,
+          unit: 'MB/s',
+          note: 'csv-parse 7 alone, as the reader used it before (one run)',
+        },
+        {
+          name: 'ingest.ratioToCsvParse',
+          value: plain.seconds / csvparse.seconds,
+          unit: 'x',
+          note: 'readBillingExport time / csv-parse alone',
+        },
       ];
       return figures;
     } finally {

@@ -68,15 +68,39 @@ export const ingestStoreBench: BenchModule = {
       const first = await drop();
       const again = await drop();
       const file = await stack.clients.dynamo.send(
-        new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'FILE#exports/bench.csv' } }),
+        new QueryCommand({
+          TableName: stack.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'FILE#exports/bench.csv' },
+        }),
       );
       const last = file.Items?.[0] as unknown as FileReport;
       const perThousand = (n: number) => (n * 1000) / rows;
       return [
-        { name: 'ingest.storeRowsPerSec', value: rows / first.seconds, unit: 'rows/s', note: `${rows} rows, ${customers} customers, handler + DynamoDB Local` },
-        { name: 'ingest.writesPer1000Rows', value: perThousand(first.writes), unit: 'requests', note: 'new file (target ≪ 1000: BatchWriteItem + one profile update per customer)' },
-        { name: 'ingest.redropWritesPer1000Rows', value: perThousand(again.writes), unit: 'requests', note: 'same file again: no ledger item; one profile update per customer (newer version times) and the file record' },
-        { name: 'ingest.redropLedgerWrites', value: last.ledgerItemsWritten, unit: 'items', note: 'ledger items written by the re-drop (target 0)' },
+        {
+          name: 'ingest.storeRowsPerSec',
+          value: rows / first.seconds,
+          unit: 'rows/s',
+          note: `${rows} rows, ${customers} customers, handler + DynamoDB Local`,
+        },
+        {
+          name: 'ingest.writesPer1000Rows',
+          value: perThousand(first.writes),
+          unit: 'requests',
+          note: 'new file (target ≪ 1000: BatchWriteItem + one profile update per customer)',
+        },
+        {
+          name: 'ingest.redropWritesPer1000Rows',
+          value: perThousand(again.writes),
+          unit: 'requests',
+          note: 'same file again: no ledger item; one profile update per customer (newer version times) and the file record',
+        },
+        {
+          name: 'ingest.redropLedgerWrites',
+          value: last.ledgerItemsWritten,
+          unit: 'items',
+          note: 'ledger items written by the re-drop (target 0)',
+        },
       ] satisfies Figure[];
     } finally {
       await stack.stop();

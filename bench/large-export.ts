@@ -31,7 +31,8 @@ export interface LargeExportTruth {
   bad: { line: number; reason: string }[];
 }
 
-export const LARGE_EXPORT_HEADER = 'invoice_id,line_id,customer_id,subscription_id,plan,amount,currency,period_start,period_end,status,description';
+export const LARGE_EXPORT_HEADER =
+  'invoice_id,line_id,customer_id,subscription_id,plan,amount,currency,period_start,period_end,status,description';
 
 const BAD_KINDS = [
   { amount: 'twelve', reason: 'amount' },

@@ -82,7 +82,11 @@ export async function runLargeFile(mb: number, gzip: boolean, progress: (s: stri
       (next) => async (args) => {
         const batch = (args.input as { RequestItems?: Record<string, { PutRequest?: { Item?: { srcLine?: unknown } } }[]> }).RequestItems;
         if (!crashed && batch) {
-          if (Object.values(batch).flat().some((r) => Number(r.PutRequest?.Item?.srcLine ?? 0) >= crashAt)) {
+          if (
+            Object.values(batch)
+              .flat()
+              .some((r) => Number(r.PutRequest?.Item?.srcLine ?? 0) >= crashAt)
+          ) {
             crashed = true;
             throw Object.assign(new Error('injected crash half-way through the file'), { name: 'CrashInjected' });
           }
@@ -119,7 +123,8 @@ export async function runLargeFile(mb: number, gzip: boolean, progress: (s: stri
         },
         invoke: async (event, run) => {
           const out = await run(event);
-          if (event.step === 'range') progress(`  range ${event.range.index} done (${++done} finished, ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+          if (event.step === 'range')
+            progress(`  range ${event.range.index} done (${++done} finished, ${((Date.now() - started) / 1000).toFixed(0)} s)`);
           return out;
         },
       },
@@ -131,16 +136,25 @@ export async function runLargeFile(mb: number, gzip: boolean, progress: (s: stri
     if (result.status !== 'SUCCEEDED') problems.push(`execution ${result.status}: ${result.error} ${result.cause}`);
 
     const out = await dynamo.send(
-      new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.file(key, '').pk } }),
+      new QueryCommand({
+        TableName: stack.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.file(key, '').pk },
+      }),
     );
     const record = out.Items?.[0] as (FileReport & { ranges: number; rangeAttempts: number }) | undefined;
-    problems.push(...(await check(record, truth, async (k) => (await s3.send(new GetObjectCommand({ Bucket: stack.bucketName, Key: k }))).Body!.transformToString('utf-8'))));
+    problems.push(
+      ...(await check(record, truth, async (k) =>
+        (await s3.send(new GetObjectCommand({ Bucket: stack.bucketName, Key: k }))).Body!.transformToString('utf-8'),
+      )),
+    );
     if (!crashed || !retried) problems.push('the injected crash did not happen or was not retried');
 
     progress('parsing the same file with no storage, for comparison…');
     const parseStarted = Date.now();
     let parsed = 0;
-    for await (const batch of readBillingExportBatches(createReadStream(path), key, { reportingCurrency: 'USD', fxRates: {} })) parsed += batch.length;
+    for await (const batch of readBillingExportBatches(createReadStream(path), key, { reportingCurrency: 'USD', fxRates: {} }))
+      parsed += batch.length;
     const parseSeconds = (Date.now() - parseStarted) / 1000;
     if (parsed !== truth.rows) problems.push(`the bare reader read ${parsed} rows, not ${truth.rows}`);
 
@@ -168,7 +182,11 @@ export async function runLargeFile(mb: number, gzip: boolean, progress: (s: stri
   }
 }
 
-async function check(record: (FileReport & { ranges: number }) | undefined, truth: LargeExportTruth, read: (key: string) => Promise<string>): Promise<string[]> {
+async function check(
+  record: (FileReport & { ranges: number }) | undefined,
+  truth: LargeExportTruth,
+  read: (key: string) => Promise<string>,
+): Promise<string[]> {
   if (!record) return ['no FILE# record'];
   const problems: string[] = [];
   const expect = (what: string, actual: unknown, expected: unknown) => {
@@ -181,7 +199,10 @@ async function check(record: (FileReport & { ranges: number }) | undefined, trut
   // counts as unchanged (docs/metrics.md §1.4): reported as recountedRows, not a failure. No row twice.
   expect('ingested + unchanged', record.ingested + record.unchanged, truth.rows - truth.bad.length);
   if (record.quarantineKey) {
-    const lines = (await read(record.quarantineKey)).trim().split('\n').map((l) => (JSON.parse(l) as { line: number }).line);
+    const lines = (await read(record.quarantineKey))
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { line: number }).line);
     expect('quarantine lines', JSON.stringify(lines), JSON.stringify(truth.bad.map((b) => b.line)));
   } else if (truth.bad.length > 0) problems.push('no quarantine file');
   return problems;
@@ -192,12 +213,32 @@ export function figuresOf(run: LargeFileRun, headline: boolean): Figure[] {
   const what = `${run.mb} MB CSV${run.gzip ? ' (gzip)' : ''}, ${run.rows.toLocaleString('en-US')} rows, ${run.ranges} ranges × 4 at a time`;
   if (run.problems.length > 0) throw new Error(`${what}: ${run.problems.join('; ')}`);
   const figures: Figure[] = [
-    { name: `ingest.largeFileSeconds${size}`, value: run.seconds, unit: 's', note: `${what}; counts and quarantine lines exact, crash resumed (${run.rangeAttempts} range attempts)` },
-    { name: `ingest.largeFileRecountedRows${size}`, value: run.recountedRows, unit: 'rows', note: 'stored rows read again after a timeout before their checkpoint: counted unchanged, not ingested (target 0)' },
+    {
+      name: `ingest.largeFileSeconds${size}`,
+      value: run.seconds,
+      unit: 's',
+      note: `${what}; counts and quarantine lines exact, crash resumed (${run.rangeAttempts} range attempts)`,
+    },
+    {
+      name: `ingest.largeFileRecountedRows${size}`,
+      value: run.recountedRows,
+      unit: 'rows',
+      note: 'stored rows read again after a timeout before their checkpoint: counted unchanged, not ingested (target 0)',
+    },
     { name: `ingest.largeFileRowsPerSec${size}`, value: run.rows / run.seconds, unit: 'rows/s', note: 'end to end, on the embedded stack' },
-    { name: `ingest.largeFileSplitSeconds${size}`, value: run.splitSeconds, unit: 's', note: run.gzip ? 'split, decompressing into staged parts' : 'split (one read, boundaries and line numbers)' },
+    {
+      name: `ingest.largeFileSplitSeconds${size}`,
+      value: run.splitSeconds,
+      unit: 's',
+      note: run.gzip ? 'split, decompressing into staged parts' : 'split (one read, boundaries and line numbers)',
+    },
     { name: `ingest.largeFileMergeSeconds${size}`, value: run.mergeSeconds, unit: 's', note: 'merge of counts and quarantine parts' },
-    { name: `ingest.largeFileParseShare${size}`, value: run.parseSeconds / run.mapSeconds, unit: 'ratio', note: `bare reader ${run.parseSeconds.toFixed(1)} s ÷ map ${run.mapSeconds.toFixed(1)} s` },
+    {
+      name: `ingest.largeFileParseShare${size}`,
+      value: run.parseSeconds / run.mapSeconds,
+      unit: 'ratio',
+      note: `bare reader ${run.parseSeconds.toFixed(1)} s ÷ map ${run.mapSeconds.toFixed(1)} s`,
+    },
     {
       name: `ingest.largeFileDynamoBusyShare${size}`,
       value: run.dynamoBusySeconds / run.mapSeconds,
@@ -216,7 +257,8 @@ export const largeFileBench: BenchModule = {
     const sizes = quick ? [1] : large ? [256, 1024] : [256];
     const figures: Figure[] = [];
     // The headline is the largest plain run, and only at a size the figure means (docs/metrics.md §6).
-    for (const mb of sizes) figures.push(...figuresOf(await runLargeFile(mb, false, progress), mb === sizes.at(-1) && mb >= HEADLINE_MIN_MB));
+    for (const mb of sizes)
+      figures.push(...figuresOf(await runLargeFile(mb, false, progress), mb === sizes.at(-1) && mb >= HEADLINE_MIN_MB));
     figures.push(...figuresOf(await runLargeFile(sizes[0]!, true, progress), false));
     return figures;
   },

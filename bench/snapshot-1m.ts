@@ -50,9 +50,19 @@ interface Measurement {
   writes: { key: string; bytes: number; requests: number }[];
 }
 
-type HandlerRequest = { method: string; path: string; query?: Record<string, string | string[] | null>; headers: Record<string, string>; body?: unknown };
+type HandlerRequest = {
+  method: string;
+  path: string;
+  query?: Record<string, string | string[] | null>;
+  headers: Record<string, string>;
+  body?: unknown;
+};
 const ok = (body: string | Buffer, headers: Record<string, string> = {}) => ({
-  response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0', ...headers }, body: Readable.from([Buffer.from(body)]) },
+  response: {
+    statusCode: 200,
+    headers: { 'content-type': 'application/x-amz-json-1.0', ...headers },
+    body: Readable.from([Buffer.from(body)]),
+  },
 });
 
 type Attr = { S: string } | { N: string };
@@ -94,7 +104,9 @@ class InProcessDynamo {
     const target = request.headers['x-amz-target'] ?? '';
     const raw = request.body;
     // The SDK's body is a Uint8Array that warns when used as a string: read its bytes.
-    const body = JSON.parse(raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8') : String(raw)) as Record<string, unknown>;
+    const body = JSON.parse(
+      raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8') : String(raw),
+    ) as Record<string, unknown>;
     const op = target.split('.')[1];
     const keyOf = (key: unknown) => JSON.stringify(key);
     switch (op) {
@@ -176,22 +188,38 @@ class S3Sink {
       return Promise.resolve(ok('', { etag: `"${entry.requests}"`, 'content-type': 'application/xml' }));
     }
     if (request.method === 'POST' && 'uploads' in query) {
-      return Promise.resolve(ok(`<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>${key}</Key><UploadId>u</UploadId></InitiateMultipartUploadResult>`, { 'content-type': 'application/xml' }));
+      return Promise.resolve(
+        ok(`<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>${key}</Key><UploadId>u</UploadId></InitiateMultipartUploadResult>`, {
+          'content-type': 'application/xml',
+        }),
+      );
     }
     if (request.method === 'POST' && 'uploadId' in query) {
-      return Promise.resolve(ok(`<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>${key}</Key><ETag>"x"</ETag></CompleteMultipartUploadResult>`, { 'content-type': 'application/xml' }));
+      return Promise.resolve(
+        ok(`<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>${key}</Key><ETag>"x"</ETag></CompleteMultipartUploadResult>`, {
+          'content-type': 'application/xml',
+        }),
+      );
     }
     return Promise.reject(new Error(`snapshot-1m: the S3 sink does not answer ${request.method} ${request.path}`));
   }
 }
 
 async function measure(size: number): Promise<Measurement> {
-  const clientConfig = { region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } as const;
+  const clientConfig = {
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  } as const;
   const fakeDynamo = new InProcessDynamo(size);
   const sink = new S3Sink();
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ ...clientConfig, endpoint: 'http://dynamodb.bench', requestHandler: fakeDynamo }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const dynamo = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ ...clientConfig, endpoint: 'http://dynamodb.bench', requestHandler: fakeDynamo }),
+    {
+      marshallOptions: { removeUndefinedValues: true },
+    },
+  );
   const s3 = new S3Client({ ...clientConfig, endpoint: 'http://s3.bench', forcePathStyle: true, requestHandler: sink });
   const config = parseConfig({ ...SYNTHETIC_SETTINGS });
   const tableName = 'bench';

@@ -83,16 +83,35 @@ export const snapshotEngineBench: BenchModule = {
     const streamed = await measureInChild<{ peakRssMb: number }>('snapshot-engine.ts', ['--size', String(large), '--stream']);
     const S = label(small);
     const L = label(large);
-    const run = (m: Measurement) =>
-      `best of ${m.repetitions}, cpu ${m.cpuSeconds.toFixed(2)} s, ${m.lines.toLocaleString('en-US')} lines`;
+    const run = (m: Measurement) => `best of ${m.repetitions}, cpu ${m.cpuSeconds.toFixed(2)} s, ${m.lines.toLocaleString('en-US')} lines`;
     const figures: Figure[] = [
       { name: `snapshot.seconds${S}`, value: a.seconds, unit: 's', note: run(a) },
       { name: `snapshot.seconds${L}`, value: b.seconds, unit: 's', note: run(b) },
-      { name: `snapshot.ratio${L}To${S}`, value: b.seconds / a.seconds, unit: 'x', note: `linear would be ${large / small}; cpu ratio ${(b.cpuSeconds / a.cpuSeconds).toFixed(2)}` },
+      {
+        name: `snapshot.ratio${L}To${S}`,
+        value: b.seconds / a.seconds,
+        unit: 'x',
+        note: `linear would be ${large / small}; cpu ratio ${(b.cpuSeconds / a.cpuSeconds).toFixed(2)}`,
+      },
       { name: `snapshot.cpuSeconds${L}`, value: b.cpuSeconds, unit: 's', note: 'user + system time of the best run' },
-      { name: `snapshot.peakRssMb${S}`, value: a.peakRssMb, unit: 'MB', note: `process peak; with the input loaded ${a.inputRssMb.toFixed(0)} MB` },
-      { name: `snapshot.peakRssMb${L}`, value: b.peakRssMb, unit: 'MB', note: `process peak; with the input loaded ${b.inputRssMb.toFixed(0)} MB` },
-      { name: `snapshot.peakRssMb${L}Streamed`, value: streamed.peakRssMb, unit: 'MB', note: 'process peak, customers fed one by one to SnapshotBuilder' },
+      {
+        name: `snapshot.peakRssMb${S}`,
+        value: a.peakRssMb,
+        unit: 'MB',
+        note: `process peak; with the input loaded ${a.inputRssMb.toFixed(0)} MB`,
+      },
+      {
+        name: `snapshot.peakRssMb${L}`,
+        value: b.peakRssMb,
+        unit: 'MB',
+        note: `process peak; with the input loaded ${b.inputRssMb.toFixed(0)} MB`,
+      },
+      {
+        name: `snapshot.peakRssMb${L}Streamed`,
+        value: streamed.peakRssMb,
+        unit: 'MB',
+        note: 'process peak, customers fed one by one to SnapshotBuilder',
+      },
     ];
     return figures;
   },

@@ -57,9 +57,24 @@ export const snapshotStoreBench: BenchModule = {
         // segments (1 per ~2,500 profiles); with 4 fixed segments 50k took 61 s here, ratio 18.
         note: `time ${large}/${small} (linear = ${large / small}); scan segments scale with the profiles`,
       },
-      { name: 'snapshot.itemsPerCustomer', value: b.stats.itemsRead / b.stats.customers, unit: 'items', note: 'one profile per customer, whatever its history' },
-      { name: 'snapshot.itemsRead', value: b.stats.itemsRead, unit: 'items', note: `${b.stats.requests} scan requests in ${b.stats.segments} segments, ${b.stats.customers} customers` },
-      { name: 'snapshot.readUnitsPerCustomer', value: b.stats.readUnits / b.stats.customers, unit: 'RCU', note: `eventually consistent scan; avg profile ${(b.avgProfileBytes / 1024).toFixed(1)} KB (target ≤ 2)` },
+      {
+        name: 'snapshot.itemsPerCustomer',
+        value: b.stats.itemsRead / b.stats.customers,
+        unit: 'items',
+        note: 'one profile per customer, whatever its history',
+      },
+      {
+        name: 'snapshot.itemsRead',
+        value: b.stats.itemsRead,
+        unit: 'items',
+        note: `${b.stats.requests} scan requests in ${b.stats.segments} segments, ${b.stats.customers} customers`,
+      },
+      {
+        name: 'snapshot.readUnitsPerCustomer',
+        value: b.stats.readUnits / b.stats.customers,
+        unit: 'RCU',
+        note: `eventually consistent scan; avg profile ${(b.avgProfileBytes / 1024).toFixed(1)} KB (target ≤ 2)`,
+      },
     ] satisfies Figure[];
   },
 };

@@ -38,7 +38,9 @@ export interface SpreadOptions {
 }
 
 /** Runs `fn` with fresh counters: what it cost in DynamoDB and S3 requests, and how long it took. */
-export type Phase = <R>(fn: () => Promise<R>) => Promise<{ result: R; dynamo: DynamoCounters; s3: Record<string, number>; seconds: number }>;
+export type Phase = <R>(
+  fn: () => Promise<R>,
+) => Promise<{ result: R; dynamo: DynamoCounters; s3: Record<string, number>; seconds: number }>;
 
 export interface SpreadMeasurement {
   /** What `after` returned. */
@@ -99,7 +101,8 @@ function steadyState(t: CustomerTimeline, lastDay: Day): CustomerTimeline {
   for (let i = 0; i < PROFILE_ACTIVITY_DAYS; i++) activity[addDays(lastDay, -i)] = pool[i % pool.length]!;
   const weeks: Record<Day, WeekSummary> = {};
   const lastWeek = weekStartOf(dayNum(lastDay));
-  for (let i = 0; i < WEEKS_KEPT; i++) weeks[dayFromNum(lastWeek - 7 * i)] = { days: 7, events: 230, features: 6, users: USERS_PER_CUSTOMER };
+  for (let i = 0; i < WEEKS_KEPT; i++)
+    weeks[dayFromNum(lastWeek - 7 * i)] = { days: 7, events: 230, features: 6, users: USERS_PER_CUSTOMER };
   return { ...t, activity, weeks, firstEventDay: t.firstEventDay ?? addDays(lastDay, -(PROFILE_ACTIVITY_DAYS - 1)) };
 }
 
@@ -242,8 +245,18 @@ export const usageSpreadBench: BenchModule = {
         note: `${m.events} events in requests of 20 over ${customers} customers (one day's worth), profiles ~${(m.avgProfileBytes / 1024).toFixed(1)} KB`,
       },
       { name: 'usage.readUnitsPer1000EventsSpread', value: per1000(m.dynamo.readUnits), unit: 'RCU', note: 'same workload' },
-      { name: 'usage.writeRequestsPer1000EventsSpread', value: per1000(sumOps(m.dynamo, 'writes')), unit: 'write requests', note: `same workload; ${JSON.stringify(m.dynamo.requests)}` },
-      { name: 'usage.failedRequestsSpread', value: m.failedRequests, unit: 'requests', note: `of ${m.requests}, answered other than 202; ${m.seconds.toFixed(1)} s` },
+      {
+        name: 'usage.writeRequestsPer1000EventsSpread',
+        value: per1000(sumOps(m.dynamo, 'writes')),
+        unit: 'write requests',
+        note: `same workload; ${JSON.stringify(m.dynamo.requests)}`,
+      },
+      {
+        name: 'usage.failedRequestsSpread',
+        value: m.failedRequests,
+        unit: 'requests',
+        note: `of ${m.requests}, answered other than 202; ${m.seconds.toFixed(1)} s`,
+      },
     ] satisfies Figure[];
   },
 };

@@ -65,7 +65,8 @@ async function throughApi(stack: EmbeddedStack, total: number, batchSize: number
   const counted = await path.settle();
   const seconds = (performance.now() - started) / 1000;
   await path.stop();
-  if (accepted !== total || counted.accepted !== total) throw new Error(`expected ${total} accepted events, got ${accepted} answered and ${counted.accepted} counted`);
+  if (accepted !== total || counted.accepted !== total)
+    throw new Error(`expected ${total} accepted events, got ${accepted} answered and ${counted.accepted} counted`);
   return { seconds, eventsPerSec: total / seconds, ...summarise(counters, total) };
 }
 
@@ -155,14 +156,49 @@ export const usageBench: BenchModule = {
       const note = `${CUSTOMERS} customers, ${IN_FLIGHT} requests in flight, DynamoDB Local`;
       return [
         { name: 'usage.eventsPerSec', value: round(big.eventsPerSec), unit: 'events/s', note: `API, batches of 1000, ${note}` },
-        { name: 'usage.writesPer1000Events', value: round(big.writesPer1000), unit: 'write requests', note: 'per 1000 events, batches of 1000 (retries included)' },
-        { name: 'usage.cancelledWritesPer1000Events', value: round(big.failedWritesPer1000), unit: 'write requests', note: 'of those, transactions cancelled by a concurrent batch (retried)' },
+        {
+          name: 'usage.writesPer1000Events',
+          value: round(big.writesPer1000),
+          unit: 'write requests',
+          note: 'per 1000 events, batches of 1000 (retries included)',
+        },
+        {
+          name: 'usage.cancelledWritesPer1000Events',
+          value: round(big.failedWritesPer1000),
+          unit: 'write requests',
+          note: 'of those, transactions cancelled by a concurrent batch (retried)',
+        },
         { name: 'usage.eventsPerSecBatch100', value: round(small.eventsPerSec), unit: 'events/s', note: `API, batches of 100, ${note}` },
-        { name: 'usage.writesPer1000EventsBatch100', value: round(small.writesPer1000), unit: 'write requests', note: 'per 1000 events, batches of 100' },
-        { name: 'usage.itemsWrittenPer1000Events', value: round(big.itemsWrittenPer1000), unit: 'items', note: 'per 1000 events, batches of 1000' },
-        { name: 'usage.writeUnitsPer1000Events', value: round(big.writeUnitsPer1000), unit: 'WCU', note: 'per 1000 events, batches of 1000, as DynamoDB Local reports them' },
-        { name: 'usage.naiveWritesPer1000Events', value: round(base.writesPer1000), unit: 'write requests', note: 'baseline: one conditional UpdateItem per event' },
-        { name: 'usage.naiveEventsPerSec', value: round(base.eventsPerSec), unit: 'events/s', note: 'baseline: one UpdateItem per event, 8 in flight' },
+        {
+          name: 'usage.writesPer1000EventsBatch100',
+          value: round(small.writesPer1000),
+          unit: 'write requests',
+          note: 'per 1000 events, batches of 100',
+        },
+        {
+          name: 'usage.itemsWrittenPer1000Events',
+          value: round(big.itemsWrittenPer1000),
+          unit: 'items',
+          note: 'per 1000 events, batches of 1000',
+        },
+        {
+          name: 'usage.writeUnitsPer1000Events',
+          value: round(big.writeUnitsPer1000),
+          unit: 'WCU',
+          note: 'per 1000 events, batches of 1000, as DynamoDB Local reports them',
+        },
+        {
+          name: 'usage.naiveWritesPer1000Events',
+          value: round(base.writesPer1000),
+          unit: 'write requests',
+          note: 'baseline: one conditional UpdateItem per event',
+        },
+        {
+          name: 'usage.naiveEventsPerSec',
+          value: round(base.eventsPerSec),
+          unit: 'events/s',
+          note: 'baseline: one UpdateItem per event, 8 in flight',
+        },
       ];
     } finally {
       await stack.stop();

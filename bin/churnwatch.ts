@@ -135,11 +135,17 @@ async function localRun(argv: string[]): Promise<void> {
 function printIngestSummary(result: PipelineResult, out: NodeJS.WritableStream = process.stdout): void {
   const quarantined = result.files.filter((f) => f.quarantined > 0 || f.status === 'failed');
   for (const f of quarantined) {
-    const where = f.status === 'failed' ? `moved to ${f.failedKey}: ${f.error}` : `${f.quarantined} row(s) quarantined in ${f.quarantineKey}`;
+    const where =
+      f.status === 'failed' ? `moved to ${f.failedKey}: ${f.error}` : `${f.quarantined} row(s) quarantined in ${f.quarantineKey}`;
     out.write(`! ${f.key}: ${where}\n`);
   }
   if (result.usage.rejected.length > 0) {
-    out.write(`! ${result.usage.rejected.length} usage event(s) rejected, e.g. ${result.usage.rejected.slice(0, 3).map((r) => `${r.file}:${r.line} ${r.reason}`).join('; ')}\n`);
+    out.write(
+      `! ${result.usage.rejected.length} usage event(s) rejected, e.g. ${result.usage.rejected
+        .slice(0, 3)
+        .map((r) => `${r.file}:${r.line} ${r.reason}`)
+        .join('; ')}\n`,
+    );
   }
 }
 
@@ -165,7 +171,8 @@ async function backtest(argv: string[]): Promise<void> {
   let config = await loadConfig(values.config);
   if (values.horizon !== undefined) {
     const horizon = Number(values.horizon);
-    if (!Number.isInteger(horizon) || horizon < 14 || horizon > 365) throw new UsageError('--horizon must be a whole number of days from 14 to 365');
+    if (!Number.isInteger(horizon) || horizon < 14 || horizon > 365)
+      throw new UsageError('--horizon must be a whole number of days from 14 to 365');
     config = { ...config, risk: { ...config.risk, horizonDays: horizon } };
   }
   await mustExist(values.billing, '--billing');
@@ -184,11 +191,14 @@ async function backtest(argv: string[]): Promise<void> {
     process.stderr.write(`backtest page: ${page}\n`);
   } else {
     process.stdout.write(`${formatBacktestReport(result, { from, to })}\n\nPage with the calibration chart and the lift table: ${page}\n`);
-    process.stdout.write(`Loaded in ${run.seconds.load.toFixed(1)} s, histories read in ${run.seconds.read.toFixed(1)} s, backtest in ${run.seconds.backtest.toFixed(1)} s.\n`);
+    process.stdout.write(
+      `Loaded in ${run.seconds.load.toFixed(1)} s, histories read in ${run.seconds.read.toFixed(1)} s, backtest in ${run.seconds.backtest.toFixed(1)} s.\n`,
+    );
   }
   const rejected = run.loaded.usage.rejected.length;
   const quarantined = run.loaded.files.reduce((n, f) => n + f.quarantined, 0);
-  if (rejected || quarantined) process.stderr.write(`! ${quarantined} billing row(s) quarantined, ${rejected} usage event(s) rejected while loading\n`);
+  if (rejected || quarantined)
+    process.stderr.write(`! ${quarantined} billing row(s) quarantined, ${rejected} usage event(s) rejected while loading\n`);
 }
 
 async function demo(argv: string[]): Promise<void> {
@@ -221,12 +231,16 @@ async function demo(argv: string[]): Promise<void> {
     const sample = generateSampleSaas({ asOf, seed, customers });
     const files = await writeSampleSaas(sample, dir);
     if (values.data) await writeFile(join(dir, 'churnwatch.json'), `${JSON.stringify(sampleConfig, null, 2)}\n`);
-    log(`generated a sample SaaS: ${sample.customers.length} customers, ${sample.invoiceLines.length} invoice lines, ${sample.events.length} usage events (as of ${asOf})`);
+    log(
+      `generated a sample SaaS: ${sample.customers.length} customers, ${sample.invoiceLines.length} invoice lines, ${sample.events.length} usage events (as of ${asOf})`,
+    );
     result = await runPipeline({ billing: files.billingFiles, events: files.eventFiles, asOf, config, progress: log });
     const reportHtml = await readText(result.stack, result.reportKeys.html);
     const outbox = await writeOutbox(resolve(values.outbox), result.mail, reportHtml);
     process.stdout.write(`\n${formatConsoleReport(result.snapshot, result.digest, config.digest.fallbackTo, result.model)}\n\n`);
-    process.stdout.write(`Outbox: ${outbox.emails.length} digest email(s) in ${resolve(values.outbox)} (.html and .eml), report: ${outbox.report}\n`);
+    process.stdout.write(
+      `Outbox: ${outbox.emails.length} digest email(s) in ${resolve(values.outbox)} (.html and .eml), report: ${outbox.report}\n`,
+    );
     process.stdout.write(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
     if (values.serve) await serve(result, reportHtml);
   } finally {

@@ -58,7 +58,13 @@ export class ChurnwatchStack extends Stack {
 
     this.monitoring = new Monitoring(this, 'Monitoring', { stage: deploy.stage, removalPolicy });
     this.largeFiles = new LargeFileIngest(this, 'LargeFiles', { table, bucket, fn });
-    this.ingest = new BillingIngest(this, 'Ingest', { table, bucket, fn, maxConcurrency: deploy.ingestMaxConcurrency, largeFiles: this.largeFiles.stateMachine });
+    this.ingest = new BillingIngest(this, 'Ingest', {
+      table,
+      bucket,
+      fn,
+      maxConcurrency: deploy.ingestMaxConcurrency,
+      largeFiles: this.largeFiles.stateMachine,
+    });
     this.usageApi = new UsageApi(this, 'UsageApi', {
       table,
       bucket,
@@ -71,7 +77,13 @@ export class ChurnwatchStack extends Stack {
       reservedConcurrency: deploy.apiReservedConcurrency,
       fn,
     });
-    this.segmentApi = new SegmentApi(this, 'SegmentApi', { api: this.usageApi.api, table, usageQueue: this.usageApi.queue, stage: deploy.stage, fn });
+    this.segmentApi = new SegmentApi(this, 'SegmentApi', {
+      api: this.usageApi.api,
+      table,
+      usageQueue: this.usageApi.queue,
+      stage: deploy.stage,
+      fn,
+    });
     this.unsubscribe = new Unsubscribe(this, 'Unsubscribe', { api: this.usageApi.api, table, stage: deploy.stage, fn });
     this.digest = new Digest(this, 'Digest', {
       table,
@@ -102,10 +114,27 @@ export class ChurnwatchStack extends Stack {
         unsubscribe: watched(this.unsubscribe.function),
       },
       deadLetterQueues: [
-        { name: 'IngestDlq', queue: this.ingest.deadLetterQueue, meaning: 'An S3 file notification failed 5 times; the file was not ingested. Inspect the message, fix, redrive.' },
-        { name: 'UsageDlq', queue: this.usageApi.deadLetterQueue, meaning: 'A usage message failed the aggregator 5 times; its events are not counted. Inspect the message and the usage-aggregator logs, fix, redrive.' },
-        { name: 'DigestFailures', queue: this.digest.failures, meaning: 'A digest run failed after its retries; CSMs did not get their email.' },
-        { name: 'SnapshotFailures', queue: this.snapshot.failures, meaning: 'A scheduled snapshot failed after its retries; no snapshot or digest for that day.' },
+        {
+          name: 'IngestDlq',
+          queue: this.ingest.deadLetterQueue,
+          meaning: 'An S3 file notification failed 5 times; the file was not ingested. Inspect the message, fix, redrive.',
+        },
+        {
+          name: 'UsageDlq',
+          queue: this.usageApi.deadLetterQueue,
+          meaning:
+            'A usage message failed the aggregator 5 times; its events are not counted. Inspect the message and the usage-aggregator logs, fix, redrive.',
+        },
+        {
+          name: 'DigestFailures',
+          queue: this.digest.failures,
+          meaning: 'A digest run failed after its retries; CSMs did not get their email.',
+        },
+        {
+          name: 'SnapshotFailures',
+          queue: this.snapshot.failures,
+          meaning: 'A scheduled snapshot failed after its retries; no snapshot or digest for that day.',
+        },
       ],
       ingestQueue: this.ingest.queue,
       largeFiles: this.largeFiles.stateMachine,
@@ -118,17 +147,38 @@ export class ChurnwatchStack extends Stack {
       slackDigests: config.slack.secretName !== undefined,
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: this.usageApi.api.urlForPath('/events'), description: 'POST usage events here (header x-api-key)' });
-    new CfnOutput(this, 'SegmentApiUrl', { value: this.usageApi.api.urlForPath('/v1'), description: 'Segment/RudderStack API host: POST /v1/batch, /v1/track, /v1/group, /v1/identify, /v1/webhook' });
-    new CfnOutput(this, 'SegmentWriteKeysSecret', { value: this.segmentApi.writeKeys.secretName, description: 'aws secretsmanager get-secret-value --secret-id <name>: the write key' });
-    new CfnOutput(this, 'SegmentWebhookSecret', { value: this.segmentApi.webhookSecret.secretName, description: "The Webhook destination's shared secret" });
-    new CfnOutput(this, 'UnsubscribeUrl', { value: this.unsubscribe.url, description: 'The one-click unsubscribe endpoint every digest email links to (List-Unsubscribe)' });
-    new CfnOutput(this, 'ApiKeyId', { value: this.usageApi.apiKey.keyId, description: 'aws apigateway get-api-key --api-key <id> --include-value' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.usageApi.api.urlForPath('/events'),
+      description: 'POST usage events here (header x-api-key)',
+    });
+    new CfnOutput(this, 'SegmentApiUrl', {
+      value: this.usageApi.api.urlForPath('/v1'),
+      description: 'Segment/RudderStack API host: POST /v1/batch, /v1/track, /v1/group, /v1/identify, /v1/webhook',
+    });
+    new CfnOutput(this, 'SegmentWriteKeysSecret', {
+      value: this.segmentApi.writeKeys.secretName,
+      description: 'aws secretsmanager get-secret-value --secret-id <name>: the write key',
+    });
+    new CfnOutput(this, 'SegmentWebhookSecret', {
+      value: this.segmentApi.webhookSecret.secretName,
+      description: "The Webhook destination's shared secret",
+    });
+    new CfnOutput(this, 'UnsubscribeUrl', {
+      value: this.unsubscribe.url,
+      description: 'The one-click unsubscribe endpoint every digest email links to (List-Unsubscribe)',
+    });
+    new CfnOutput(this, 'ApiKeyId', {
+      value: this.usageApi.apiKey.keyId,
+      description: 'aws apigateway get-api-key --api-key <id> --include-value',
+    });
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'Drop billing exports under exports/' });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'Subscribe ops to this topic' });
     if (this.digest.recipientEvents) {
-      new CfnOutput(this, 'RecipientEventsTopicArn', { value: this.digest.recipientEvents.topicArn, description: 'SES bounces and complaints of digest mail' });
+      new CfnOutput(this, 'RecipientEventsTopicArn', {
+        value: this.digest.recipientEvents.topicArn,
+        description: 'SES bounces and complaints of digest mail',
+      });
     }
     new CfnOutput(this, 'ConfigurationSetName', { value: configurationSet, description: 'SES configuration set the digest sends through' });
   }

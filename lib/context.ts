@@ -1,7 +1,9 @@
 import * as z from 'zod';
 import { configNotes, describeIssue, emailDomain, parseConfig, type Config } from '../lambdas/shared/config';
 
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
 
 /** Domains reserved for documentation (RFC 2606): a sender there can never be verified in SES. */
 const EXAMPLE_DOMAIN = /(^|\.)(example\.(com|net|org)|example|test|invalid|localhost)$/;
@@ -21,9 +23,7 @@ export const deployOptionsSchema = z
      * Stages that are for testing only. Everything else is treated as production: it must name a real
      * sender and a recipient allowlist, and its table is deletion-protected by default.
      */
-    testStages: z
-      .array(z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'must be stage names (lower-case letters, digits or "-")'))
-      .default([]),
+    testStages: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'must be stage names (lower-case letters, digits or "-")')).default([]),
     /**
      * Keep the former `byOwner` index for one deploy while the `profiles` index builds (an upgrade of
      * a stack deployed before the index changed: CloudFormation cannot add and remove one at once).
@@ -132,13 +132,19 @@ export function readSettings(raw: unknown, overrides: { stage?: unknown } = {}):
   if (!testStage) {
     const problems: string[] = [];
     if (EXAMPLE_DOMAIN.test(emailDomain(config.digest.from))) {
-      problems.push(`churnwatch.digest.from is "${config.digest.from}", an example address SES can never verify: set it to your verified sender, e.g. "churnwatch@yourcompany.com"`);
+      problems.push(
+        `churnwatch.digest.from is "${config.digest.from}", an example address SES can never verify: set it to your verified sender, e.g. "churnwatch@yourcompany.com"`,
+      );
     }
     if (EXAMPLE_DOMAIN.test(emailDomain(config.digest.fallbackTo))) {
-      problems.push(`churnwatch.digest.fallbackTo is "${config.digest.fallbackTo}", an example address: set it to the team that receives customers without an owner`);
+      problems.push(
+        `churnwatch.digest.fallbackTo is "${config.digest.fallbackTo}", an example address: set it to the team that receives customers without an owner`,
+      );
     }
     if (!config.digest.allowedRecipientDomains) {
-      problems.push('churnwatch.digest.allowedRecipientDomains is not set: list the domains digests may go to, e.g. ["yourcompany.com"] (owners elsewhere are skipped and IAM refuses them)');
+      problems.push(
+        'churnwatch.digest.allowedRecipientDomains is not set: list the domains digests may go to, e.g. ["yourcompany.com"] (owners elsewhere are skipped and IAM refuses them)',
+      );
     }
     if (problems.length) {
       throw new ContextError(

@@ -4,7 +4,13 @@ import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
-import { ConfigurationSet, ConfigurationSetEventDestination, EmailSendingEvent, EventDestination, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
+import {
+  ConfigurationSet,
+  ConfigurationSetEventDestination,
+  EmailSendingEvent,
+  EventDestination,
+  SuppressionReasons,
+} from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -117,8 +123,7 @@ export class Digest extends Construct {
       });
     }
 
-    const identityArn = (identity: string) =>
-      stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity });
+    const identityArn = (identity: string) => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity });
     const resources = sesIdentities(props.config.digest.from).map(identityArn);
     if (configurationSetName) {
       resources.push(stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSetName }));
@@ -141,11 +146,22 @@ export class Digest extends Construct {
           effect: Effect.ALLOW,
           actions: ['secretsmanager:GetSecretValue'],
           // Secrets Manager appends a random 6-character suffix to a secret's ARN.
-          resources: [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${slackSecret}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          resources: [
+            stack.formatArn({
+              service: 'secretsmanager',
+              resource: 'secret',
+              resourceName: `${slackSecret}-??????`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
         }),
       );
     }
 
-    acknowledge(fn, 'Serverless-LambdaDLQ', 'Async failures go to the on-failure destination (the Failures queue), which records the request and the error; a DLQ would duplicate it with less context.');
+    acknowledge(
+      fn,
+      'Serverless-LambdaDLQ',
+      'Async failures go to the on-failure destination (the Failures queue), which records the request and the error; a DLQ would duplicate it with less context.',
+    );
   }
 }

@@ -11,7 +11,15 @@ import { ContextError } from './context';
 import { acknowledge } from './nag';
 
 /** The Lambda entry points, bundled straight from lambdas/<name>/handler.ts. */
-export type FunctionName = 'ingest-billing' | 'ingest-large' | 'ingest-usage' | 'usage-aggregator' | 'ingest-segment' | 'snapshot' | 'digest' | 'unsubscribe';
+export type FunctionName =
+  | 'ingest-billing'
+  | 'ingest-large'
+  | 'ingest-usage'
+  | 'usage-aggregator'
+  | 'ingest-segment'
+  | 'snapshot'
+  | 'digest'
+  | 'unsubscribe';
 
 export const METRICS_NAMESPACE = 'Churnwatch';
 /** Lambda's limit on all environment variables of a function together (keys and values). */
@@ -129,7 +137,11 @@ export class ChurnwatchFunction extends Construct {
       },
     });
 
-    acknowledge(this.fn, 'AwsSolutions-L1', 'Node.js 22 is the runtime the project targets and tests against (DESIGN.md); moving to a newer runtime is a deliberate upgrade, not a synth-time default.');
+    acknowledge(
+      this.fn,
+      'AwsSolutions-L1',
+      'Node.js 22 is the runtime the project targets and tests against (DESIGN.md); moving to a newer runtime is a deliberate upgrade, not a synth-time default.',
+    );
     acknowledge(this.fn, 'Serverless-LambdaLatestVersion', 'Node.js 22 is the runtime the project targets and tests against (DESIGN.md).');
     if (!props.tracing) {
       acknowledge(this.fn, 'Serverless-LambdaTracing', 'Tracing was turned off for this stage in cdk.json (churnwatch.tracing = false).');

@@ -51,7 +51,14 @@ export const TABLE_ACCESS: Record<FunctionName, { table: string[]; profileIndex?
   // profiles by; the snapshot and MODEL items are Get/Put; the previous snapshot and the monthly refit's DAY# history are Queries. The usage
   // fold before each run is usage-store's: BatchGetItem (DAY#, SEEN#, profile) and transactions of Updates.
   snapshot: {
-    table: ['dynamodb:BatchGetItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    table: [
+      'dynamodb:BatchGetItem',
+      'dynamodb:DescribeTable',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ],
     profileIndex: ['dynamodb:Scan'],
   },
   // digest-store: the previous digest (Query), the claim (conditional Put) and the status (Update); unsubscribe-store: the owner's opt-out (Get).

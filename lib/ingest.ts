@@ -44,7 +44,9 @@ export class BillingIngest extends Construct {
 
   constructor(scope: Construct, id: string, props: BillingIngestProps) {
     super(scope, id);
-    this.deadLetterQueue = failureQueue(this, 'DeadLetterQueue', 'dead-letter queue of the ingest queue', { isDeadLetterQueueOfAQueue: true });
+    this.deadLetterQueue = failureQueue(this, 'DeadLetterQueue', 'dead-letter queue of the ingest queue', {
+      isDeadLetterQueueOfAQueue: true,
+    });
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -61,7 +63,9 @@ export class BillingIngest extends Construct {
       environment: { LARGE_FILE_STATE_MACHINE_ARN: props.largeFiles.stateMachineArn },
     });
     const { fn, role } = this.function;
-    fn.addEventSource(new SqsEventSource(this.queue, { batchSize: INGEST_BATCH_SIZE, reportBatchItemFailures: true, maxConcurrency: props.maxConcurrency }));
+    fn.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: INGEST_BATCH_SIZE, reportBatchItemFailures: true, maxConcurrency: props.maxConcurrency }),
+    );
     props.largeFiles.grantStartExecution(role);
 
     for (const prefix of INGEST_PREFIXES) {
@@ -84,7 +88,15 @@ export class BillingIngest extends Construct {
     grantObjects(role, props.bucket, ['s3:DeleteObject'], [PREFIX.exports], 'moves unreadable exports to failed/');
     grantObjects(role, props.bucket, ['s3:PutObject'], [PREFIX.quarantine, PREFIX.failed], 'writes row errors and failed files');
 
-    acknowledge(fn, 'Serverless-LambdaDLQ', 'Invoked synchronously by the SQS event source: failed messages go to the queue\'s own dead-letter queue (maxReceiveCount 5), a function DLQ would never receive anything.');
-    acknowledge(fn, 'Serverless-LambdaEventSourceMappingDestination', 'SQS event source mappings do not support on-failure destinations; failures are redriven by the source queue to its dead-letter queue.');
+    acknowledge(
+      fn,
+      'Serverless-LambdaDLQ',
+      "Invoked synchronously by the SQS event source: failed messages go to the queue's own dead-letter queue (maxReceiveCount 5), a function DLQ would never receive anything.",
+    );
+    acknowledge(
+      fn,
+      'Serverless-LambdaEventSourceMappingDestination',
+      'SQS event source mappings do not support on-failure destinations; failures are redriven by the source queue to its dead-letter queue.',
+    );
   }
 }

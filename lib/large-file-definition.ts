@@ -27,7 +27,12 @@ export const LARGE_FILE_STATES = {
 } as const;
 
 /** Lambda errors worth retrying at once: the service, throttling, a recycled sandbox. */
-const LAMBDA_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+const LAMBDA_TRANSIENT = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
 
 export type AslState = Record<string, unknown>;
 export interface AslDefinition {
@@ -51,7 +56,8 @@ export function largeFileDefinition(props: LargeFileDefinitionProps): AslDefinit
   const toFailed = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.fail }];
 
   return {
-    Comment: 'Churnwatch: a billing export too large for one invocation, split into byte ranges ingested in parallel (docs/metrics.md §1.4)',
+    Comment:
+      'Churnwatch: a billing export too large for one invocation, split into byte ranges ingested in parallel (docs/metrics.md §1.4)',
     StartAt: S.split,
     TimeoutSeconds: LARGE_FILE_EXECUTION_TIMEOUT_SECONDS,
     States: {

@@ -37,10 +37,26 @@ export class LargeFileIngest extends Construct {
     });
     const { fn, role } = this.function;
     grantTable(role, props.table, 'ingest-large');
-    grantObjects(role, props.bucket, ['s3:GetObject'], [PREFIX.exports, PREFIX.staging], 'reads the export, its staged parts and range checkpoints');
-    grantObjects(role, props.bucket, ['s3:PutObject'], [PREFIX.staging, PREFIX.quarantine, PREFIX.failed], 'stages parts and checkpoints, writes row errors and failed files');
+    grantObjects(
+      role,
+      props.bucket,
+      ['s3:GetObject'],
+      [PREFIX.exports, PREFIX.staging],
+      'reads the export, its staged parts and range checkpoints',
+    );
+    grantObjects(
+      role,
+      props.bucket,
+      ['s3:PutObject'],
+      [PREFIX.staging, PREFIX.quarantine, PREFIX.failed],
+      'stages parts and checkpoints, writes row errors and failed files',
+    );
     grantObjects(role, props.bucket, ['s3:DeleteObject'], [PREFIX.exports], 'moves unreadable exports to failed/');
-    acknowledge(fn, 'Serverless-LambdaDLQ', 'Invoked synchronously by Step Functions tasks: a failure is retried by the task and then caught by the state machine, which moves the file to failed/; a DLQ would never receive anything.');
+    acknowledge(
+      fn,
+      'Serverless-LambdaDLQ',
+      'Invoked synchronously by Step Functions tasks: a failure is retried by the task and then caught by the state machine, which moves the file to failed/; a DLQ would never receive anything.',
+    );
 
     // A fixed name: the Distributed Map's role must start executions of this very state machine,
     // and its ARN from a token would make the role and the state machine depend on each other.
@@ -59,13 +75,31 @@ export class LargeFileIngest extends Construct {
     fn.grantInvoke(smRole);
     // The ItemReader reads the manifest under staging/.
     smRole.addToPrincipalPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(`${PREFIX.staging}*`)] }),
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['s3:GetObject'],
+        resources: [props.bucket.arnForObjects(`${PREFIX.staging}*`)],
+      }),
     );
     // A Distributed Map runs each item as a child execution of this state machine.
-    const stateMachineArn = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    smRole.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [stateMachineArn] }));
-    smRole.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executions] }));
+    const stateMachineArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const executions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachineName}/*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    smRole.addToPrincipalPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [stateMachineArn] }),
+    );
+    smRole.addToPrincipalPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executions] }),
+    );
 
     acknowledge(
       smRole,

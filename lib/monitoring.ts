@@ -94,7 +94,14 @@ export class Monitoring extends Construct {
         resources: ['*'],
         conditions: {
           StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          ArnLike: {
+            'aws:SourceArn': Stack.of(this).formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
         },
       }),
     );
@@ -155,7 +162,12 @@ export class Monitoring extends Construct {
       // No throttle alarm per function: a throttled invocation is retried by its source, and one that
       // stays throttled already alarms where it hurts (API 5XX, queue age, failed executions, the
       // failure queues, the snapshot heartbeat). Seven alarms saved: $0.70 a month.
-      this.add(`${id}Errors`, fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }), 1, `The ${name} function failed (uncaught error or timeout); see its log group.`);
+      this.add(
+        `${id}Errors`,
+        fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        1,
+        `The ${name} function failed (uncaught error or timeout); see its log group.`,
+      );
       // Behind the API a slow function is already the API's p99 latency alarm, and a timeout its 5XX alarm.
       if (API_FUNCTIONS.has(name)) continue;
       this.add(
@@ -167,7 +179,10 @@ export class Monitoring extends Construct {
     }
 
     // Both billing paths report the same metrics, each under its own service.
-    for (const [service, prefix] of [['ingest-billing', ''], ['ingest-large', 'LargeFile']] as const) {
+    for (const [service, prefix] of [
+      ['ingest-billing', ''],
+      ['ingest-large', 'LargeFile'],
+    ] as const) {
       this.add(
         `${prefix}QuarantinedRows`,
         this.customMetric(service, 'QuarantinedRows', 'Sum', Duration.hours(1)),
@@ -228,7 +243,12 @@ export class Monitoring extends Construct {
       },
     );
 
-    this.add('Api5xx', props.api.metricServerError({ period: fiveMinutes, statistic: 'Sum' }), 1, 'POST /events answered 5XX (function error, timeout or integration failure); see the ingest-usage logs.');
+    this.add(
+      'Api5xx',
+      props.api.metricServerError({ period: fiveMinutes, statistic: 'Sum' }),
+      1,
+      'POST /events answered 5XX (function error, timeout or integration failure); see the ingest-usage logs.',
+    );
     this.add(
       'ApiLatency',
       props.api.metricLatency({ period: fiveMinutes, statistic: 'p99' }),
@@ -247,7 +267,13 @@ export class Monitoring extends Construct {
     });
     this.add(
       'Api429',
-      new Metric({ namespace: METRICS_NAMESPACE, metricName: 'ApiThrottled', dimensionsMap: { stage: this.stage }, statistic: 'Sum', period: fiveMinutes }),
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'ApiThrottled',
+        dimensionsMap: { stage: this.stage },
+        statistic: 'Sum',
+        period: fiveMinutes,
+      }),
       1,
       'POST /events answered 429: a caller exceeded the usage plan (rate, burst or daily quota). Check the caller, or raise churnwatch.api.',
     );

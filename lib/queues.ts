@@ -14,7 +14,16 @@ export function failureQueue(scope: Construct, id: string, role: string, opts: {
     retentionPeriod: Duration.days(14),
   });
   // AwsSolutions-SQS3 already recognises a queue that another queue's redrive policy points to.
-  if (!opts.isDeadLetterQueueOfAQueue) acknowledge(queue, 'AwsSolutions-SQS3', `This queue is itself the failure destination (${role}); it has no dead-letter queue of its own.`);
-  acknowledge(queue, 'Serverless-SQSRedrivePolicy', `This queue is itself the failure destination (${role}); a redrive policy would only move failures further away.`);
+  if (!opts.isDeadLetterQueueOfAQueue)
+    acknowledge(
+      queue,
+      'AwsSolutions-SQS3',
+      `This queue is itself the failure destination (${role}); it has no dead-letter queue of its own.`,
+    );
+  acknowledge(
+    queue,
+    'Serverless-SQSRedrivePolicy',
+    `This queue is itself the failure destination (${role}); a redrive policy would only move failures further away.`,
+  );
   return queue;
 }

@@ -36,7 +36,8 @@ export class SegmentApi extends Construct {
     super(scope, id);
     this.writeKeys = new Secret(this, 'WriteKeys', {
       secretName: `churnwatch-${props.stage}/segment-write-keys`,
-      description: 'Churnwatch: write keys Segment/RudderStack send as Basic-auth user (one key, or several separated by commas, for rotation)',
+      description:
+        'Churnwatch: write keys Segment/RudderStack send as Basic-auth user (one key, or several separated by commas, for rotation)',
       generateSecretString: { passwordLength: 32, excludePunctuation: true },
     });
     this.webhookSecret = new Secret(this, 'WebhookSecret', {
@@ -72,13 +73,29 @@ export class SegmentApi extends Construct {
     const integration = new LambdaIntegration(this.function.fn, { proxy: true });
     for (const endpoint of SEGMENT_ENDPOINTS) {
       const method = v1.addResource(endpoint).addMethod('POST', integration, { apiKeyRequired: false });
-      acknowledge(method, 'AwsSolutions-APIG4', 'Segment and RudderStack authenticate with a write key (HTTP Basic) and the Webhook destination with an HMAC signature; the function checks both against Secrets Manager before anything is stored.');
-      acknowledge(method, 'AwsSolutions-COG4', 'Callers are Segment, RudderStack or a product backend holding a write key, not Cognito users.');
+      acknowledge(
+        method,
+        'AwsSolutions-APIG4',
+        'Segment and RudderStack authenticate with a write key (HTTP Basic) and the Webhook destination with an HMAC signature; the function checks both against Secrets Manager before anything is stored.',
+      );
+      acknowledge(
+        method,
+        'AwsSolutions-COG4',
+        'Callers are Segment, RudderStack or a product backend holding a write key, not Cognito users.',
+      );
     }
 
     for (const secret of [this.writeKeys, this.webhookSecret]) {
-      acknowledge(secret, 'AwsSolutions-SMG4', 'Write keys and the webhook secret are pasted into Segment/RudderStack by hand: rotating them automatically would break delivery until someone updates the source. Rotate by adding a second key to the secret (README).');
+      acknowledge(
+        secret,
+        'AwsSolutions-SMG4',
+        'Write keys and the webhook secret are pasted into Segment/RudderStack by hand: rotating them automatically would break delivery until someone updates the source. Rotate by adding a second key to the secret (README).',
+      );
     }
-    acknowledge(this.function.fn, 'Serverless-LambdaDLQ', 'Invoked synchronously by API Gateway: Segment and RudderStack retry what fails; nothing is queued for a dead-letter target.');
+    acknowledge(
+      this.function.fn,
+      'Serverless-LambdaDLQ',
+      'Invoked synchronously by API Gateway: Segment and RudderStack retry what fails; nothing is queued for a dead-letter target.',
+    );
   }
 }

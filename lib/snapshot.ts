@@ -54,9 +54,21 @@ export class SnapshotStage extends Construct {
 
     grantTable(role, props.table, 'snapshot');
     // s3:PutObject also covers the multipart upload of a large snapshot.json / at-risk.csv; aborting a failed one is its own action.
-    grantObjects(role, props.bucket, ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], [PREFIX.reports], 'writes the snapshot reports (multipart when large), reads the previous bands.json');
+    grantObjects(
+      role,
+      props.bucket,
+      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+      [PREFIX.reports],
+      'writes the snapshot reports (multipart when large), reads the previous bands.json',
+    );
     // The usage fold before each run: lists the inbox, reads each object, deletes it once counted.
-    grantObjects(role, props.bucket, ['s3:DeleteObject', 's3:GetObject'], [PREFIX.usageInbox], 'folds the usage inbox, then deletes the folded objects');
+    grantObjects(
+      role,
+      props.bucket,
+      ['s3:DeleteObject', 's3:GetObject'],
+      [PREFIX.usageInbox],
+      'folds the usage inbox, then deletes the folded objects',
+    );
     role.addToPrincipalPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
@@ -74,10 +86,12 @@ export class SnapshotStage extends Construct {
       description: 'Churnwatch daily snapshot (month close on the 1st)',
       schedule: Schedule.expression(props.schedule),
     });
-    this.rule.addTarget(
-      new LambdaFunction(fn, { retryAttempts: 4, maxEventAge: Duration.hours(2), deadLetterQueue: this.failures }),
-    );
+    this.rule.addTarget(new LambdaFunction(fn, { retryAttempts: 4, maxEventAge: Duration.hours(2), deadLetterQueue: this.failures }));
 
-    acknowledge(fn, 'Serverless-LambdaDLQ', 'Async failures go to the on-failure destination (the Failures queue), which records the request and the error; a DLQ would duplicate it with less context.');
+    acknowledge(
+      fn,
+      'Serverless-LambdaDLQ',
+      'Async failures go to the on-failure destination (the Failures queue), which records the request and the error; a DLQ would duplicate it with less context.',
+    );
   }
 }

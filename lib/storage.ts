@@ -7,7 +7,6 @@ import { PREFIX } from '../lambdas/shared/layout';
 import { TTL_ATTRIBUTE } from '../lambdas/store/table';
 import { acknowledge } from './nag';
 
-
 /** Days a large-file execution's staged objects are kept: long enough to inspect a failed one. */
 export const STAGING_EXPIRATION_DAYS = 3;
 
@@ -62,7 +61,11 @@ export class Storage extends Construct {
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
       removalPolicy: props.removalPolicy,
     });
-    acknowledge(this.accessLogBucket, 'AwsSolutions-S1', 'This is the server access log bucket of the data bucket; logging it into itself would loop.');
+    acknowledge(
+      this.accessLogBucket,
+      'AwsSolutions-S1',
+      'This is the server access log bucket of the data bucket; logging it into itself would loop.',
+    );
 
     this.bucket = new Bucket(this, 'Data', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -87,7 +90,12 @@ export class Storage extends Construct {
         { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
         // Every large-file step can be run again from what it staged, so nothing deletes it on success.
-        { id: 'expire-staging', prefix: PREFIX.staging, expiration: Duration.days(STAGING_EXPIRATION_DAYS), noncurrentVersionExpiration: Duration.days(1) },
+        {
+          id: 'expire-staging',
+          prefix: PREFIX.staging,
+          expiration: Duration.days(STAGING_EXPIRATION_DAYS),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
       ],
     });
   }

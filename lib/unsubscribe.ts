@@ -51,17 +51,31 @@ export class Unsubscribe extends Construct {
     // GET shows the confirmation page (mail scanners follow links, so it changes nothing); POST acts.
     for (const verb of ['GET', 'POST']) {
       const method = resource.addMethod(verb, integration, { apiKeyRequired: false });
-      acknowledge(method, 'AwsSolutions-APIG4', 'The caller is a digest recipient (or their mail client) following the link in the email: the HMAC token in the link authorises a change to that one address, checked by the function.');
+      acknowledge(
+        method,
+        'AwsSolutions-APIG4',
+        'The caller is a digest recipient (or their mail client) following the link in the email: the HMAC token in the link authorises a change to that one address, checked by the function.',
+      );
       acknowledge(method, 'AwsSolutions-COG4', 'Digest recipients are not Cognito users; the signed token in the link identifies them.');
     }
     this.url = props.api.urlForPath('/unsubscribe');
 
-    acknowledge(this.key, 'AwsSolutions-SMG4', 'Rotating the signing key would invalidate the unsubscribe links of every digest already in a mailbox (RFC 8058 links must keep working); rotate by hand if the key leaks.');
-    acknowledge(this.function.fn, 'Serverless-LambdaDLQ', 'Invoked synchronously by API Gateway: the mail client or browser gets the error and can retry; nothing is queued for a dead-letter target.');
+    acknowledge(
+      this.key,
+      'AwsSolutions-SMG4',
+      'Rotating the signing key would invalidate the unsubscribe links of every digest already in a mailbox (RFC 8058 links must keep working); rotate by hand if the key leaks.',
+    );
+    acknowledge(
+      this.function.fn,
+      'Serverless-LambdaDLQ',
+      'Invoked synchronously by API Gateway: the mail client or browser gets the error and can retry; nothing is queued for a dead-letter target.',
+    );
   }
 
   /** GetSecretValue on the key only (Secret.grantRead would add DescribeSecret, which the code never calls). */
   grantKeyRead(role: ChurnwatchFunction['role']): void {
-    role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: [this.key.secretArn] }));
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: [this.key.secretArn] }),
+    );
   }
 }

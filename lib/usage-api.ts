@@ -96,7 +96,9 @@ export class UsageApi extends Construct {
 
   constructor(scope: Construct, id: string, props: UsageApiProps) {
     super(scope, id);
-    this.deadLetterQueue = failureQueue(this, 'UsageDlq', 'usage messages the aggregator could not append', { isDeadLetterQueueOfAQueue: true });
+    this.deadLetterQueue = failureQueue(this, 'UsageDlq', 'usage messages the aggregator could not append', {
+      isDeadLetterQueueOfAQueue: true,
+    });
     this.aggregator = new ChurnwatchFunction(this, 'UsageAggregator', {
       ...props.fn,
       name: 'usage-aggregator',
@@ -113,11 +115,29 @@ export class UsageApi extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
     });
     this.aggregator.fn.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: USAGE_BATCH_SIZE, maxBatchingWindow: USAGE_BATCHING_WINDOW, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, {
+        batchSize: USAGE_BATCH_SIZE,
+        maxBatchingWindow: USAGE_BATCHING_WINDOW,
+        reportBatchItemFailures: true,
+      }),
     );
-    grantObjects(this.aggregator.role, props.bucket, ['s3:PutObject'], [PREFIX.usageInbox], 'appends each batch of enqueued usage events as one new object');
-    acknowledge(this.aggregator.fn, 'Serverless-LambdaEventSourceMappingDestination', 'SQS event source mappings do not support on-failure destinations; failures are redriven by the usage queue to its dead-letter queue.');
-    acknowledge(this.aggregator.fn, 'Serverless-LambdaDLQ', 'Invoked by the SQS event source mapping: failed messages go to the usage queue\'s dead-letter queue through its redrive policy.');
+    grantObjects(
+      this.aggregator.role,
+      props.bucket,
+      ['s3:PutObject'],
+      [PREFIX.usageInbox],
+      'appends each batch of enqueued usage events as one new object',
+    );
+    acknowledge(
+      this.aggregator.fn,
+      'Serverless-LambdaEventSourceMappingDestination',
+      'SQS event source mappings do not support on-failure destinations; failures are redriven by the usage queue to its dead-letter queue.',
+    );
+    acknowledge(
+      this.aggregator.fn,
+      'Serverless-LambdaDLQ',
+      "Invoked by the SQS event source mapping: failed messages go to the usage queue's dead-letter queue through its redrive policy.",
+    );
 
     this.function = new ChurnwatchFunction(this, 'IngestUsage', {
       ...props.fn,
@@ -186,14 +206,30 @@ export class UsageApi extends Construct {
     this.apiKey = this.api.addApiKey('ApiKey', { description: 'Churnwatch product backend (x-api-key for POST /events)' });
     plan.addApiKey(this.apiKey);
 
-    acknowledge(method, 'AwsSolutions-APIG4', 'docs/metrics.md §2 authenticates the product backend with an API key (x-api-key) bound to a usage plan; there is no end-user identity to authorize.');
+    acknowledge(
+      method,
+      'AwsSolutions-APIG4',
+      'docs/metrics.md §2 authenticates the product backend with an API key (x-api-key) bound to a usage plan; there is no end-user identity to authorize.',
+    );
     acknowledge(method, 'AwsSolutions-COG4', 'Callers are backend services holding an API key (docs/metrics.md §2), not Cognito users.');
-    acknowledge(this.api, 'AwsSolutions-APIG3', 'WAF is an account-level cost and policy decision left to the operator; the API is protected by API keys, per-key throttling and a daily quota.');
+    acknowledge(
+      this.api,
+      'AwsSolutions-APIG3',
+      'WAF is an account-level cost and policy decision left to the operator; the API is protected by API keys, per-key throttling and a daily quota.',
+    );
     if (props.tracing) this.sampleTraces(props.stage, props.traceRate);
     else {
-      acknowledge(this.api, 'Serverless-APIGWXrayEnabled', 'Tracing was turned off for this stage in cdk.json (churnwatch.tracing = false).');
+      acknowledge(
+        this.api,
+        'Serverless-APIGWXrayEnabled',
+        'Tracing was turned off for this stage in cdk.json (churnwatch.tracing = false).',
+      );
     }
-    acknowledge(this.function.fn, 'Serverless-LambdaDLQ', 'Invoked synchronously by API Gateway: the caller receives the error and retries; nothing is queued for a dead-letter target.');
+    acknowledge(
+      this.function.fn,
+      'Serverless-LambdaDLQ',
+      'Invoked synchronously by API Gateway: the caller receives the error and retries; nothing is queued for a dead-letter target.',
+    );
   }
 
   /**

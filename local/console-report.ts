@@ -25,11 +25,19 @@ export function formatConsoleReport(snapshot: Snapshot, digest?: DigestSummary, 
   out.push(`Churnwatch snapshot as of ${snapshot.asOf} (period ${snapshot.period.start} → ${snapshot.period.end}, ${snapshot.currency})`);
   out.push('');
   out.push('Headline');
-  out.push(`  MRR              ${padStart(m(mrr.start), 12)} → ${padStart(m(mrr.end), 12)}   (${mrr.end >= mrr.start ? '+' : ''}${m(mrr.end - mrr.start)})`);
-  out.push(`  Customers        ${padStart(String(customers.start), 12)} → ${padStart(String(customers.end), 12)}   (+${customers.new} new, +${customers.reactivated} reactivated, −${customers.churned} churned, ${customers.newChurned} new-and-gone)`);
-  out.push(`  Logo churn       ${padStart(pct(snapshot.logoChurnRate, 2), 12)}   annualised ${pct(snapshot.annualizedLogoChurn)} (trailing 12 months), ${pct(snapshot.annualizedFromMonth)} (this month × 12)`);
+  out.push(
+    `  MRR              ${padStart(m(mrr.start), 12)} → ${padStart(m(mrr.end), 12)}   (${mrr.end >= mrr.start ? '+' : ''}${m(mrr.end - mrr.start)})`,
+  );
+  out.push(
+    `  Customers        ${padStart(String(customers.start), 12)} → ${padStart(String(customers.end), 12)}   (+${customers.new} new, +${customers.reactivated} reactivated, −${customers.churned} churned, ${customers.newChurned} new-and-gone)`,
+  );
+  out.push(
+    `  Logo churn       ${padStart(pct(snapshot.logoChurnRate, 2), 12)}   annualised ${pct(snapshot.annualizedLogoChurn)} (trailing 12 months), ${pct(snapshot.annualizedFromMonth)} (this month × 12)`,
+  );
   out.push(`  Revenue churn    ${padStart(pct(snapshot.grossMrrChurnRate, 2), 12)} gross   ${pct(snapshot.netMrrChurnRate, 2)} net`);
-  out.push(`  NDR / GRR        ${padStart(pct(snapshot.ndr), 12)} / ${pct(snapshot.grr)} this month   ${pct(snapshot.ndr12m)} / ${pct(snapshot.grr12m)} trailing 12 months`);
+  out.push(
+    `  NDR / GRR        ${padStart(pct(snapshot.ndr), 12)} / ${pct(snapshot.grr)} this month   ${pct(snapshot.ndr12m)} / ${pct(snapshot.grr12m)} trailing 12 months`,
+  );
   out.push('');
   out.push('MRR movements');
   const rows: [string, number][] = [
@@ -50,14 +58,20 @@ export function formatConsoleReport(snapshot: Snapshot, digest?: DigestSummary, 
   if (reasons.length > 0) {
     out.push('');
     out.push('Churn reasons this month');
-    for (const [reason, r] of reasons) out.push(`  ${pad(clean(reason), 28)}${padStart(String(r.customers), 4)} customers  ${padStart(m(r.mrr), 10)}`);
+    for (const [reason, r] of reasons)
+      out.push(`  ${pad(clean(reason), 28)}${padStart(String(r.customers), 4)} customers  ${padStart(m(r.mrr), 10)}`);
   }
   out.push('');
   const { risk } = snapshot;
   const listed = snapshot.atRisk.filter((c) => c.band === 'red' || c.band === 'yellow');
-  const weights = risk.model === 'fitted' ? `fitted on ${risk.trainingRows} customer-months with ${risk.trainingChurns} churns (${risk.fittedAt})` : 'built-in default weights';
+  const weights =
+    risk.model === 'fitted'
+      ? `fitted on ${risk.trainingRows} customer-months with ${risk.trainingChurns} churns (${risk.fittedAt})`
+      : 'built-in default weights';
   out.push(`Early warnings (churn within ${risk.horizonDays} days; model: ${weights})`);
-  out.push(`  red ${risk.bands.red.customers} (${m(risk.bands.red.mrr)} MRR), yellow ${risk.bands.yellow.customers} (${m(risk.bands.yellow.mrr)}), green ${risk.bands.green.customers}; save list ${snapshot.scheduledChurn.length}`);
+  out.push(
+    `  red ${risk.bands.red.customers} (${m(risk.bands.red.mrr)} MRR), yellow ${risk.bands.yellow.customers} (${m(risk.bands.yellow.mrr)}), green ${risk.bands.green.customers}; save list ${snapshot.scheduledChurn.length}`,
+  );
   const byOwner = new Map<string, AtRiskCustomer[]>();
   for (const c of listed) {
     const owner = c.owner ?? fallbackOwner;
@@ -67,7 +81,11 @@ export function formatConsoleReport(snapshot: Snapshot, digest?: DigestSummary, 
     out.push(`  ${clean(owner)} (${list.length})`);
     for (const c of list.slice(0, 8)) {
       const name = clean(c.name ?? c.customerId);
-      const why = c.factors.filter((f) => f.points > 0).slice(0, 2).map((f) => f.code).join(', ');
+      const why = c.factors
+        .filter((f) => f.points > 0)
+        .slice(0, 2)
+        .map((f) => f.code)
+        .join(', ');
       out.push(`    ${pad(c.band ?? '', 7)} ${padStart(`${c.riskScore}%`, 4)}  ${pad(name, 30)} ${padStart(m(c.mrr), 9)}  ${why}`);
     }
     if (list.length > 8) out.push(`    … and ${list.length - 8} more (see the digest email)`);
@@ -84,9 +102,15 @@ export function formatConsoleReport(snapshot: Snapshot, digest?: DigestSummary, 
     const e = backtest.evaluation;
     const r2 = (x: number | null) => (x === null ? '—' : x.toFixed(2));
     out.push('');
-    out.push(`How well the warnings worked (walk-forward backtest, month-ends ${backtest.from} to ${backtest.to}, ${e.customers} customer-months, ${e.churners} churned)`);
-    out.push(`  AUC ${r2(e.auc)} (old fixed points ${r2(backtest.baselines.fixedPoints.auc)}, active days alone ${r2(backtest.baselines.activeDaysAuc)}); red precision ${pct(e.precisionRed)}, recall ${pct(e.recallRed)}; top-10 precision ${pct(e.precisionTop10)}`);
-    out.push(`  red + yellow ${pct(e.flaggedShare)} of customers (old list ${pct(backtest.baselines.fixedPoints.flaggedShare)}); worst calibration gap ${pct(e.calibrationError)}; ${backtest.saveList.onSaveList} of ${backtest.saveList.churners} churners were on the save list`);
+    out.push(
+      `How well the warnings worked (walk-forward backtest, month-ends ${backtest.from} to ${backtest.to}, ${e.customers} customer-months, ${e.churners} churned)`,
+    );
+    out.push(
+      `  AUC ${r2(e.auc)} (old fixed points ${r2(backtest.baselines.fixedPoints.auc)}, active days alone ${r2(backtest.baselines.activeDaysAuc)}); red precision ${pct(e.precisionRed)}, recall ${pct(e.recallRed)}; top-10 precision ${pct(e.precisionTop10)}`,
+    );
+    out.push(
+      `  red + yellow ${pct(e.flaggedShare)} of customers (old list ${pct(backtest.baselines.fixedPoints.flaggedShare)}); worst calibration gap ${pct(e.calibrationError)}; ${backtest.saveList.onSaveList} of ${backtest.saveList.churners} churners were on the save list`,
+    );
   }
   if (digest) {
     out.push('');
@@ -101,8 +125,12 @@ export function formatBacktestReport(result: BacktestResult, range: { from: stri
   const b = result.baselines.fixedPoints;
   const r2 = (x: number | null) => (x === null ? '—' : x.toFixed(2));
   const out: string[] = [];
-  out.push(`Backtest ${range.from} to ${range.to}: ${result.dates.length} month-ends, horizon ${result.horizonDays} days, data up to ${result.dataEnd}`);
-  out.push(`  ${e.customers} customer-months with a known outcome, ${e.churners} churned (base rate ${pct(e.baseRate)}); ${result.saveList.onSaveList} of ${result.saveList.churners} churners were on the save list`);
+  out.push(
+    `Backtest ${range.from} to ${range.to}: ${result.dates.length} month-ends, horizon ${result.horizonDays} days, data up to ${result.dataEnd}`,
+  );
+  out.push(
+    `  ${e.customers} customer-months with a known outcome, ${e.churners} churned (base rate ${pct(e.baseRate)}); ${result.saveList.onSaveList} of ${result.saveList.churners} churners were on the save list`,
+  );
   out.push('');
   out.push(`  ${pad('', 36)}${padStart('forecast', 10)}${padStart('old points', 12)}`);
   const row = (label: string, a: string, c: string) => out.push(`  ${pad(label, 36)}${padStart(a, 10)}${padStart(c, 12)}`);
@@ -118,6 +146,7 @@ export function formatBacktestReport(result: BacktestResult, range: { from: stri
   out.push(`  (counting active days alone ranks with AUC ${r2(result.baselines.activeDaysAuc)})`);
   out.push('');
   out.push('  Calibration by quintile: predicted → observed (customers)');
-  for (const bin of e.calibration) out.push(`    ${padStart(pct(bin.predicted), 7)} → ${padStart(pct(bin.observed), 7)}  (${bin.customers})`);
+  for (const bin of e.calibration)
+    out.push(`    ${padStart(pct(bin.predicted), 7)} → ${padStart(pct(bin.observed), 7)}  (${bin.customers})`);
   return out.join('\n');
 }

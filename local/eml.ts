@@ -26,10 +26,14 @@ export function toEml(mail: SentMail): string {
   ];
   const parts: string[] = [];
   if (mail.body.text !== undefined) {
-    parts.push(`--${boundary}\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${base64Lines(mail.body.text)}`);
+    parts.push(
+      `--${boundary}\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${base64Lines(mail.body.text)}`,
+    );
   }
   if (mail.body.html !== undefined) {
-    parts.push(`--${boundary}\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${base64Lines(mail.body.html)}`);
+    parts.push(
+      `--${boundary}\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${base64Lines(mail.body.html)}`,
+    );
   }
   return `${headers.join('\r\n')}\r\n\r\n${parts.join('\r\n')}\r\n--${boundary}--\r\n`;
 }

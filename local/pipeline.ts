@@ -91,7 +91,13 @@ export interface LoadedStack {
   unsubscribe: { url: string; key: string };
   files: FileReport[];
   usage: BulkLoadResult;
-  deps: { dynamo: EmbeddedStack['clients']['dynamo']; s3: EmbeddedStack['clients']['s3']; tableName: string; bucketName: string; config: Config };
+  deps: {
+    dynamo: EmbeddedStack['clients']['dynamo'];
+    s3: EmbeddedStack['clients']['s3'];
+    tableName: string;
+    bucketName: string;
+    config: Config;
+  };
   stop(): Promise<void>;
 }
 
@@ -141,7 +147,10 @@ export async function startLoadedStack(options: Omit<PipelineOptions, 'asOf'>): 
     if (stack.queue.deadLetters.length > 0) {
       throw new Error(`${stack.queue.deadLetters.length} billing file notification(s) failed repeatedly; see the logs above`);
     }
-    const files = await fileReports(stack, billingFiles.map((f) => f.key));
+    const files = await fileReports(
+      stack,
+      billingFiles.map((f) => f.key),
+    );
     const rows = files.reduce((n, f) => n + f.rows, 0);
     const quarantined = files.reduce((n, f) => n + f.quarantined, 0);
     progress(`billing: ${files.length} file(s), ${rows} rows, ${quarantined} quarantined`);
@@ -157,7 +166,9 @@ export async function startLoadedStack(options: Omit<PipelineOptions, 'asOf'>): 
     usage.accepted = fold.accepted;
     usage.duplicates += fold.duplicates;
     for (const r of fold.rejected) usage.rejected.push({ file: '(when counted)', line: 0, reason: r.reason });
-    progress(`usage: ${usage.events} events in ${usage.requests} requests, ${usage.accepted} accepted, ${usage.duplicates} duplicates, ${usage.rejected.length} rejected`);
+    progress(
+      `usage: ${usage.events} events in ${usage.requests} requests, ${usage.accepted} accepted, ${usage.duplicates} duplicates, ${usage.rejected.length} rejected`,
+    );
     return { stack, usageApi, apiKey, unsubscribe: { url: usagePath.unsubscribeUrl!, key: unsubscribeKey }, files, usage, deps, stop };
   } catch (err) {
     await stop().catch(() => undefined);
@@ -182,7 +193,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     // Locally every owner's digest also goes to one Slack channel (the receiver), as slack.mode "channel" does.
     const channel = stack.slack!.hookUrl('churnwatch-digests');
     const slack: SlackDelivery = { target: () => Promise.resolve({ url: channel }), post: (url, message) => postToSlack(url, message) };
-    const optOuts = tableOptOuts(new UnsubscribeStore(stack.clients.dynamo, stack.tableName), unsubscribe.url, () => Promise.resolve(unsubscribe.key));
+    const optOuts = tableOptOuts(new UnsubscribeStore(stack.clients.dynamo, stack.tableName), unsubscribe.url, () =>
+      Promise.resolve(unsubscribe.key),
+    );
     const digestHandler = createDigestHandler({ ...deps, ses: stack.clients.ses!, slack, optOuts });
     let digest: DigestSummary;
     try {
@@ -195,7 +208,21 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const mail = await stack.sentMail();
     const snapshot = await readJson<Snapshot>(stack, snap.reportKeys.json);
     const model = await new ModelStore(stack.clients.dynamo, stack.tableName).current();
-    return { snapshot, files, usage, digest, mail, slack: stack.slack!.messages(), reportKeys: snap.reportKeys, model, stack, usageApi, apiKey, unsubscribeUrl: unsubscribe.url, stop };
+    return {
+      snapshot,
+      files,
+      usage,
+      digest,
+      mail,
+      slack: stack.slack!.messages(),
+      reportKeys: snap.reportKeys,
+      model,
+      stack,
+      usageApi,
+      apiKey,
+      unsubscribeUrl: unsubscribe.url,
+      stop,
+    };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

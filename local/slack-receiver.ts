@@ -27,7 +27,13 @@ export interface SlackReceiver {
 
 const MAX_BODY = 1024 * 1024;
 /** The body Slack answers with each status (incoming webhooks' error codes). */
-const SLACK_ERRORS: Record<number, string> = { 400: 'invalid_payload', 403: 'action_prohibited', 404: 'no_service', 410: 'channel_is_archived', 429: 'rate_limited' };
+const SLACK_ERRORS: Record<number, string> = {
+  400: 'invalid_payload',
+  403: 'action_prohibited',
+  404: 'no_service',
+  410: 'channel_is_archived',
+  429: 'rate_limited',
+};
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,10 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  DynamoDBClient,
-  UpdateTimeToLiveCommand,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -160,7 +155,12 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     });
     stops.push(async () => queue.unsubscribe());
     // As the stack's event source mapping: batches of up to 1,000 messages (lib/usage-api.ts).
-    const usageQueue = new LocalSqsQueue({ name: `${prefix}-usage-${suffix}`, batchSize: 1000, ...options.usageQueue, region: LOCAL_REGION });
+    const usageQueue = new LocalSqsQueue({
+      name: `${prefix}-usage-${suffix}`,
+      batchSize: 1000,
+      ...options.usageQueue,
+      region: LOCAL_REGION,
+    });
     stops.push(async () => usageQueue.unsubscribe());
 
     const endpoints = { dynamodb: dynamodbEndpoint, s3: s3.endpoint, ses: ses?.endpoint };
@@ -197,11 +197,7 @@ async function track<T extends { stop(): Promise<void> }>(starting: Promise<T>, 
   return emulator;
 }
 
-function stackEnv(
-  endpoints: EmbeddedStack['endpoints'],
-  tableName: string,
-  bucketName: string,
-): Record<string, string> {
+function stackEnv(endpoints: EmbeddedStack['endpoints'], tableName: string, bucketName: string): Record<string, string> {
   const env: Record<string, string> = {
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,

@@ -51,7 +51,19 @@ interface Context {
 
 const ALLOWED: Record<string, Set<string>> = {
   Task: new Set(['Type', 'Resource', 'Parameters', 'ResultSelector', 'ResultPath', 'Retry', 'Catch', 'Next', 'End', 'Comment']),
-  Map: new Set(['Type', 'ItemReader', 'ItemSelector', 'ItemProcessor', 'MaxConcurrency', 'Label', 'ResultPath', 'Catch', 'Next', 'End', 'Comment']),
+  Map: new Set([
+    'Type',
+    'ItemReader',
+    'ItemSelector',
+    'ItemProcessor',
+    'MaxConcurrency',
+    'Label',
+    'ResultPath',
+    'Catch',
+    'Next',
+    'End',
+    'Comment',
+  ]),
   Fail: new Set(['Type', 'Error', 'Cause', 'Comment']),
   Succeed: new Set(['Type', 'Comment']),
 };
@@ -80,7 +92,12 @@ export function assertSupported(definition: { StartAt: string; States: Record<st
   }
 }
 
-export async function runStateMachine(definition: AslDefinition, input: Json, executionName: string, options: RunnerOptions): Promise<ExecutionResult> {
+export async function runStateMachine(
+  definition: AslDefinition,
+  input: Json,
+  executionName: string,
+  options: RunnerOptions,
+): Promise<ExecutionResult> {
   assertSupported(definition);
   const context: Context = { Execution: { Name: executionName, Input: input } };
   try {
@@ -107,7 +124,8 @@ async function runStates(
     if (state.Type === 'Succeed') return data;
     let next: string | undefined;
     try {
-      const result = state.Type === 'Task' ? await runTask(name, state, data, context, options) : await runMap(state, data, context, options);
+      const result =
+        state.Type === 'Task' ? await runTask(name, state, data, context, options) : await runMap(state, data, context, options);
       data = applyResultPath(data, result, state.ResultPath);
       next = state.Next as string | undefined;
     } catch (err) {
@@ -225,7 +243,10 @@ function readPath(path: string, data: Json, context: Context): Json {
 function applyResultPath(data: Json, result: Json, resultPath: unknown): Json {
   if (resultPath === null) return data;
   if (resultPath === undefined || resultPath === '$') return result;
-  const parts = String(resultPath).replace(/^\$\.?/, '').split('.').filter(Boolean);
+  const parts = String(resultPath)
+    .replace(/^\$\.?/, '')
+    .split('.')
+    .filter(Boolean);
   const copy = JSON.parse(JSON.stringify(data ?? {})) as Record<string, Json>;
   let node = copy;
   for (const part of parts.slice(0, -1)) {

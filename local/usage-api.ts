@@ -95,7 +95,13 @@ function decodeBody(body: Buffer): { body: string | null; isBase64Encoded: boole
   }
 }
 
-export function toProxyEvent(req: IncomingMessage, body: Buffer, stage: string, apiKey: string | null, resource = RESOURCE): APIGatewayProxyEvent {
+export function toProxyEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  stage: string,
+  apiKey: string | null,
+  resource = RESOURCE,
+): APIGatewayProxyEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -168,7 +174,8 @@ export async function startUsageApi(options: UsageApiOptions): Promise<UsageApi>
   const server = createServer((req, res) => {
     void (async () => {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
-      const route = options.openRoutes && Object.prototype.hasOwnProperty.call(options.openRoutes, path) ? options.openRoutes[path] : undefined;
+      const route =
+        options.openRoutes && Object.prototype.hasOwnProperty.call(options.openRoutes, path) ? options.openRoutes[path] : undefined;
       const open = typeof route === 'function' ? route : route?.handler;
       const methods = typeof route === 'object' ? route.methods : ['POST'];
       if (path !== RESOURCE && !open) return send(res, 404, { message: 'Not Found' });

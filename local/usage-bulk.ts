@@ -158,7 +158,8 @@ export async function bulkLoadUsageEvents(paths: string[], options: BulkLoadOpti
   const post = async (batch: ReadEvent[]) => {
     result.requests++;
     const { status, answer } = await send(`{"events":[${batch.map((e) => e.text).join(',')}]}`);
-    if (status !== 202 && (status !== 400 || !answer.rejected)) throw new Error(`usage API answered ${status}: ${answer.message ?? 'no message'}`);
+    if (status !== 202 && (status !== 400 || !answer.rejected))
+      throw new Error(`usage API answered ${status}: ${answer.message ?? 'no message'}`);
     result.accepted += answer.accepted ?? 0;
     result.duplicates += answer.duplicates ?? 0;
     for (const r of answer.rejected ?? []) result.rejected.push({ ...batch[r.index]!.origin, reason: r.reason });
@@ -166,7 +167,8 @@ export async function bulkLoadUsageEvents(paths: string[], options: BulkLoadOpti
 
   const pool = taskPool(options.concurrency ?? 4);
   try {
-    for await (const batch of requestBatches(readEvents(paths, options.now ?? (() => new Date()), result))) await pool.run(() => post(batch));
+    for await (const batch of requestBatches(readEvents(paths, options.now ?? (() => new Date()), result)))
+      await pool.run(() => post(batch));
   } finally {
     await pool.settle();
   }

@@ -77,9 +77,16 @@ export async function startUsagePath(stack: EmbeddedStack, options: LocalUsagePa
     async settle() {
       await queue.drain();
       if (queue.deadLetters.length > 0) {
-        throw new Error(`${queue.deadLetters.length} usage message(s) failed repeatedly in the aggregator: ${String(queue.deadLetters[0]?.lastError ?? 'reported as batch item failures')}`);
+        throw new Error(
+          `${queue.deadLetters.length} usage message(s) failed repeatedly in the aggregator: ${String(queue.deadLetters[0]?.lastError ?? 'reported as batch item failures')}`,
+        );
       }
-      return foldUsageInbox({ dynamo: stack.clients.dynamo, s3: stack.clients.s3, tableName: stack.tableName, bucketName: stack.bucketName });
+      return foldUsageInbox({
+        dynamo: stack.clients.dynamo,
+        s3: stack.clients.s3,
+        tableName: stack.tableName,
+        bucketName: stack.bucketName,
+      });
     },
     async stop() {
       queue.unsubscribe();

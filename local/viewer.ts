@@ -33,7 +33,12 @@ function unsubscribeLink(m: SentMail): string {
   return url ? ` · <a href="${escapeHtml(url)}">unsubscribe</a> <span style="color:#667">(List-Unsubscribe, one-click)</span>` : '';
 }
 
-export async function startViewer(opts: { reportHtml: string; mail: SentMail[]; slack?: ReceivedSlackMessage[]; links?: Record<string, string> }): Promise<Viewer> {
+export async function startViewer(opts: {
+  reportHtml: string;
+  mail: SentMail[];
+  slack?: ReceivedSlackMessage[];
+  links?: Record<string, string>;
+}): Promise<Viewer> {
   const slack = opts.slack ?? [];
   const index = () => {
     const mails = opts.mail

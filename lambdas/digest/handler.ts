@@ -50,7 +50,8 @@ export function createDigestHandler(deps: DigestHandlerDeps) {
 
   const handler = async (event: unknown): Promise<DigestSummary> => {
     const parsed = digestInputSchema.safeParse(event);
-    if (!parsed.success) throw new Error(`Digest input must be {"asOf": "YYYY-MM-DD", "snapshotKey"?: "..."}: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new Error(`Digest input must be {"asOf": "YYYY-MM-DD", "snapshotKey"?: "..."}: ${parsed.error.issues[0]?.message}`);
     const key = parsed.data.snapshotKey ?? `reports/${parsed.data.asOf}/snapshot.json`;
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucketName, Key: key }));
     const snapshot = JSON.parse(await object.Body!.transformToString('utf-8')) as Snapshot;
@@ -76,16 +77,30 @@ export function createDigestHandler(deps: DigestHandlerDeps) {
       metrics.addMetric('SlackDigestsSent', MetricUnit.Count, summary.slackSent);
       metrics.addMetric('SlackDigestFailures', MetricUnit.Count, summary.slackFailed);
     }
-    logger.info('digests done', { asOf: summary.asOf, sent: summary.sent, skipped: summary.skipped, failed: summary.failed, optedOut: summary.optedOut, slackSent: summary.slackSent, slackFailed: summary.slackFailed });
+    logger.info('digests done', {
+      asOf: summary.asOf,
+      sent: summary.sent,
+      skipped: summary.skipped,
+      failed: summary.failed,
+      optedOut: summary.optedOut,
+      slackSent: summary.slackSent,
+      slackFailed: summary.slackFailed,
+    });
     // Fail the invocation only when a retry can help: Lambda's async retries then re-run it, and the
     // per-owner records make sure owners already mailed are skipped.
-    const retryable = summary.owners.filter((o) => (o.outcome === 'failed' && o.retryable) || (o.slack?.outcome === 'failed' && o.slack.retryable));
+    const retryable = summary.owners.filter(
+      (o) => (o.outcome === 'failed' && o.retryable) || (o.slack?.outcome === 'failed' && o.slack.retryable),
+    );
     if (retryable.length > 0) {
-      throw new RetryableDigestFailure(`${retryable.length} digest(s) failed with retryable errors: ${retryable.map((o) => o.owner).join(', ')}`);
+      throw new RetryableDigestFailure(
+        `${retryable.length} digest(s) failed with retryable errors: ${retryable.map((o) => o.owner).join(', ')}`,
+      );
     }
     return summary;
   };
-  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));
+  return middy(handler)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
 }
 
 export const handler = lazyHandler((runtime) =>

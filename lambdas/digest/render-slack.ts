@@ -74,9 +74,13 @@ function customerSection(c: AtRiskCustomer, currency: string, fresh: boolean): S
 }
 
 const section = (text: string): SlackBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, SLACK_LIMITS.sectionText) } });
-const context = (text: string): SlackBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, SLACK_LIMITS.contextText) }] });
+const context = (text: string): SlackBlock => ({
+  type: 'context',
+  elements: [{ type: 'mrkdwn', text: clip(text, SLACK_LIMITS.contextText) }],
+});
 
-const textLength = (b: SlackBlock) => (b.type === 'divider' ? 0 : b.type === 'context' ? b.elements.reduce((n, e) => n + e.text.length, 0) : b.text.text.length);
+const textLength = (b: SlackBlock) =>
+  b.type === 'divider' ? 0 : b.type === 'context' ? b.elements.reduce((n, e) => n + e.text.length, 0) : b.text.text.length;
 
 /** The digest of one owner as a Slack message; `mention` names who it is for (a channel shared by CSMs). */
 export function renderSlackDigest(input: DigestInput, opts: { mention?: string } = {}): SlackMessage {
@@ -103,23 +107,40 @@ export function renderSlackDigest(input: DigestInput, opts: { mention?: string }
     { type: 'header', text: { type: 'plain_text', text: clip(`Churnwatch digest · ${input.asOf}`, SLACK_LIMITS.headerText) } },
     section(`For ${who}: ${literal(summary)}`),
   ];
-  if (input.isFallback) head.push(context('These customers have no account owner assigned, so their alerts come to you as the fallback recipient.'));
-  const names = (items: { customerId: string; name: string | null }[]) => (items.length ? items.map((c) => literal(displayName(c))).join(', ') : '_none_');
-  head.push(section(`*What changed since the last digest*\nNewly listed: ${names(listed.filter((c) => fresh.has(c.customerId)))}\nRecovered: ${names(input.recovered)}`));
+  if (input.isFallback)
+    head.push(context('These customers have no account owner assigned, so their alerts come to you as the fallback recipient.'));
+  const names = (items: { customerId: string; name: string | null }[]) =>
+    items.length ? items.map((c) => literal(displayName(c))).join(', ') : '_none_';
+  head.push(
+    section(
+      `*What changed since the last digest*\nNewly listed: ${names(listed.filter((c) => fresh.has(c.customerId)))}\nRecovered: ${names(input.recovered)}`,
+    ),
+  );
 
   const tail: SlackBlock[] = [];
   if (input.scheduled.length) {
-    const rows = input.scheduled.map((c) => `• ${literal(displayName(c))}: ${literal(formatMoney(c.mrr, input.currency))} MRR ends ${c.effectiveAt}${c.reason ? ` (${literal(c.reason)})` : ''}`);
+    const rows = input.scheduled.map(
+      (c) =>
+        `• ${literal(displayName(c))}: ${literal(formatMoney(c.mrr, input.currency))} MRR ends ${c.effectiveAt}${c.reason ? ` (${literal(c.reason)})` : ''}`,
+    );
     tail.push(section(`*Save list: cancellations on file*\n${clip(rows.join('\n'), SLACK_LIMITS.sectionText - 40)}`));
   }
   const signalsOnly = input.customers.length - listed.length;
   const notes: string[] = [];
-  if (signalsOnly) notes.push(`${plural(signalsOnly, 'other customer')} ${signalsOnly === 1 ? 'shows' : 'show'} a warning signal but a low churn probability.`);
-  if (input.reportUrl) notes.push(/^https?:\/\//i.test(input.reportUrl) ? `<${encodeURI(input.reportUrl)}|Open the full report>` : `Full report: ${literal(input.reportUrl)}`);
+  if (signalsOnly)
+    notes.push(
+      `${plural(signalsOnly, 'other customer')} ${signalsOnly === 1 ? 'shows' : 'show'} a warning signal but a low churn probability.`,
+    );
+  if (input.reportUrl)
+    notes.push(
+      /^https?:\/\//i.test(input.reportUrl)
+        ? `<${encodeURI(input.reportUrl)}|Open the full report>`
+        : `Full report: ${literal(input.reportUrl)}`,
+    );
 
   // Customers fill what the limits leave: blocks, and the total text Slack accepts.
-  const reserved = 1 /* "…and N more" */ + 1 /* notes */;
-  let budgetBlocks = SLACK_LIMITS.blocks - head.length - tail.length - reserved - 2 /* band headings */;
+  const reserved = 1 /* "…and N more" */ + 1; /* notes */
+  let budgetBlocks = SLACK_LIMITS.blocks - head.length - tail.length - reserved - 2; /* band headings */
   let budgetText = SLACK_LIMITS.blocksTotalText - [...head, ...tail].reduce((n, b) => n + textLength(b), 0) - 1_000;
   const body: SlackBlock[] = [];
   let shown = 0;
@@ -140,12 +161,25 @@ export function renderSlackDigest(input: DigestInput, opts: { mention?: string }
       shown++;
     }
   }
-  if (shown < listed.length) body.push(context(`…and ${plural(listed.length - shown, 'more listed customer')}, lower in probability, in the full report (at-risk.csv).`));
+  if (shown < listed.length)
+    body.push(
+      context(`…and ${plural(listed.length - shown, 'more listed customer')}, lower in probability, in the full report (at-risk.csv).`),
+    );
   if (notes.length) tail.push(context(notes.join(' · ')));
 
   const blocks = [...head, ...body, ...tail];
   // The fallback: what a notification or a client without blocks shows.
-  const text = clip(`${subject}\nFor ${who}: ${literal(summary)}${listed.length ? `\n${listed.slice(0, 10).map((c) => `• ${literal(displayName(c))} (${(c.band ?? '').toUpperCase()} ${percent(c.churnProbability)})`).join('\n')}` : ''}`, 3000);
+  const text = clip(
+    `${subject}\nFor ${who}: ${literal(summary)}${
+      listed.length
+        ? `\n${listed
+            .slice(0, 10)
+            .map((c) => `• ${literal(displayName(c))} (${(c.band ?? '').toUpperCase()} ${percent(c.churnProbability)})`)
+            .join('\n')}`
+        : ''
+    }`,
+    3000,
+  );
   return { text, blocks };
 }
 
@@ -163,7 +197,8 @@ export function validateSlackMessage(message: unknown): string[] {
     const where = `blocks[${i}] (${String(b?.type)})`;
     if (b?.type === 'header') {
       if (b.text?.type !== 'plain_text') problems.push(`${where}: header text must be plain_text`);
-      if ((b.text?.text ?? '').length > SLACK_LIMITS.headerText) problems.push(`${where}: ${b.text.text.length} characters, more than ${SLACK_LIMITS.headerText}`);
+      if ((b.text?.text ?? '').length > SLACK_LIMITS.headerText)
+        problems.push(`${where}: ${b.text.text.length} characters, more than ${SLACK_LIMITS.headerText}`);
       total += b.text?.text?.length ?? 0;
     } else if (b?.type === 'section') {
       const n = b.text?.text?.length ?? 0;
@@ -171,13 +206,16 @@ export function validateSlackMessage(message: unknown): string[] {
       if (n > SLACK_LIMITS.sectionText) problems.push(`${where}: ${n} characters, more than ${SLACK_LIMITS.sectionText}`);
       total += n;
     } else if (b?.type === 'context') {
-      if (!Array.isArray(b.elements) || b.elements.length === 0 || b.elements.length > SLACK_LIMITS.contextElements) problems.push(`${where}: 1 to ${SLACK_LIMITS.contextElements} elements`);
+      if (!Array.isArray(b.elements) || b.elements.length === 0 || b.elements.length > SLACK_LIMITS.contextElements)
+        problems.push(`${where}: 1 to ${SLACK_LIMITS.contextElements} elements`);
       for (const e of b.elements ?? []) {
-        if (e.text.length > SLACK_LIMITS.contextText) problems.push(`${where}: an element of ${e.text.length} characters, more than ${SLACK_LIMITS.contextText}`);
+        if (e.text.length > SLACK_LIMITS.contextText)
+          problems.push(`${where}: an element of ${e.text.length} characters, more than ${SLACK_LIMITS.contextText}`);
         total += e.text.length;
       }
     } else if (b?.type !== 'divider') problems.push(`${where}: not a block type the digest uses`);
   });
-  if (total > SLACK_LIMITS.blocksTotalText) problems.push(`blocks: ${total} characters of text in all, more than ${SLACK_LIMITS.blocksTotalText}`);
+  if (total > SLACK_LIMITS.blocksTotalText)
+    problems.push(`blocks: ${total} characters of text in all, more than ${SLACK_LIMITS.blocksTotalText}`);
   return problems;
 }

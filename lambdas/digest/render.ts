@@ -67,7 +67,13 @@ export const hasNews = (input: Pick<DigestInput, 'customers' | 'scheduled' | 're
 
 const displayName = (c: { customerId: string; name: string | null }) => (c.name && c.name.trim() ? c.name : c.customerId);
 
-export function digestSubject(input: Pick<DigestInput, 'asOf' | 'subjectPrefix'>, red: number, yellow: number, scheduled: number, recovered: number): string {
+export function digestSubject(
+  input: Pick<DigestInput, 'asOf' | 'subjectPrefix'>,
+  red: number,
+  yellow: number,
+  scheduled: number,
+  recovered: number,
+): string {
   const prefix = input.subjectPrefix ?? '[Churnwatch]';
   const parts: string[] = [];
   if (red) parts.push(`${red} red`);
@@ -173,7 +179,14 @@ function renderText(view: DigestView): string {
     if (!items.length) return [`  ${label}: none`];
     return [`  ${label}:`, ...items.flatMap((c) => wrapText(displayName(c), TEXT_WIDTH, '  - ', '    '))];
   };
-  out.push(...names('Newly listed', view.listed.filter((c) => view.fresh.has(c.customerId))), ...names('Recovered', input.recovered), '');
+  out.push(
+    ...names(
+      'Newly listed',
+      view.listed.filter((c) => view.fresh.has(c.customerId)),
+    ),
+    ...names('Recovered', input.recovered),
+    '',
+  );
 
   for (const band of ['red', 'yellow'] as const) {
     const list = shown.filter((c) => c.band === band);
@@ -183,7 +196,12 @@ function renderText(view: DigestView): string {
       const n = `${i + 1}. `;
       const pad = ' '.repeat(n.length);
       out.push(...wrapText(`${displayName(c)}${view.fresh.has(c.customerId) ? ' [NEW]' : ''}`, TEXT_WIDTH, n, pad));
-      const facts = [`churn probability ${percent(c.churnProbability)}`, `Tier ${c.tier}`, c.plan ? `plan ${c.plan}` : null, c.name ? `id ${c.customerId}` : null];
+      const facts = [
+        `churn probability ${percent(c.churnProbability)}`,
+        `Tier ${c.tier}`,
+        c.plan ? `plan ${c.plan}` : null,
+        c.name ? `id ${c.customerId}` : null,
+      ];
       out.push(...wrapText(facts.filter(Boolean).join(' · '), TEXT_WIDTH, pad, pad));
       out.push(...wrapText(mrrLine(c, input.currency), TEXT_WIDTH, pad, pad));
       const factors = topRiskFactors(c.factors);
@@ -206,7 +224,14 @@ function renderText(view: DigestView): string {
   if (input.scheduled.length) {
     out.push('SAVE LIST: CANCELLATIONS ON FILE', '-'.repeat(TEXT_WIDTH));
     for (const c of input.scheduled) {
-      out.push(...wrapText(`${displayName(c)}: ${formatMoney(c.mrr, input.currency)} MRR ends ${c.effectiveAt}${c.reason ? ` (${c.reason})` : ''}`, TEXT_WIDTH, '- ', '  '));
+      out.push(
+        ...wrapText(
+          `${displayName(c)}: ${formatMoney(c.mrr, input.currency)} MRR ends ${c.effectiveAt}${c.reason ? ` (${c.reason})` : ''}`,
+          TEXT_WIDTH,
+          '- ',
+          '  ',
+        ),
+      );
     }
     out.push('');
   }
@@ -220,7 +245,17 @@ function renderText(view: DigestView): string {
 // ---------------------------------------------------------------- HTML part
 
 const FONT = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;";
-const C = { ink: '#1f2933', muted: '#6b7280', line: '#e5e7eb', bg: '#f3f4f6', accent: '#2563eb', bad: '#c2410c', good: '#2f8f5b', red: '#b91c1c', yellow: '#b45309' };
+const C = {
+  ink: '#1f2933',
+  muted: '#6b7280',
+  line: '#e5e7eb',
+  bg: '#f3f4f6',
+  accent: '#2563eb',
+  bad: '#c2410c',
+  good: '#2f8f5b',
+  red: '#b91c1c',
+  yellow: '#b45309',
+};
 
 function badge(text: string, bg: string, fg: string): string {
   return `<span style="display:inline-block;${FONT}font-size:11px;font-weight:bold;line-height:16px;padding:0 6px;border-radius:8px;background-color:${bg};color:${fg};">${escapeHtml(text)}</span>`;
@@ -228,7 +263,10 @@ function badge(text: string, bg: string, fg: string): string {
 
 function bullets(items: string[], color: string): string {
   return items
-    .map((text) => `<tr><td valign="top" style="${FONT}font-size:14px;color:${color};padding:0 8px 4px 0;">&#8226;</td><td style="${FONT}font-size:14px;line-height:20px;color:${C.ink};padding:0 0 4px 0;overflow-wrap:anywhere;">${escapeHtml(text)}</td></tr>`)
+    .map(
+      (text) =>
+        `<tr><td valign="top" style="${FONT}font-size:14px;color:${color};padding:0 8px 4px 0;">&#8226;</td><td style="${FONT}font-size:14px;line-height:20px;color:${C.ink};padding:0 0 4px 0;overflow-wrap:anywhere;">${escapeHtml(text)}</td></tr>`,
+    )
     .join('');
 }
 
@@ -290,7 +328,9 @@ function changesBlock(view: DigestView): string {
 }
 
 function note(text: string | undefined): string {
-  return text ? `<tr><td style="padding:4px 0 12px 0;${FONT}font-size:14px;line-height:20px;color:${C.muted};">${escapeHtml(text)}</td></tr>` : '';
+  return text
+    ? `<tr><td style="padding:4px 0 12px 0;${FONT}font-size:14px;line-height:20px;color:${C.muted};">${escapeHtml(text)}</td></tr>`
+    : '';
 }
 
 function renderHtml(view: DigestView, subject: string): string {
@@ -309,7 +349,10 @@ function renderHtml(view: DigestView, subject: string): string {
   const bandSection = (band: 'red' | 'yellow') => {
     const list = shown.filter((c) => c.band === band);
     if (!list.length) return '';
-    return heading(band === 'red' ? 'Red: likely to churn' : 'Yellow: watch', band === 'red' ? C.red : C.yellow) + list.map((c) => customerBlock(c, view)).join('\n');
+    return (
+      heading(band === 'red' ? 'Red: likely to churn' : 'Yellow: watch', band === 'red' ? C.red : C.yellow) +
+      list.map((c) => customerBlock(c, view)).join('\n')
+    );
   };
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light only"><meta name="supported-color-schemes" content="light only"><title>${escapeHtml(subject)}</title></head>

@@ -114,7 +114,8 @@ function operatorHint(error: Error): string | undefined {
       '(Account dashboard → Request production access).'
     );
   }
-  if (error.name === 'SendingPausedException' || error.name === 'AccountSuspendedException') return 'SES sending is paused for this account: check the SES reputation dashboard.';
+  if (error.name === 'SendingPausedException' || error.name === 'AccountSuspendedException')
+    return 'SES sending is paused for this account: check the SES reputation dashboard.';
   return undefined;
 }
 
@@ -140,7 +141,16 @@ export async function sendDigests(deps: DigestDeps, snapshot: Snapshot): Promise
   const { config } = deps;
   const log = deps.log ?? (() => undefined);
   const maxAttempts = deps.maxAttempts ?? 4;
-  const summary: DigestSummary = { asOf: snapshot.asOf, owners: [], sent: 0, skipped: 0, failed: 0, optedOut: 0, slackSent: 0, slackFailed: 0 };
+  const summary: DigestSummary = {
+    asOf: snapshot.asOf,
+    owners: [],
+    sent: 0,
+    skipped: 0,
+    failed: 0,
+    optedOut: 0,
+    slackSent: 0,
+    slackFailed: 0,
+  };
 
   const allowed = config.digest.allowedRecipientDomains;
   const refused = refusedOwners(snapshot, allowed);
@@ -181,7 +191,12 @@ async function sendOne(
   book: OwnerBook,
   maxAttempts: number,
   log: NonNullable<DigestDeps['log']>,
-): Promise<{ outcome: OwnerOutcome; error?: string; retryable?: boolean; slack?: { outcome: OwnerOutcome; error?: string; retryable?: boolean } }> {
+): Promise<{
+  outcome: OwnerOutcome;
+  error?: string;
+  retryable?: boolean;
+  slack?: { outcome: OwnerOutcome; error?: string; retryable?: boolean };
+}> {
   const { store, config } = deps;
   const { customers, scheduled } = book;
   const allowed = config.digest.allowedRecipientDomains;
@@ -201,7 +216,9 @@ async function sendOne(
     recovered,
     reportUrl: deps.reportUrl,
     subjectPrefix: config.digest.subjectPrefix,
-    isFallback: owner === config.digest.fallbackTo && [...customers, ...scheduled].some((c) => c.owner === null || !recipientDomainAllowed(allowed, c.owner)),
+    isFallback:
+      owner === config.digest.fallbackTo &&
+      [...customers, ...scheduled].some((c) => c.owner === null || !recipientDomainAllowed(allowed, c.owner)),
   };
   if (!hasNews(input)) return { outcome: 'skipped' };
   const recorded = [
@@ -286,7 +303,11 @@ async function sendEmail(
     await withRetries(() => store.markSent(owner, snapshot.asOf, messageId), { attempts: 4 });
   } catch (err) {
     // The mail went out; the record stays "sending", which no retry will claim again.
-    log('error', 'digest sent but its record could not be updated; it will not be sent again', { owner, messageId, error: (err as Error).message });
+    log('error', 'digest sent but its record could not be updated; it will not be sent again', {
+      owner,
+      messageId,
+      error: (err as Error).message,
+    });
   }
   return { outcome: 'sent' };
 }
@@ -328,7 +349,9 @@ async function sendSlack(
       lastError = err instanceof SlackPostError ? err : new SlackPostError((err as Error).message, true);
       if (!lastError.retryable) break;
       log('warn', 'Slack digest post failed; retrying', { owner, attempt: attempt + 1, error: lastError.message });
-      await (lastError.retryAfterMs !== undefined ? sleep(Math.min(lastError.retryAfterMs, 10_000)) : backoff(attempt + 1, { baseMs: 200, capMs: 5_000 }));
+      await (lastError.retryAfterMs !== undefined
+        ? sleep(Math.min(lastError.retryAfterMs, 10_000))
+        : backoff(attempt + 1, { baseMs: 200, capMs: 5_000 }));
     }
   }
   if (lastError) {
@@ -339,7 +362,10 @@ async function sendSlack(
   try {
     await withRetries(() => store.markSent(owner, asOf, undefined, 'slack'), { attempts: 4 });
   } catch (err) {
-    log('error', 'Slack digest posted but its record could not be updated; it will not be posted again', { owner, error: (err as Error).message });
+    log('error', 'Slack digest posted but its record could not be updated; it will not be posted again', {
+      owner,
+      error: (err as Error).message,
+    });
   }
   return { outcome: 'sent' };
 }

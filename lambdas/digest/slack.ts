@@ -16,7 +16,10 @@ export interface SlackTarget {
 /** Incoming webhooks are https; plain http only to a loopback receiver (the embedded stack's). */
 const webhookUrl = z
   .string()
-  .refine((u) => /^https:\/\/[^\s/]+\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(u), 'must be an https:// incoming-webhook URL');
+  .refine(
+    (u) => /^https:\/\/[^\s/]+\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(u),
+    'must be an https:// incoming-webhook URL',
+  );
 
 export const slackSecretSchema = z
   .object({
@@ -33,10 +36,13 @@ export function parseSlackSecret(value: string): SlackSecret {
   try {
     json = JSON.parse(value);
   } catch {
-    throw new Error('the Slack secret must be JSON: {"owners": {"csm@acme.io": "https://hooks.slack.com/..."}} or {"channel": "https://hooks.slack.com/...", "mentions": {...}}');
+    throw new Error(
+      'the Slack secret must be JSON: {"owners": {"csm@acme.io": "https://hooks.slack.com/..."}} or {"channel": "https://hooks.slack.com/...", "mentions": {...}}',
+    );
   }
   const parsed = slackSecretSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`the Slack secret is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`the Slack secret is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 
@@ -86,5 +92,9 @@ export async function postToSlack(url: string, message: SlackMessage, timeoutMs 
   const body = (await res.text()).slice(0, 200);
   if (res.ok) return;
   const retryAfter = Number(res.headers.get('retry-after'));
-  throw new SlackPostError(`Slack webhook answered ${res.status}: ${body}`, res.status === 429 || res.status >= 500, Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined);
+  throw new SlackPostError(
+    `Slack webhook answered ${res.status}: ${body}`,
+    res.status === 429 || res.status >= 500,
+    Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined,
+  );
 }

@@ -27,8 +27,7 @@ function byKey<T>(items: readonly T[], before: (a: T, b: T) => boolean): T[] {
 }
 
 /** Strictly before in (invoiceId, lineId) order. */
-const lineBefore = (a: LedgerLine, b: LedgerLine) =>
-  a.invoiceId < b.invoiceId || (a.invoiceId === b.invoiceId && a.lineId < b.lineId);
+const lineBefore = (a: LedgerLine, b: LedgerLine) => a.invoiceId < b.invoiceId || (a.invoiceId === b.invoiceId && a.lineId < b.lineId);
 
 /** One line per identity (invoiceId, lineId), the last occurrence winning, ordered by identity. */
 export function canonicalLines(lines: readonly LedgerLine[]): LedgerLine[] {

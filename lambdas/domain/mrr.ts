@@ -99,7 +99,8 @@ export class BillingCycles {
     const days = end - start;
     if (!(days > 0)) return 0;
     const siblings = subscriptionId === undefined ? undefined : this.bySubscription.get(subscriptionId);
-    const cycle = siblings && (wholeMonths(days) ? this.prorationToCycleEnd(siblings, start, end) : this.partialCycle(siblings, start, end));
+    const cycle =
+      siblings && (wholeMonths(days) ? this.prorationToCycleEnd(siblings, start, end) : this.partialCycle(siblings, start, end));
     return cycle ? (amount * (cycle.end - cycle.start)) / (days * cycle.k) : monthlyAmount(amount, days);
   }
 
@@ -135,12 +136,7 @@ export class BillingCycles {
 
 /** Whether a line counts towards MRR at all: a counted status and a real service period. */
 export function isRecurring(line: LedgerLine): boolean {
-  return (
-    MRR_STATUSES.has(line.status) &&
-    !!line.periodStart &&
-    !!line.periodEnd &&
-    dayNum(line.periodEnd) > dayNum(line.periodStart)
-  );
+  return MRR_STATUSES.has(line.status) && !!line.periodStart && !!line.periodEnd && dayNum(line.periodEnd) > dayNum(line.periodStart);
 }
 
 /**
@@ -153,7 +149,6 @@ export function lineMrr(line: LedgerLine, fxRate = 1, ledger: readonly LedgerLin
   const cycles = new BillingCycles(ledger);
   return cycles.monthly(line.amount, dayNum(line.periodStart!), dayNum(line.periodEnd!), line.subscriptionId) * fxRate;
 }
-
 
 /**
  * MRR(c, d) as a step function: `values[i]` holds on days `[days[i], days[i+1])`, 0 before `days[0]`,

@@ -77,7 +77,8 @@ export function riskReasons(input: RiskInput): RiskReason[] {
   const lost: string[] = [];
   for (const f of settings.retentionFeatures) {
     const use = windows.features.get(f);
-    if (use && use.previous > 0 && use.current === 0) lost.push(`${f} (used on ${plural(use.previous, 'day')} in the previous ${WINDOW_DAYS})`);
+    if (use && use.previous > 0 && use.current === 0)
+      lost.push(`${f} (used on ${plural(use.previous, 'day')} in the previous ${WINDOW_DAYS})`);
   }
   if (lost.length) add('retention_feature_lost', `stopped using ${lost.join(', ')}`);
 
@@ -107,7 +108,10 @@ export function riskReasons(input: RiskInput): RiskReason[] {
 
   if (asOf - firstActiveDay < RECENT_DAYS && !hasActivated(customer, windows, asOf, core)) {
     const since = `became a paying customer on ${dayFromNum(firstActiveDay)} (${plural(asOf - firstActiveDay, 'day')} ago)`;
-    add('not_activated', core.length ? `${since} and has not used a core feature (${core.join(', ')}) yet` : `${since} and has no usage yet`);
+    add(
+      'not_activated',
+      core.length ? `${since} and has not used a core feature (${core.join(', ')}) yet` : `${since} and has no usage yet`,
+    );
   }
 
   return reasons;

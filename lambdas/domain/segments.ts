@@ -37,7 +37,9 @@ export class SegmentAccumulator {
   }
 
   finish(): Segment {
-    const [mrrStart, expansion, contraction, churnedMrr] = [this.mrrStart, this.expansion, this.contraction, this.churnedMrr].map((s) => s.value()) as [number, number, number, number];
+    const [mrrStart, expansion, contraction, churnedMrr] = [this.mrrStart, this.expansion, this.contraction, this.churnedMrr].map((s) =>
+      s.value(),
+    ) as [number, number, number, number];
     return {
       customersStart: this.customersStart,
       churned: this.churned,

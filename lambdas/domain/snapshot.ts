@@ -9,7 +9,15 @@ import { assessCustomer } from './forecast/assess';
 import { bandOf } from './forecast/bands';
 import { DEFAULT_MODEL } from './forecast/default-model';
 import { interceptPoints, score } from './forecast/scorecard';
-import { BANDS, DEFAULT_RISK_SETTINGS, type Band, type RiskSettings, type RiskSummary, type ScheduledChurn, type ScorecardModel } from './forecast/types';
+import {
+  BANDS,
+  DEFAULT_RISK_SETTINGS,
+  type Band,
+  type RiskSettings,
+  type RiskSummary,
+  type ScheduledChurn,
+  type ScorecardModel,
+} from './forecast/types';
 import { CohortTable } from './cohorts';
 import { ExactSum } from './exact-sum';
 import { addMonthsClamped, dayNum, dayFromNum, monthEndNum, monthIndexOfNum, monthKey, monthStartNum } from './dates';
@@ -311,7 +319,9 @@ export class SnapshotBuilder {
   private readonly churnReasons = new Map<string, { customers: number; mrr: ExactSum }>();
   private readonly months: { customersStart: number; churned: number; mrrStart: ExactSum; retained: ExactSum; mrrEnd: ExactSum }[];
   private readonly d0 = { mrr: new ExactSum(), retained: new ExactSum(), floor: new ExactSum() };
-  private readonly bandTotals = new Map<Band, { customers: number; mrr: ExactSum }>(BANDS.map((b) => [b, { customers: 0, mrr: new ExactSum() }]));
+  private readonly bandTotals = new Map<Band, { customers: number; mrr: ExactSum }>(
+    BANDS.map((b) => [b, { customers: 0, mrr: new ExactSum() }]),
+  );
   private readonly cohorts: CohortTable;
   private readonly linesWithoutFxRate = new Map<string, number>();
   private readonly atRisk: KeptRow[] = [];
@@ -324,7 +334,13 @@ export class SnapshotBuilder {
     private readonly forecast: ForecastContext = defaultForecastContext(),
   ) {
     this.cal = snapshotCalendar(asOf);
-    this.months = this.cal.trendMonths.map(() => ({ customersStart: 0, churned: 0, mrrStart: new ExactSum(), retained: new ExactSum(), mrrEnd: new ExactSum() }));
+    this.months = this.cal.trendMonths.map(() => ({
+      customersStart: 0,
+      churned: 0,
+      mrrStart: new ExactSum(),
+      retained: new ExactSum(),
+      mrrEnd: new ExactSum(),
+    }));
     this.cohorts = new CohortTable(this.cal.periodMonth, this.cal.closeDay);
   }
 
@@ -370,7 +386,9 @@ export class SnapshotBuilder {
     // Ties on the date and MRR in customer-id order, as the customers were aggregated before.
     const scheduledChurn = this.scheduledChurn
       .slice()
-      .sort((a, b) => (a.effectiveAt < b.effectiveAt ? -1 : a.effectiveAt > b.effectiveAt ? 1 : b.mrr - a.mrr || byId(a.customerId, b.customerId)));
+      .sort((a, b) =>
+        a.effectiveAt < b.effectiveAt ? -1 : a.effectiveAt > b.effectiveAt ? 1 : b.mrr - a.mrr || byId(a.customerId, b.customerId),
+      );
     const d0Mrr = this.d0.mrr.value();
     const bands = Object.fromEntries(
       BANDS.map((b) => {
@@ -394,7 +412,9 @@ export class SnapshotBuilder {
       byLifecycle: this.byLifecycle.finish(),
       cohorts: this.cohorts.finish(),
       churnReasons: Object.fromEntries(
-        [...this.churnReasons].sort(([a], [b]) => byId(a, b)).map(([reason, r]) => [reason, { customers: r.customers, mrr: r.mrr.value() }]),
+        [...this.churnReasons]
+          .sort(([a], [b]) => byId(a, b))
+          .map(([reason, r]) => [reason, { customers: r.customers, mrr: r.mrr.value() }]),
       ),
       scheduledChurn,
       risk: {
@@ -450,7 +470,12 @@ export class SnapshotBuilder {
       this.d0.floor.add(Math.min(f.close, f.mrrAtD0));
     }
     if (f.atRisk) {
-      this.atRisk.push({ probability: f.atRisk.churnProbability ?? -1, mrr: f.atRisk.mrr, customerId: f.customerId, json: utf8Encoder.encode(JSON.stringify(f.atRisk)) });
+      this.atRisk.push({
+        probability: f.atRisk.churnProbability ?? -1,
+        mrr: f.atRisk.mrr,
+        customerId: f.customerId,
+        json: utf8Encoder.encode(JSON.stringify(f.atRisk)),
+      });
     }
     if (f.scheduled) this.scheduledChurn.push(f.scheduled);
     if (f.forecast) {
@@ -460,7 +485,8 @@ export class SnapshotBuilder {
       if (f.forecast.band !== 'green') this.forecastBands.set(f.customerId, f.forecast.band);
     }
     if (f.linesWithoutFxRate) {
-      for (const [currency, n] of f.linesWithoutFxRate) this.linesWithoutFxRate.set(currency, (this.linesWithoutFxRate.get(currency) ?? 0) + n);
+      for (const [currency, n] of f.linesWithoutFxRate)
+        this.linesWithoutFxRate.set(currency, (this.linesWithoutFxRate.get(currency) ?? 0) + n);
     }
     if (f.firstActiveDay !== undefined && f.firstActiveDay <= cal.closeDay) {
       this.cohorts.add({ cohortMonth: monthIndexOfNum(f.firstActiveDay), series: f.series, archivedActiveOn: f.archivedActiveOn });

@@ -144,7 +144,10 @@ export function detectCsvLayout(header: string[]): CsvLayout {
     return stripe('stripe_customers', 'customer', STRIPE_CUSTOMERS);
   }
 
-  const shown = header.slice(0, 12).map((h) => JSON.stringify(h.length > 40 ? `${h.slice(0, 40)}…` : h)).join(', ');
+  const shown = header
+    .slice(0, 12)
+    .map((h) => JSON.stringify(h.length > 40 ? `${h.slice(0, 40)}…` : h))
+    .join(', ');
   const missingInvoice = INVOICE_REQUIRED.filter((f) => !index.has(f));
   // Stripe names its key `id` and the customer `Customer ID`: such a header is a Stripe export short of
   // columns, not a canonical file short of `customer_id`.

@@ -54,34 +54,37 @@ export async function* readCsvBatches(chunks: AsyncIterable<Buffer>, opts: ReadO
   let row: CsvRow | undefined;
   let build: (typeof BUILDERS)[keyof typeof BUILDERS] | undefined;
 
-  const tokenizer = new CsvTokenizer({
-    record(fields, line, text, start, end) {
-      // A line of only spaces is blank too, not a row with every field missing.
-      if (fields.length === 1 && fields[0]!.trim() === '') return;
-      if (!layout) {
-        layout = detectCsvLayout(fields);
-        ctx = new BuildContext(opts.reportingCurrency, opts.fxRates, layout.stripeDates);
-        row = new CsvRow(layout.columns);
-        build = BUILDERS[layout.builder];
-        return;
-      }
-      row!.row = fields;
-      if (tokenizer.invalidUtf8 && text.slice(start, end).includes('\uFFFD')) {
-        results.push({ ok: false, line, reason: INVALID_UTF8, raw: clipRaw(text.slice(start, end)) });
-        return;
-      }
-      try {
-        results.push({ ok: true, line, record: build!(row!, ctx!) });
-      } catch (err) {
-        if (!(err instanceof RowError)) throw err;
-        results.push({ ok: false, line, reason: err.reason, raw: clipRaw(text.slice(start, end)) });
-      }
+  const tokenizer = new CsvTokenizer(
+    {
+      record(fields, line, text, start, end) {
+        // A line of only spaces is blank too, not a row with every field missing.
+        if (fields.length === 1 && fields[0]!.trim() === '') return;
+        if (!layout) {
+          layout = detectCsvLayout(fields);
+          ctx = new BuildContext(opts.reportingCurrency, opts.fxRates, layout.stripeDates);
+          row = new CsvRow(layout.columns);
+          build = BUILDERS[layout.builder];
+          return;
+        }
+        row!.row = fields;
+        if (tokenizer.invalidUtf8 && text.slice(start, end).includes('\uFFFD')) {
+          results.push({ ok: false, line, reason: INVALID_UTF8, raw: clipRaw(text.slice(start, end)) });
+          return;
+        }
+        try {
+          results.push({ ok: true, line, record: build!(row!, ctx!) });
+        } catch (err) {
+          if (!(err instanceof RowError)) throw err;
+          results.push({ ok: false, line, reason: err.reason, raw: clipRaw(text.slice(start, end)) });
+        }
+      },
+      error(reason, line, raw) {
+        if (!layout) throw new UnreadableFileError(`The CSV header is malformed: ${reason}`, line);
+        results.push({ ok: false, line, reason: `CSV syntax: ${reason}`, raw: clipRaw(raw) });
+      },
     },
-    error(reason, line, raw) {
-      if (!layout) throw new UnreadableFileError(`The CSV header is malformed: ${reason}`, line);
-      results.push({ ok: false, line, reason: `CSV syntax: ${reason}`, raw: clipRaw(raw) });
-    },
-  }, opts.firstLine);
+    opts.firstLine,
+  );
 
   for await (const chunk of chunks) {
     for (let offset = 0; offset < chunk.length; offset += SLICE_BYTES) {

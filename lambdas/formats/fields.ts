@@ -71,7 +71,9 @@ export function optionalId(value: unknown, field: string): string | undefined {
   const s = optionalText(value, field, MAX_ID);
   if (s === undefined) return undefined;
   if (overBytes(s, MAX_ID) > 0) {
-    throw new RowError(`${field} is ${Buffer.byteLength(s, 'utf8')} bytes long in UTF-8 (at most ${MAX_ID} bytes: it is part of a database key)`);
+    throw new RowError(
+      `${field} is ${Buffer.byteLength(s, 'utf8')} bytes long in UTF-8 (at most ${MAX_ID} bytes: it is part of a database key)`,
+    );
   }
   if (ID_FORBIDDEN.test(s)) throw new RowError(`${field} ${quote(s)} contains ${describeForbidden(s)}`);
   return s;
@@ -179,10 +181,8 @@ export class CurrencyParser {
   }
 }
 
-
 /** Years before 1000 are typing slips (`0000-01-01`), not billing history: cohorts would read "0-01". */
 const MIN_YEAR = 1000;
-
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
@@ -234,7 +234,9 @@ function parseDayUnchecked(s: string, field: string, opts: DateOptions): string 
     }
     const zone = m[7];
     if (zone === undefined || zone.toUpperCase() === 'Z') return `${m[1]}-${m[2]}-${m[3]}`;
-    const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${pad2(h)}:${pad2(mi)}:${pad2(sec)}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`);
+    const ms = Date.parse(
+      `${m[1]}-${m[2]}-${m[3]}T${pad2(h)}:${pad2(mi)}:${pad2(sec)}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`,
+    );
     if (Number.isNaN(ms)) throw new RowError(`${field}: ${quote(s)} is not a real date`);
     return utcDay(ms);
   }

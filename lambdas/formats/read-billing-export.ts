@@ -88,7 +88,11 @@ function hasJsonObjectLine(head: Buffer): boolean {
   while (start < head.length) {
     let end = head.indexOf(10, start);
     if (end === -1) end = head.length;
-    const text = head.subarray(start, end).toString('utf8').replace(/^\uFEFF/, '').trim();
+    const text = head
+      .subarray(start, end)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trim();
     if (text.startsWith('{')) return true;
     start = end + 1;
   }

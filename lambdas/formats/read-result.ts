@@ -1,8 +1,6 @@
 import type { BillingRecord } from './records';
 
-export type ReadResult =
-  | { ok: true; line: number; record: BillingRecord }
-  | { ok: false; line: number; reason: string; raw: string };
+export type ReadResult = { ok: true; line: number; record: BillingRecord } | { ok: false; line: number; reason: string; raw: string };
 
 export interface ReadOptions {
   reportingCurrency: string;

@@ -137,7 +137,13 @@ export function buildInvoiceLine(src: RowSource, ctx: BuildContext): BillingReco
 
   // Only a valid line takes an ordinal, so a quarantined row does not shift the ids of the lines after it
   // relative to the same file with that row removed.
-  const line: LedgerLine = { invoiceId, lineId: lineIdGiven !== undefined ? BuildContext.explicitLineId(lineIdGiven) : ctx.nextLineId(invoiceId), amount, currency, status };
+  const line: LedgerLine = {
+    invoiceId,
+    lineId: lineIdGiven !== undefined ? BuildContext.explicitLineId(lineIdGiven) : ctx.nextLineId(invoiceId),
+    amount,
+    currency,
+    status,
+  };
   if (subscriptionId !== undefined) line.subscriptionId = subscriptionId;
   if (plan !== undefined) line.plan = plan;
   if (periodStart !== undefined) line.periodStart = periodStart;

@@ -17,7 +17,10 @@ export const ledgerLineSchema = z
   .object({
     invoiceId: id,
     // A given line_id starting with "#" is stored with one more "#" (records.ts, explicitLineId).
-    lineId: z.string().min(1).max(MAX_ID + 1),
+    lineId: z
+      .string()
+      .min(1)
+      .max(MAX_ID + 1),
     subscriptionId: id.optional(),
     plan: id.optional(),
     amount: z.number().finite(),
@@ -52,7 +55,13 @@ export const billingRecordSchema = z.discriminatedUnion('kind', [
       kind: z.literal('customer'),
       customerId: id,
       attributes: z
-        .object({ name: name.optional(), ownerEmail: name.optional(), plan: id.optional(), segment: id.optional(), createdAt: day.optional() })
+        .object({
+          name: name.optional(),
+          ownerEmail: name.optional(),
+          plan: id.optional(),
+          segment: id.optional(),
+          createdAt: day.optional(),
+        })
         .strict(),
     })
     .strict(),

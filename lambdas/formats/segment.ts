@@ -61,9 +61,7 @@ export type MappedMessage =
   | { index: number; kind: 'ignored'; reason: string }
   | { index: number; kind: 'rejected'; reason: string };
 
-export type SegmentParse =
-  | { ok: true; writeKey?: string; messages: MappedMessage[] }
-  | { ok: false; status: 400 | 413; message: string };
+export type SegmentParse = { ok: true; writeKey?: string; messages: MappedMessage[] } | { ok: false; status: 400 | 413; message: string };
 
 type Json = Record<string, unknown>;
 
@@ -95,7 +93,11 @@ function quote(value: unknown): string {
  * The event time as Segment computes it: `timestamp` when given; else `originalTimestamp` corrected
  * for the device clock by `receivedAt - sentAt`; else `originalTimestamp`; else the time received.
  */
-export function segmentTimestamp(msg: Json, batchSentAt: unknown, receivedAt: Date): { ok: true; timestamp: string } | { ok: false; reason: string } {
+export function segmentTimestamp(
+  msg: Json,
+  batchSentAt: unknown,
+  receivedAt: Date,
+): { ok: true; timestamp: string } | { ok: false; reason: string } {
   if (msg.timestamp !== undefined && msg.timestamp !== null) {
     if (typeof msg.timestamp !== 'string') return { ok: false, reason: `timestamp: ${quote(msg.timestamp)} must be an ISO-8601 string` };
     return { ok: true, timestamp: msg.timestamp };
@@ -103,7 +105,8 @@ export function segmentTimestamp(msg: Json, batchSentAt: unknown, receivedAt: Da
   const original = msg.originalTimestamp;
   if (original === undefined || original === null) return { ok: true, timestamp: receivedAt.toISOString() };
   const originalMs = typeof original === 'string' ? parseIsoTimestamp(original) : undefined;
-  if (originalMs === undefined) return { ok: false, reason: `originalTimestamp: ${quote(original)} is not an ISO-8601 timestamp with a UTC offset` };
+  if (originalMs === undefined)
+    return { ok: false, reason: `originalTimestamp: ${quote(original)} is not an ISO-8601 timestamp with a UTC offset` };
   const sentAt = msg.sentAt ?? batchSentAt;
   if (sentAt === undefined || sentAt === null) return { ok: true, timestamp: new Date(originalMs).toISOString() };
   const sentMs = typeof sentAt === 'string' ? parseIsoTimestamp(sentAt) : undefined;
@@ -123,10 +126,10 @@ function groupIdOf(msg: Json, mapping: SegmentMapping): string | undefined {
   return undefined;
 }
 
-
 function mapTrack(index: number, msg: Json, batchSentAt: unknown, mapping: SegmentMapping, receivedAt: Date): MappedMessage {
   const messageId = idValue(msg.messageId);
-  if (messageId === undefined) return { index, kind: 'rejected', reason: 'messageId: is required (it is the event id that makes redelivery count once)' };
+  if (messageId === undefined)
+    return { index, kind: 'rejected', reason: 'messageId: is required (it is the event id that makes redelivery count once)' };
   const userId = userOf(msg, mapping);
   if (userId === undefined) return { index, kind: 'rejected', reason: 'userId or anonymousId: one is required' };
   const feature = mapping.featureProperty === undefined ? msg.event : valueAt(msg.properties, mapping.featureProperty);
@@ -217,7 +220,9 @@ export function mapSegmentMessage(
     return { index, kind: 'rejected', reason: `call: ${bytes} bytes; the limit is ${SEGMENT_MAX_MESSAGE_BYTES} (32 KB) a call` };
   }
   // A batch's top-level context applies to every call in it; a call's own context wins key by key.
-  const msg: Json = isObject(options.batchContext) ? { ...raw, context: { ...options.batchContext, ...(isObject(raw.context) ? raw.context : {}) } } : raw;
+  const msg: Json = isObject(options.batchContext)
+    ? { ...raw, context: { ...options.batchContext, ...(isObject(raw.context) ? raw.context : {}) } }
+    : raw;
   const type = options.impliedType ?? msg.type;
   if (options.impliedType !== undefined && msg.type !== undefined && msg.type !== options.impliedType) {
     return { index, kind: 'rejected', reason: `type: ${quote(msg.type)} sent to /v1/${options.impliedType}` };
@@ -232,7 +237,11 @@ export function mapSegmentMessage(
       return mapIdentify(...args);
     default:
       if (typeof type === 'string' && IGNORED_TYPES.has(type)) return { index, kind: 'ignored', reason: `${type} calls are not usage` };
-      return { index, kind: 'rejected', reason: `type: ${quote(type)} is not a Segment call type (track, group, identify, page, screen, alias)` };
+      return {
+        index,
+        kind: 'rejected',
+        reason: `type: ${quote(type)} is not a Segment call type (track, group, identify, page, screen, alias)`,
+      };
   }
 }
 
@@ -247,7 +256,8 @@ export function parseSegmentBody(endpoint: SegmentEndpoint, body: unknown, mappi
   let batchContext: unknown;
   let batchSentAt: unknown;
   if (endpoint === 'batch') {
-    if (!isObject(body) || !Array.isArray(body.batch)) return { ok: false, status: 400, message: 'body must be a JSON object with a "batch" array' };
+    if (!isObject(body) || !Array.isArray(body.batch))
+      return { ok: false, status: 400, message: 'body must be a JSON object with a "batch" array' };
     calls = body.batch;
     batchContext = body.context;
     batchSentAt = body.sentAt;
@@ -261,7 +271,9 @@ export function parseSegmentBody(endpoint: SegmentEndpoint, body: unknown, mappi
   if (calls.length > SEGMENT_MAX_BATCH_MESSAGES) {
     return { ok: false, status: 413, message: `request holds ${calls.length} calls; the limit is ${SEGMENT_MAX_BATCH_MESSAGES} a batch` };
   }
-  const messages = calls.map((raw, index) => mapSegmentMessage(index, raw, { impliedType, batchContext, batchSentAt, mapping, receivedAt }));
+  const messages = calls.map((raw, index) =>
+    mapSegmentMessage(index, raw, { impliedType, batchContext, batchSentAt, mapping, receivedAt }),
+  );
   return { ok: true, writeKey, messages };
 }
 

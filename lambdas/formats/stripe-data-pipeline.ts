@@ -107,7 +107,24 @@ const PRESETS: Record<PipelineTable, Preset> = {
  * Digits after the decimal point of Stripe's minor units: 0 for zero-decimal currencies (JPY, KRW, …),
  * 3 for the three-decimal ones, 2 for the rest (Stripe's "Zero-decimal currencies" list).
  */
-const ZERO_DECIMAL = new Set(['BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF']);
+const ZERO_DECIMAL = new Set([
+  'BIF',
+  'CLP',
+  'DJF',
+  'GNF',
+  'JPY',
+  'KMF',
+  'KRW',
+  'MGA',
+  'PYG',
+  'RWF',
+  'UGX',
+  'VND',
+  'VUV',
+  'XAF',
+  'XOF',
+  'XPF',
+]);
 const THREE_DECIMAL = new Set(['BHD', 'JOD', 'KWD', 'OMR', 'TND']);
 
 export function minorUnitDigits(currency: string): number {
@@ -149,7 +166,16 @@ function dayOf(value: unknown): unknown {
   return asText(value);
 }
 
-const DAY_FIELDS = new Set<Field>(['period_start', 'period_end', 'issued_at', 'ended_at', 'canceled_at', 'current_period_start', 'created_at', 'effective_at']);
+const DAY_FIELDS = new Set<Field>([
+  'period_start',
+  'period_end',
+  'issued_at',
+  'ended_at',
+  'canceled_at',
+  'current_period_start',
+  'created_at',
+  'effective_at',
+]);
 
 /** Metadata owner: `{"owner_email": "csm@acme.io"}` as a JSON string (or a map column read as an object). */
 function ownerFromMetadata(metadata: unknown): string | undefined {
@@ -226,7 +252,8 @@ export function detectPipelineTable(key: string, columns: readonly string[]): Pi
   const has = (c: string) => columns.includes(c);
   if ((has('invoice_id') || has('invoice')) && has('amount') && has('period_start')) return 'invoice_line_items';
   if (has('id') && has('status') && (has('canceled_at') || has('ended_at'))) return 'subscriptions';
-  if (has('id') && has('created') && (has('email') || has('name') || has('description')) && !has('customer') && !has('customer_id')) return 'customers';
+  if (has('id') && has('created') && (has('email') || has('name') || has('description')) && !has('customer') && !has('customer_id'))
+    return 'customers';
   throw new UnreadableFileError(
     `Unrecognised Parquet columns (${columns.slice(0, 12).join(', ')}${columns.length > 12 ? ', …' : ''}): expected Stripe Data Pipeline's ` +
       `${PIPELINE_TABLES.join(', ')} (put it under a folder of that name, as Data Pipeline does)`,
@@ -282,7 +309,9 @@ export async function* readParquetBatches(file: AsyncBuffer, key: string, opts: 
     try {
       rows = (await parquetReadObjects({ file, metadata, columns: wanted, rowStart, rowEnd })) as Record<string, unknown>[];
     } catch (err) {
-      throw new UnreadableFileError(`Row group at row ${rowStart + 1} cannot be decoded: ${(err as Error).message}`, rowStart + 1, { cause: err });
+      throw new UnreadableFileError(`Row group at row ${rowStart + 1} cannot be decoded: ${(err as Error).message}`, rowStart + 1, {
+        cause: err,
+      });
     }
     const results: ReadResult[] = [];
     rows.forEach((values, i) => {

@@ -69,7 +69,14 @@ export interface RowCounts {
   quarantineNotListed?: number;
 }
 
-export const emptyCounts = (): RowCounts => ({ rows: 0, ingested: 0, unchanged: 0, quarantined: 0, writeRequests: 0, ledgerItemsWritten: 0 });
+export const emptyCounts = (): RowCounts => ({
+  rows: 0,
+  ingested: 0,
+  unchanged: 0,
+  quarantined: 0,
+  writeRequests: 0,
+  ledgerItemsWritten: 0,
+});
 
 /**
  * Folds read rows into ledger items and profiles a chunk at a time, counting every row and keeping

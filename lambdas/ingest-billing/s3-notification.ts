@@ -29,8 +29,7 @@ const s3Record = z.object({
 
 const notification = z.object({ Records: z.array(s3Record) });
 /** Sent once when a notification configuration is created: nothing to ingest. */
-const isTestEvent = (json: unknown) =>
-  typeof json === 'object' && json !== null && (json as { Event?: unknown }).Event === 's3:TestEvent';
+const isTestEvent = (json: unknown) => typeof json === 'object' && json !== null && (json as { Event?: unknown }).Event === 's3:TestEvent';
 
 export class NotificationError extends Error {
   override name = 'NotificationError';

@@ -64,7 +64,12 @@ export function createLargeFileHandler(deps: LargeFileDeps) {
     switch (event?.step) {
       case 'split': {
         const split = await splitExport({ s3: deps.s3, rangeBytes: deps.config.largeFiles.rangeBytes }, event);
-        logger.info('large billing export split', { key: event.file.key, ranges: split.ranges, textBytes: split.textBytes, error: split.error });
+        logger.info('large billing export split', {
+          key: event.file.key,
+          ranges: split.ranges,
+          textBytes: split.textBytes,
+          error: split.error,
+        });
         return split;
       }
       case 'range':
@@ -72,9 +77,13 @@ export function createLargeFileHandler(deps: LargeFileDeps) {
       case 'merge':
         return reported(await mergeRanges(ingestDeps, event));
       case 'fail':
-        return reported(await failLargeFile(ingestDeps, { file: event.state.file, split: event.state.split?.Payload, error: event.state.error }));
+        return reported(
+          await failLargeFile(ingestDeps, { file: event.state.file, split: event.state.split?.Payload, error: event.state.error }),
+        );
       default:
-        throw new Error(`unknown large-file step ${JSON.stringify((event as { step?: unknown })?.step)}; expected one of ${LARGE_FILE_STEPS.join(', ')}`);
+        throw new Error(
+          `unknown large-file step ${JSON.stringify((event as { step?: unknown })?.step)}; expected one of ${LARGE_FILE_STEPS.join(', ')}`,
+        );
     }
   };
 

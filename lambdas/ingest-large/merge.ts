@@ -19,7 +19,10 @@ const COUNT_FIELDS = ['rows', 'ingested', 'unchanged', 'quarantined', 'writeRequ
  * it only reads the ranges' saved results, which stay under `staging/` until the bucket's lifecycle
  * rule expires them.
  */
-export async function mergeRanges(deps: Pick<IngestDeps, 'dynamo' | 's3' | 'tableName' | 'maxQuarantineBytes'>, input: MergeInput): Promise<FileReport> {
+export async function mergeRanges(
+  deps: Pick<IngestDeps, 'dynamo' | 's3' | 'tableName' | 'maxQuarantineBytes'>,
+  input: MergeInput,
+): Promise<FileReport> {
   const { split, file } = input;
   const { counts, quarantine, errors, attempts } = await collect(deps, split, true);
   const error = split.error ?? errors[0];
@@ -45,7 +48,10 @@ export interface FailInput {
  * a report, and its `FILE#` record says what was stored before the failure (rows already folded in stay:
  * they are valid, and dropping the fixed file again counts them as unchanged).
  */
-export async function failLargeFile(deps: Pick<IngestDeps, 'dynamo' | 's3' | 'tableName' | 'maxQuarantineBytes'>, input: FailInput): Promise<FileReport> {
+export async function failLargeFile(
+  deps: Pick<IngestDeps, 'dynamo' | 's3' | 'tableName' | 'maxQuarantineBytes'>,
+  input: FailInput,
+): Promise<FileReport> {
   const { file, split } = input;
   const collected = split ? await collect(deps, split, false) : { counts: emptyCounts(), quarantine: [], errors: [], attempts: 0 };
   const report = await finishFile(deps, file, {

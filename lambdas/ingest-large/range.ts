@@ -44,7 +44,13 @@ export async function ingestRange(
   const attempts = (saved?.attempts ?? 0) + 1;
   const skipThrough = saved?.doneThroughLine ?? 0;
   const save = (state: Omit<RangeState, 'index' | 'attempts' | 'counts' | 'quarantine'>) =>
-    putJson(s3, run.bucket, stateKey, { index: range.index, attempts, counts: folder.counts, quarantine: folder.quarantine, ...state } satisfies RangeState);
+    putJson(s3, run.bucket, stateKey, {
+      index: range.index,
+      attempts,
+      counts: folder.counts,
+      quarantine: folder.quarantine,
+      ...state,
+    } satisfies RangeState);
 
   let chunkStarted = Date.now();
   let outOfTime = false;
@@ -69,7 +75,10 @@ export async function ingestRange(
       for (const row of rows) {
         if (row.line <= skipThrough) continue;
         await folder.add(row);
-        if (outOfTime) throw new RangeIncomplete(`range ${range.index} stopped at line ${row.line} to stay inside the invocation's time; resumed by the retry`);
+        if (outOfTime)
+          throw new RangeIncomplete(
+            `range ${range.index} stopped at line ${row.line} to stay inside the invocation's time; resumed by the retry`,
+          );
       }
     }
     await folder.flush();

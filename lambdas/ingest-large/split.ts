@@ -28,7 +28,15 @@ export async function splitExport(deps: SplitDeps, input: { file: ObjectCreated;
   const startedAt = new Date().toISOString();
   const done = async (items: RangeItem[], textBytes: number, format?: TextExport['format'], error?: string): Promise<SplitResult> => {
     await putJson(s3, run.bucket, manifestKey(run), items);
-    return { run, manifestKey: manifestKey(run), ranges: items.length, format, textBytes, startedAt, ...(error === undefined ? {} : { error }) };
+    return {
+      run,
+      manifestKey: manifestKey(run),
+      ranges: items.length,
+      format,
+      textBytes,
+      startedAt,
+      ...(error === undefined ? {} : { error }),
+    };
   };
 
   let text: TextExport;
@@ -87,7 +95,12 @@ export async function splitExport(deps: SplitDeps, input: { file: ObjectCreated;
     if (index > 0 && header) item.header = { key: stager ? partKey(run, 0) : file.key, bytes: header.bytes, lines: header.lines };
     return item;
   });
-  return done(items.filter((item) => item.end > item.start), bytes, text.format, error);
+  return done(
+    items.filter((item) => item.end > item.start),
+    bytes,
+    text.format,
+    error,
+  );
 }
 
 /** Writes a gzip export's decompressed text as one object per range, while the splitter reads on. */

@@ -16,7 +16,8 @@ export function parseWriteKeys(value: string): string[] {
   const trimmed = value.trim();
   if (trimmed.startsWith('[')) {
     const parsed: unknown = JSON.parse(trimmed);
-    if (!Array.isArray(parsed) || !parsed.every((k) => typeof k === 'string')) throw new Error('the write-keys secret must be a JSON array of strings');
+    if (!Array.isArray(parsed) || !parsed.every((k) => typeof k === 'string'))
+      throw new Error('the write-keys secret must be a JSON array of strings');
     return parsed.map((k) => k.trim()).filter((k) => k.length > 0);
   }
   return trimmed

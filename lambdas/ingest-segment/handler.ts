@@ -136,7 +136,11 @@ export function createSegmentIntakeHandler(deps: SegmentIntakeDeps): ApiHandler 
     // Links first: a batch may group a user and track them in the same request.
     if (links.length > 0) await storeGroupLinks(deps.dynamo, deps.tableName, links);
     const inRequest = new Map(links.map((l) => [l.userId, l.groupId]));
-    const stored = await readGroupLinks(deps.dynamo, deps.tableName, waiting.filter((w) => !inRequest.has(w.userId)).map((w) => w.userId));
+    const stored = await readGroupLinks(
+      deps.dynamo,
+      deps.tableName,
+      waiting.filter((w) => !inRequest.has(w.userId)).map((w) => w.userId),
+    );
     for (const w of waiting) {
       const customerId = inRequest.get(w.userId) ?? stored.get(w.userId);
       if (customerId === undefined) {
@@ -150,9 +154,18 @@ export function createSegmentIntakeHandler(deps: SegmentIntakeDeps): ApiHandler 
 
     // As POST /events: `duplicates` are repeats within this request; a resend of an earlier request
     // is recognised when the events are counted (README, "Usage events").
-    const screened = screenBatch(ready.map((r) => r.event), now);
+    const screened = screenBatch(
+      ready.map((r) => r.event),
+      now,
+    );
     for (const r of screened.rejected) rejected.push({ index: ready[r.index]!.index, reason: r.reason });
-    if (screened.unique.length > 0) await deps.enqueue(usageMessageBodies(screened.unique.map((e) => e.event), now));
+    if (screened.unique.length > 0)
+      await deps.enqueue(
+        usageMessageBodies(
+          screened.unique.map((e) => e.event),
+          now,
+        ),
+      );
     const accepted = screened.unique.length;
     const duplicates = screened.duplicates.length;
     rejected.sort((a, b) => a.index - b.index);

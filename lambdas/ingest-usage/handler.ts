@@ -77,7 +77,13 @@ export function createIngestUsageHandler(deps: IngestUsageDeps): ApiHandler {
     const now = (deps.now ?? (() => new Date()))();
     const { unique, duplicates, rejected } = screenBatch(events, now);
     const result = { accepted: unique.length, duplicates: duplicates.length, rejected };
-    if (unique.length > 0) await deps.enqueue(usageMessageBodies(unique.map((e) => e.event), now));
+    if (unique.length > 0)
+      await deps.enqueue(
+        usageMessageBodies(
+          unique.map((e) => e.event),
+          now,
+        ),
+      );
     metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
     addCountIfAny(metrics, 'EventsDuplicate', result.duplicates);
     addCountIfAny(metrics, 'EventsRejected', result.rejected.length);

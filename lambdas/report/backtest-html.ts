@@ -8,7 +8,10 @@ import { REPORT_CSS } from './report-css';
 export function renderBacktestHtml(result: BacktestResult, range: { from: string; to: string }): string {
   const e = result.evaluation;
   const lift = e.liftTable
-    .map((r) => `<tr><th scope="row">${r.decile}</th><td class="num">${formatCount(r.customers)}</td><td class="num">${formatCount(r.churners)}</td><td class="num">${escapeHtml(formatRate(r.churnRate))}</td><td class="num">${r.lift === null ? NULL_MARK : r.lift.toFixed(2)}</td><td class="num">${escapeHtml(formatRate(r.minProbability))}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><th scope="row">${r.decile}</th><td class="num">${formatCount(r.customers)}</td><td class="num">${formatCount(r.churners)}</td><td class="num">${escapeHtml(formatRate(r.churnRate))}</td><td class="num">${r.lift === null ? NULL_MARK : r.lift.toFixed(2)}</td><td class="num">${escapeHtml(formatRate(r.minProbability))}</td></tr>`,
+    )
     .join('');
   const perDate = result.dates
     .map((d) => {

@@ -31,7 +31,9 @@ export function topRiskFactors(factors: readonly Factor[], n = TOP_FACTORS): Fac
 }
 
 function customerCell(c: { customerId: string; name: string | null; owner: string | null }): string {
-  const name = c.name ? `<strong>${escapeHtml(c.name)}</strong><br><span class="muted id">${escapeHtml(c.customerId)}</span>` : `<strong>${escapeHtml(c.customerId)}</strong>`;
+  const name = c.name
+    ? `<strong>${escapeHtml(c.name)}</strong><br><span class="muted id">${escapeHtml(c.customerId)}</span>`
+    : `<strong>${escapeHtml(c.customerId)}</strong>`;
   return `${name}<div class="owner">${c.owner ? `Owner ${escapeHtml(c.owner)}` : '<span class="muted">No owner</span>'}</div>`;
 }
 
@@ -84,7 +86,10 @@ ${customers > first.length ? `<p class="note">The first ${formatCount(BAND_ROWS)
 function saveListTable(list: readonly ScheduledChurn[], currency: string): string {
   if (!list.length) return `<h3>Save list <span class="count">0</span></h3><p class="empty">No cancellation on file.</p>`;
   const rows = list
-    .map((c) => `<tr><td>${customerCell(c)}</td><td class="num">${escapeHtml(c.effectiveAt)}</td><td class="num">${escapeHtml(formatMoney(c.mrr, currency))}</td><td>${c.reason ? escapeHtml(c.reason) : '<span class="muted">no reason given</span>'}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td>${customerCell(c)}</td><td class="num">${escapeHtml(c.effectiveAt)}</td><td class="num">${escapeHtml(formatMoney(c.mrr, currency))}</td><td>${c.reason ? escapeHtml(c.reason) : '<span class="muted">no reason given</span>'}</td></tr>`,
+    )
     .join('');
   const mrr = list.reduce((sum, c) => sum + c.mrr, 0);
   return `<h3>Save list: cancellations on file <span class="count">${formatCount(list.length)}</span></h3>
@@ -95,7 +100,10 @@ function saveListTable(list: readonly ScheduledChurn[], currency: string): strin
 export function earlyWarningSection(s: SnapshotSummary, overview: AtRiskOverview): string {
   const { risk } = s;
   const { signalsOnly } = overview;
-  const model = risk.model === 'fitted' ? `fitted on your history on ${risk.fittedAt} (${formatCount(risk.trainingRows)} customer-months, ${formatCount(risk.trainingChurns)} churns)` : 'the built-in default weights (not enough churns in your history to fit yet)';
+  const model =
+    risk.model === 'fitted'
+      ? `fitted on your history on ${risk.fittedAt} (${formatCount(risk.trainingRows)} customer-months, ${formatCount(risk.trainingChurns)} churns)`
+      : 'the built-in default weights (not enough churns in your history to fit yet)';
   return `<section>
 <h2>Early warnings</h2>
 <p class="note">${escapeHtml(`Churn probability: the chance that a customer's MRR reaches zero within ${risk.horizonDays} days. Red from ${percent(risk.thresholds.red)}, yellow from ${percent(risk.thresholds.yellow)}. Model: ${model}. The average customer scores ${risk.interceptPoints} points; add a customer's factor points, times ln 2 / 20, for the logit of its probability.`)}</p>
@@ -115,7 +123,10 @@ export function calibrationSvg(bins: Evaluation['calibration']): string {
   const x = (v: number) => pad + (v / top) * plot;
   const y = (v: number) => size - pad - (v / top) * plot;
   const points = bins
-    .map((b) => `<circle cx="${x(b.predicted).toFixed(1)}" cy="${y(b.observed).toFixed(1)}" r="5" fill="${PALETTE.accent}"><title>${escapeHtml(`predicted ${percent(b.predicted)}, observed ${percent(b.observed)}, ${b.customers} customers`)}</title></circle>`)
+    .map(
+      (b) =>
+        `<circle cx="${x(b.predicted).toFixed(1)}" cy="${y(b.observed).toFixed(1)}" r="5" fill="${PALETTE.accent}"><title>${escapeHtml(`predicted ${percent(b.predicted)}, observed ${percent(b.observed)}, ${b.customers} customers`)}</title></circle>`,
+    )
     .join('');
   const axis = (v: number) => `${Math.round(v * 100)}%`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" role="img" aria-label="Calibration: predicted against observed churn by quintile">
@@ -128,7 +139,8 @@ ${points}
 }
 
 function evaluationRows(model: Evaluation, baseline: Evaluation, activeDaysAuc: number | null): string {
-  const row = (label: string, a: string, b: string) => `<tr><th scope="row">${escapeHtml(label)}</th><td class="num">${escapeHtml(a)}</td><td class="num">${escapeHtml(b)}</td></tr>`;
+  const row = (label: string, a: string, b: string) =>
+    `<tr><th scope="row">${escapeHtml(label)}</th><td class="num">${escapeHtml(a)}</td><td class="num">${escapeHtml(b)}</td></tr>`;
   return [
     row('ROC AUC (ranking)', ratio2(model.auc), `${ratio2(baseline.auc)} (active days alone: ${ratio2(activeDaysAuc)})`),
     row('Precision of red', formatRate(model.precisionRed), formatRate(baseline.precisionRed)),
@@ -138,12 +150,17 @@ function evaluationRows(model: Evaluation, baseline: Evaluation, activeDaysAuc: 
     row('Share of customers listed', formatRate(model.flaggedShare), formatRate(baseline.flaggedShare)),
     row('Precision of the top 10 per date', formatRate(model.precisionTop10), formatRate(baseline.precisionTop10)),
     row('Worst calibration gap (quintiles)', formatRate(model.calibrationError), NULL_MARK),
-    row('Median days listed before churn', model.medianDaysListedBeforeChurn === null ? NULL_MARK : String(model.medianDaysListedBeforeChurn), NULL_MARK),
+    row(
+      'Median days listed before churn',
+      model.medianDaysListedBeforeChurn === null ? NULL_MARK : String(model.medianDaysListedBeforeChurn),
+      NULL_MARK,
+    ),
   ].join('');
 }
 
 export function backtestSection(b: BacktestFigures | null, horizonDays: number): string {
-  if (!b) return `<section><h2>How well the warnings worked</h2><p class="empty">No backtest yet: it runs with the first model fit, once the history holds month-ends to evaluate.</p></section>`;
+  if (!b)
+    return `<section><h2>How well the warnings worked</h2><p class="empty">No backtest yet: it runs with the first model fit, once the history holds month-ends to evaluate.</p></section>`;
   const e = b.evaluation;
   return `<section>
 <h2>How well the warnings worked</h2>

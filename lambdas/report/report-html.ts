@@ -72,11 +72,16 @@ function headlineCards(s: SnapshotSummary): string {
   const c = s.currency;
   const netNew = s.mrr.end - s.mrr.start;
   const tone = (v: number | null, goodWhenAbove: number, higherIsGood: boolean) =>
-    v == null ? 'plain' : (v >= goodWhenAbove) === higherIsGood ? 'good' : 'bad';
+    v == null ? 'plain' : v >= goodWhenAbove === higherIsGood ? 'good' : 'bad';
   const cards = [
     card('MRR at start', formatMoney(s.mrr.start, c), `${plural(s.customers.start, 'paying customer')}`),
     card('MRR at end', formatMoney(s.mrr.end, c), `${plural(s.customers.end, 'paying customer')}`),
-    card('Net new MRR', formatMoneyChange(netNew, c), `new ${formatMoney(s.mrr.new, c)} · churned ${formatMoney(s.mrr.churned, c)}`, netNew >= 0 ? 'good' : 'bad'),
+    card(
+      'Net new MRR',
+      formatMoneyChange(netNew, c),
+      `new ${formatMoney(s.mrr.new, c)} · churned ${formatMoney(s.mrr.churned, c)}`,
+      netNew >= 0 ? 'good' : 'bad',
+    ),
     card(
       'Logo churn',
       formatRate(s.logoChurnRate),
@@ -188,7 +193,9 @@ function cohortSection(s: SnapshotSummary): string {
 const tint = (amount: number, cls: 'pos' | 'neg') => (Math.abs(amount) >= 0.005 ? ` ${cls}` : ' muted');
 
 function segmentTable(caption: string, segments: Record<string, Segment | undefined>, currency: string, order?: string[]): string {
-  const keys = order ? order.filter((k) => segments[k]) : Object.keys(segments).sort((a, b) => (segments[b]!.mrrStart - segments[a]!.mrrStart) || a.localeCompare(b));
+  const keys = order
+    ? order.filter((k) => segments[k])
+    : Object.keys(segments).sort((a, b) => segments[b]!.mrrStart - segments[a]!.mrrStart || a.localeCompare(b));
   if (!keys.length) return `<h3>${escapeHtml(caption)}</h3><p class="empty">No data.</p>`;
   const rows = keys
     .map((k) => {

@@ -136,7 +136,8 @@ export function lineChartSvg(
   });
   if (current.length) segments.push(current);
   for (const seg of segments) {
-    if (seg.length > 1) parts.push(`<polyline points="${seg.join(' ')}" fill="none" stroke="${color}" stroke-width="2.5" stroke-linejoin="round"/>`);
+    if (seg.length > 1)
+      parts.push(`<polyline points="${seg.join(' ')}" fill="none" stroke="${color}" stroke-width="2.5" stroke-linejoin="round"/>`);
   }
   points.forEach((p, i) => {
     if (p.value != null && Number.isFinite(p.value)) {

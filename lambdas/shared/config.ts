@@ -5,9 +5,7 @@ import * as z from 'zod';
  * the CLI from `--config`, and every Lambda from the `CHURNWATCH_CONFIG` environment variable,
  * so all three validate with this schema and agree on the defaults.
  */
-const currencyCode = z
-  .string()
-  .regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code in upper case, e.g. "USD"');
+const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code in upper case, e.g. "USD"');
 
 const featureList = z.array(z.string().min(1, 'feature names must not be empty').max(128)).default([]);
 
@@ -28,7 +26,13 @@ const CRON_FIELDS: { name: string; min: number; max: number; names?: string[]; e
   { name: 'minutes', min: 0, max: 59, extra: /^$/ },
   { name: 'hours', min: 0, max: 23, extra: /^$/ },
   { name: 'day-of-month', min: 1, max: 31, extra: /^(L|LW|\d{1,2}W)$/ },
-  { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'], extra: /^$/ },
+  {
+    name: 'month',
+    min: 1,
+    max: 12,
+    names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'],
+    extra: /^$/,
+  },
   { name: 'day-of-week', min: 1, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'], extra: /^(L|[1-7]L|[1-7]#[1-5])$/ },
   { name: 'year', min: 1970, max: 2199, extra: /^$/ },
 ];
@@ -107,9 +111,7 @@ export const snapshotConfigSchema = z
 export const digestConfigSchema = z
   .object({
     from: z.email('must be an email address (the verified SES sender)').default('churnwatch@example.com'),
-    fallbackTo: z
-      .email('must be an email address (receives customers without an owner)')
-      .default('cs-team@example.com'),
+    fallbackTo: z.email('must be an email address (receives customers without an owner)').default('cs-team@example.com'),
     /** Deprecated: the schedule is the snapshot's (`snapshot.schedule`); still read when that is unset. */
     schedule: scheduleExpression.optional(),
     /**
@@ -158,7 +160,10 @@ const dottedPath = z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'mu
 export const segmentConfigSchema = z
   .object({
     /** Where a track call's account (customerId) is looked for, in order; else the user's last group call. */
-    groupIdPaths: z.array(dottedPath).min(1, 'must list at least one path, e.g. ["context.groupId"]').default(['context.groupId', 'properties.groupId']),
+    groupIdPaths: z
+      .array(dottedPath)
+      .min(1, 'must list at least one path, e.g. ["context.groupId"]')
+      .default(['context.groupId', 'properties.groupId']),
     /** A property naming the feature instead of the track call's `event`. */
     featureProperty: dottedPath.optional(),
     /** A property carrying the count (a positive whole number; default 1 a call). */
@@ -181,9 +186,22 @@ const MIB = 1024 * 1024;
  */
 export const largeFilesConfigSchema = z
   .object({
-    thresholdBytes: z.number().int('must be a whole number of bytes').min(1).default(64 * MIB),
-    rangeBytes: z.number().int('must be a whole number of bytes').min(1024, 'must be at least 1024 bytes').default(16 * MIB),
-    maxConcurrency: z.number().int().min(1).max(1000, 'a Distributed Map runs at most 10,000 children; keep it at 1000 or less').default(10),
+    thresholdBytes: z
+      .number()
+      .int('must be a whole number of bytes')
+      .min(1)
+      .default(64 * MIB),
+    rangeBytes: z
+      .number()
+      .int('must be a whole number of bytes')
+      .min(1024, 'must be at least 1024 bytes')
+      .default(16 * MIB),
+    maxConcurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000, 'a Distributed Map runs at most 10,000 children; keep it at 1000 or less')
+      .default(10),
   })
   .strict();
 
@@ -191,9 +209,7 @@ export const configSchema = z
   .object({
     reportingCurrency: currencyCode.default('USD'),
     /** Units of reporting currency per unit of the keyed currency, e.g. {"EUR": 1.08}. */
-    fxRates: z
-      .record(currencyCode, z.number().positive('must be a positive number of reporting-currency units'))
-      .default({}),
+    fxRates: z.record(currencyCode, z.number().positive('must be a positive number of reporting-currency units')).default({}),
     coreFeatures: featureList,
     retentionFeatures: featureList,
     tierA: z.number().positive().default(1000),
@@ -314,9 +330,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     parsed = JSON.parse(raw);
   } catch (err) {
-    throw new ConfigError(`Invalid ${CONFIG_ENV}: not JSON (${(err as Error).message})`, [
-      { path: '(root)', message: 'not JSON' },
-    ]);
+    throw new ConfigError(`Invalid ${CONFIG_ENV}: not JSON (${(err as Error).message})`, [{ path: '(root)', message: 'not JSON' }]);
   }
   return parseConfig(parsed, CONFIG_ENV);
 }

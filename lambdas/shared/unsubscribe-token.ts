@@ -41,7 +41,8 @@ function canonicalBase64Url(text: string): Buffer | undefined {
 export function verifyUnsubscribeToken(token: string, key: string): TokenCheck {
   if (key.length === 0) throw new Error('the unsubscribe key is empty');
   const parts = token.split('.');
-  if (parts.length !== 3) return { ok: false, reason: 'the link is incomplete (it should end in a token of three parts): copy the whole link from the email' };
+  if (parts.length !== 3)
+    return { ok: false, reason: 'the link is incomplete (it should end in a token of three parts): copy the whole link from the email' };
   const [version, ownerPart, macPart] = parts as [string, string, string];
   if (version !== VERSION) return { ok: false, reason: `the link's token version "${version.slice(0, 8)}" is not one this stage issues` };
   const ownerBytes = canonicalBase64Url(ownerPart);
@@ -55,7 +56,10 @@ export function verifyUnsubscribeToken(token: string, key: string): TokenCheck {
     return { ok: false, reason: 'the link is damaged: copy the whole link from the email' };
   }
   if (!timingSafeEqual(given, mac(owner, key))) {
-    return { ok: false, reason: 'the link was not issued by this Churnwatch stage (or its key has changed): use the link of a recent digest' };
+    return {
+      ok: false,
+      reason: 'the link was not issued by this Churnwatch stage (or its key has changed): use the link of a recent digest',
+    };
   }
   return { ok: true, owner };
 }

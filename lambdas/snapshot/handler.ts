@@ -46,7 +46,10 @@ export interface SnapshotHandlerDeps extends SnapshotDeps {
 export function createSnapshotHandler(deps: SnapshotHandlerDeps) {
   const logger = createLogger('snapshot');
   const metrics = createMetrics('snapshot');
-  const handler = async (event: unknown, context?: { getRemainingTimeInMillis?: () => number }): Promise<{ asOf: Day; reportKeys: SnapshotRun['reportKeys']; atRisk: number }> => {
+  const handler = async (
+    event: unknown,
+    context?: { getRemainingTimeInMillis?: () => number },
+  ): Promise<{ asOf: Day; reportKeys: SnapshotRun['reportKeys']; atRisk: number }> => {
     const parsed = snapshotInputSchema.safeParse(event);
     if (!parsed.success) {
       throw new Error(`Snapshot input must be {"asOf": "YYYY-MM-DD"} or a scheduled event: ${parsed.error.issues[0]?.message}`);
@@ -80,7 +83,9 @@ export function createSnapshotHandler(deps: SnapshotHandlerDeps) {
     if (deps.handOver) await deps.handOver({ asOf, snapshotKey: run.reportKeys.json });
     return { asOf, reportKeys: run.reportKeys, atRisk: atRiskCount };
   };
-  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));
+  return middy(handler)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
 }
 
 /**
@@ -89,9 +94,7 @@ export function createSnapshotHandler(deps: SnapshotHandlerDeps) {
  */
 export function invokeDigestAsync(functionName: string, lambda = new LambdaClient({})) {
   return async (request: DigestRequest) => {
-    await lambda.send(
-      new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: JSON.stringify(request) }),
-    );
+    await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: JSON.stringify(request) }));
   };
 }
 

@@ -28,7 +28,13 @@ export function lastMonthEnd(day: Day): Day {
   return dayFromNum(monthEndNum(m) === d ? d : monthEndNum(m - 1));
 }
 
-export async function refitModel(dynamo: DynamoDBDocumentClient, tableName: string, config: Config, asOf: Day, now = () => new Date()): Promise<{ stored: StoredModel; stats: HistoryStats }> {
+export async function refitModel(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  config: Config,
+  asOf: Day,
+  now = () => new Date(),
+): Promise<{ stored: StoredModel; stats: HistoryStats }> {
   const { customers, stats } = await readCustomerHistories(dynamo, tableName);
   const to = lastMonthEnd(asOf);
   const from = lastMonthEnd(addMonthsClamped(to, -11));

@@ -98,7 +98,8 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day, opts: SnapshotO
     html: `${prefix}report.html`,
     bands: `${prefix}bands.json`,
   };
-  const put = (key: string, contentType: string, chunks: Iterable<string>) => putTextChunks(s3, { bucket: bucketName, key, contentType }, chunks);
+  const put = (key: string, contentType: string, chunks: Iterable<string>) =>
+    putTextChunks(s3, { bucket: bucketName, key, contentType }, chunks);
   // One file after the other: each holds at most a part in memory, and the CSV parses the rows again.
   await put(reportKeys.json, 'application/json', snapshotJsonChunks(full, atRisk));
   await put(reportKeys.csv, 'text/csv; charset=utf-8', atRiskCsvChunks(atRisk));

@@ -12,12 +12,7 @@ export type Item = Record<string, unknown>;
  * Puts items with BatchWriteItem, 25 per request, retrying UnprocessedItems with backoff until all are
  * written (or throwing, so the message is redelivered and nothing is lost). Returns the request count.
  */
-export async function batchPut(
-  dynamo: DynamoDBDocumentClient,
-  tableName: string,
-  items: Item[],
-  concurrency = 4,
-): Promise<number> {
+export async function batchPut(dynamo: DynamoDBDocumentClient, tableName: string, items: Item[], concurrency = 4): Promise<number> {
   let requests = 0;
   const chunks: Item[][] = [];
   for (let i = 0; i < items.length; i += WRITE_BATCH) chunks.push(items.slice(i, i + WRITE_BATCH));
@@ -67,9 +62,7 @@ export async function batchGet(
             [tableName]: {
               Keys: pending,
               ConsistentRead: consistentRead,
-              ...(projection
-                ? { ProjectionExpression: projection.expression, ExpressionAttributeNames: projection.names }
-                : {}),
+              ...(projection ? { ProjectionExpression: projection.expression, ExpressionAttributeNames: projection.names } : {}),
             },
           },
           ReturnConsumedCapacity: 'TOTAL',

@@ -21,7 +21,8 @@ export type DigestStatus = 'sending' | 'sent' | 'failed';
 /** Each delivery of a digest is claimed on its own: an email sent does not stop the Slack message, nor the reverse. */
 export type DigestChannel = 'email' | 'slack';
 
-const recordKey = (owner: string, asOf: Day, channel: DigestChannel) => (channel === 'email' ? keys.digest(owner, asOf) : keys.slackDigest(owner, asOf));
+const recordKey = (owner: string, asOf: Day, channel: DigestChannel) =>
+  channel === 'email' ? keys.digest(owner, asOf) : keys.slackDigest(owner, asOf);
 
 export interface DigestRecord {
   owner: string;

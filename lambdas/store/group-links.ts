@@ -53,7 +53,10 @@ export async function storeGroupLinks(dynamo: DynamoDBDocumentClient, tableName:
   const byCustomer = new Map<string, LedgerChange[]>();
   links.forEach((link, line) => {
     if (link.name === undefined && link.ownerEmail === undefined) return;
-    const attributes = { ...(link.name !== undefined ? { name: link.name } : {}), ...(link.ownerEmail !== undefined ? { ownerEmail: link.ownerEmail } : {}) };
+    const attributes = {
+      ...(link.name !== undefined ? { name: link.name } : {}),
+      ...(link.ownerEmail !== undefined ? { ownerEmail: link.ownerEmail } : {}),
+    };
     const changes = byCustomer.get(link.groupId) ?? [];
     changes.push({ kind: 'attributes', attributes, at: link.at, source: { key: 'segment:group', line } });
     byCustomer.set(link.groupId, changes);
@@ -62,13 +65,22 @@ export async function storeGroupLinks(dynamo: DynamoDBDocumentClient, tableName:
 }
 
 /** The stored account of each user that has one. */
-export async function readGroupLinks(dynamo: DynamoDBDocumentClient, tableName: string, userIds: readonly string[]): Promise<Map<string, string>> {
+export async function readGroupLinks(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  userIds: readonly string[],
+): Promise<Map<string, string>> {
   const unique = [...new Set(userIds)];
   const links = new Map<string, string>();
   if (unique.length === 0) return links;
-  const { items } = await batchGet(dynamo, tableName, unique.map((id) => keys.groupLink(id)), {
-    projection: { expression: '#pk, #g', names: { '#pk': 'pk', '#g': 'groupId' } },
-  });
+  const { items } = await batchGet(
+    dynamo,
+    tableName,
+    unique.map((id) => keys.groupLink(id)),
+    {
+      projection: { expression: '#pk, #g', names: { '#pk': 'pk', '#g': 'groupId' } },
+    },
+  );
   const prefix = keys.groupLink('').pk;
   for (const item of items) {
     if (typeof item.groupId === 'string') links.set((item.pk as string).slice(prefix.length), item.groupId);

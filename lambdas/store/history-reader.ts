@@ -24,7 +24,11 @@ function dayActivityOf(item: Record<string, unknown>): DayActivity {
 }
 
 /** Every `DAY#` rollup of one customer (the `ids` set is left unread: it only serves de-duplication). */
-export async function readAllActivityDays(dynamo: DynamoDBDocumentClient, tableName: string, customerId: string): Promise<{ activity: Record<Day, DayActivity>; items: number; readUnits: number }> {
+export async function readAllActivityDays(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  customerId: string,
+): Promise<{ activity: Record<Day, DayActivity>; items: number; readUnits: number }> {
   const activity: Record<Day, DayActivity> = {};
   let items = 0;
   let readUnits = 0;
@@ -49,7 +53,10 @@ export async function readAllActivityDays(dynamo: DynamoDBDocumentClient, tableN
   return { activity, items, readUnits };
 }
 
-export async function readCustomerHistories(dynamo: DynamoDBDocumentClient, tableName: string): Promise<{ customers: CustomerTimeline[]; stats: HistoryStats }> {
+export async function readCustomerHistories(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+): Promise<{ customers: CustomerTimeline[]; stats: HistoryStats }> {
   const customers: CustomerTimeline[] = [];
   const stats: HistoryStats = { customers: 0, dayItems: 0, readUnits: 0 };
   const scan = await scanProfiles(dynamo, tableName, async (page) => {

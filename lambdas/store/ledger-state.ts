@@ -158,11 +158,7 @@ function sameFields<T extends object>(a: T, b: T): boolean {
 export type MergeOutcome = 'ingested' | 'unchanged' | 'refreshed';
 
 /** Applies one incoming version: the version from the latest file wins, whatever the arrival order. */
-function mergeOne<T extends object>(
-  map: Map<string, Versioned<T>>,
-  id: string,
-  incoming: Versioned<T>,
-): MergeOutcome {
+function mergeOne<T extends object>(map: Map<string, Versioned<T>>, id: string, incoming: Versioned<T>): MergeOutcome {
   const current = map.get(id);
   if (current && sameFields(current.value, incoming.value)) {
     if (incoming.at <= current.at) return 'unchanged';
@@ -183,7 +179,19 @@ export function mergeLine(state: LedgerState, line: LedgerLine, at: number): Mer
 
 /** 8 bytes (base64) of SHA-256 over a line's identity and content. */
 export function lineHash(line: LedgerLine): string {
-  const content = [line.invoiceId, line.lineId, line.amount, line.currency, line.periodStart ?? null, line.periodEnd ?? null, line.status, line.subscriptionId ?? null, line.plan ?? null, line.issuedAt ?? null, line.quantity ?? null];
+  const content = [
+    line.invoiceId,
+    line.lineId,
+    line.amount,
+    line.currency,
+    line.periodStart ?? null,
+    line.periodEnd ?? null,
+    line.status,
+    line.subscriptionId ?? null,
+    line.plan ?? null,
+    line.issuedAt ?? null,
+    line.quantity ?? null,
+  ];
   return createHash('sha256').update(JSON.stringify(content)).digest().subarray(0, 8).toString('base64');
 }
 

@@ -76,8 +76,7 @@ function profileBytes(item: Item | undefined, ledger: string): number {
   return bytes;
 }
 
-const tooLarge = (err: unknown) =>
-  (err as { name?: string }).name === 'ValidationException' && /size/i.test((err as Error).message);
+const tooLarge = (err: unknown) => (err as { name?: string }).name === 'ValidationException' && /size/i.test((err as Error).message);
 const ATTRIBUTE_FIELDS = ['name', 'ownerEmail', 'plan', 'segment', 'createdAt'] as const;
 
 interface StoredProfile {
@@ -202,7 +201,8 @@ export async function applyLedgerChanges(
     const changes = byCustomer.get(customerId)!;
     const reject = () => {
       const reason = `customer ${customerId}: its ledger would exceed what one profile item holds (${PROFILE_BYTES_LIMIT.toLocaleString('en-US')} bytes, about 1,800 invoice lines within 15 months); these rows were not applied`;
-      for (const change of changes) if (change.kind !== 'attributes' || !change.incidental) result.rejected.push({ source: change.source, reason });
+      for (const change of changes)
+        if (change.kind !== 'attributes' || !change.incidental) result.rejected.push({ source: change.source, reason });
     };
     for (let attempt = 0; ; attempt++) {
       if (!state.dirty) break;

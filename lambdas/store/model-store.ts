@@ -39,8 +39,12 @@ export class ModelStore {
   async save(stored: StoredModel): Promise<void> {
     const body = JSON.stringify(stored);
     const fittedAt = stored.model.fittedAt ?? stored.storedAt.slice(0, 10);
-    await this.dynamo.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.fittedModel(fittedAt), type: 'model', stored: body } }));
-    await this.dynamo.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.currentModel(), type: 'model', fittedAt, stored: body } }));
+    await this.dynamo.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...keys.fittedModel(fittedAt), type: 'model', stored: body } }),
+    );
+    await this.dynamo.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...keys.currentModel(), type: 'model', fittedAt, stored: body } }),
+    );
   }
 
   /** The latest snapshot before `asOf`: its bands give the hysteresis of this run. */

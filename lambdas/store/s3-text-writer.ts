@@ -35,7 +35,8 @@ export async function putTextChunks(
   chunks: Iterable<string>,
   partBytes = DEFAULT_PART_BYTES,
 ): Promise<WrittenText> {
-  if (!(partBytes >= MIN_PART_BYTES)) throw new RangeError(`partBytes must be at least ${MIN_PART_BYTES} (S3's minimum part size), got ${partBytes}`);
+  if (!(partBytes >= MIN_PART_BYTES))
+    throw new RangeError(`partBytes must be at least ${MIN_PART_BYTES} (S3's minimum part size), got ${partBytes}`);
   const { bucket: Bucket, key: Key, contentType: ContentType } = target;
   let pending: string[] = [];
   let pendingBytes = 0;
@@ -53,7 +54,9 @@ export async function putTextChunks(
   const uploadPart = async (body: Buffer) => {
     uploadId ??= (await s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType }))).UploadId;
     const PartNumber = parts.length + 1;
-    const out = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body: body, ContentLength: body.length }));
+    const out = await s3.send(
+      new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body: body, ContentLength: body.length }),
+    );
     parts.push({ PartNumber, ETag: out.ETag });
   };
 

@@ -33,7 +33,14 @@ export class UnsubscribeStore {
       await this.dynamo.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...optOutKey(owner), type: 'optout', status: 'optedOut', owner: normalizeOwner(owner), optedOutAt: at.toISOString(), via },
+          Item: {
+            ...optOutKey(owner),
+            type: 'optout',
+            status: 'optedOut',
+            owner: normalizeOwner(owner),
+            optedOutAt: at.toISOString(),
+            via,
+          },
           ConditionExpression: 'attribute_not_exists(pk) OR #status <> :out',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':out': 'optedOut' },
@@ -58,7 +65,9 @@ export class UnsubscribeStore {
   async get(owner: string): Promise<OptOut | undefined> {
     const out = await this.dynamo.send(new GetCommand({ TableName: this.tableName, Key: optOutKey(owner), ConsistentRead: true }));
     const item = out.Item;
-    return item?.status === 'optedOut' ? { owner: String(item.owner), optedOutAt: String(item.optedOutAt), via: String(item.via) } : undefined;
+    return item?.status === 'optedOut'
+      ? { owner: String(item.owner), optedOutAt: String(item.optedOutAt), via: String(item.via) }
+      : undefined;
   }
 
   async isOptedOut(owner: string): Promise<boolean> {

@@ -48,7 +48,13 @@ export function usageMessageBodies(events: UsageEvent[], receivedAt: Date): stri
   let parts: string[] = [];
   let bytes = head.length + 2;
   for (const e of events) {
-    const input: UsageEventInput = { eventId: e.eventId, customerId: e.customerId, feature: e.feature, timestamp: e.timestamp, count: e.count };
+    const input: UsageEventInput = {
+      eventId: e.eventId,
+      customerId: e.customerId,
+      feature: e.feature,
+      timestamp: e.timestamp,
+      count: e.count,
+    };
     if (e.userId !== undefined) input.userId = e.userId;
     const text = JSON.stringify(input);
     const size = Buffer.byteLength(text) + 1;
@@ -85,7 +91,9 @@ export interface InboxDeps {
 export async function appendToInbox(deps: InboxDeps, bodies: string[], now = new Date()): Promise<string> {
   // Time-ordered keys: the fold reads the oldest first.
   const key = `${PREFIX.usageInbox}${now.toISOString()}-${randomUUID()}.jsonl`;
-  await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucketName, Key: key, Body: `${bodies.join('\n')}\n`, ContentType: 'application/x-ndjson' }));
+  await deps.s3.send(
+    new PutObjectCommand({ Bucket: deps.bucketName, Key: key, Body: `${bodies.join('\n')}\n`, ContentType: 'application/x-ndjson' }),
+  );
   return key;
 }
 
@@ -161,7 +169,9 @@ async function listInbox(deps: InboxDeps): Promise<string[]> {
   const out: string[] = [];
   let token: string | undefined;
   do {
-    const page = await deps.s3.send(new ListObjectsV2Command({ Bucket: deps.bucketName, Prefix: PREFIX.usageInbox, ContinuationToken: token }));
+    const page = await deps.s3.send(
+      new ListObjectsV2Command({ Bucket: deps.bucketName, Prefix: PREFIX.usageInbox, ContinuationToken: token }),
+    );
     for (const o of page.Contents ?? []) if (o.Key) out.push(o.Key);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);

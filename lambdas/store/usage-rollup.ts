@@ -62,7 +62,10 @@ export function eventIdHash(eventId: string): string {
  * What every accept path does first with a request's events: validate each (kept by position, so a
  * bad event never costs the good ones) and keep the first of each (customerId, eventId).
  */
-export function screenBatch(events: readonly unknown[], now: Date): { unique: IndexedEvent[]; duplicates: number[]; rejected: Rejection[] } {
+export function screenBatch(
+  events: readonly unknown[],
+  now: Date,
+): { unique: IndexedEvent[]; duplicates: number[]; rejected: Rejection[] } {
   const rejected: Rejection[] = [];
   const valid: IndexedEvent[] = [];
   events.forEach((raw, index) => {
@@ -156,7 +159,13 @@ export interface DayPlan {
  * Decides, event by event, what a batch adds to one customer-day. An event is a duplicate when its id
  * is on the day's item or among the customer's recent arrivals (`recent`, updated as events are taken).
  */
-export function planDay(state: DayState, customerId: string, day: Day, events: IndexedEvent[], recent: RecentIds = emptyRecentIds()): DayPlan {
+export function planDay(
+  state: DayState,
+  customerId: string,
+  day: Day,
+  events: IndexedEvent[],
+  recent: RecentIds = emptyRecentIds(),
+): DayPlan {
   const delta: DayDelta = { events: 0, features: new Map(), users: [], capUsers: false, ids: [] };
   const accepted: number[] = [];
   const duplicates: number[] = [];
@@ -288,7 +297,6 @@ export interface TouchedDay {
   /** Distinct users of the day after this batch. */
   users: number;
 }
-
 
 /** First day kept in a profile whose latest event day is `lastEventDay`. */
 export function activityWindowStart(lastEventDay: Day): Day {

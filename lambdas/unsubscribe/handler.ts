@@ -57,7 +57,11 @@ export function createUnsubscribeHandler(deps: UnsubscribeDeps): ApiHandler {
   const handle = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const method = event.httpMethod.toUpperCase();
     if (method !== 'GET' && method !== 'POST') {
-      return { statusCode: 405, headers: { ...PAGE_HEADERS, allow: 'GET, POST' }, body: renderPage('refused', { reason: `${method} is not supported here: open the link, or POST to it.` }) };
+      return {
+        statusCode: 405,
+        headers: { ...PAGE_HEADERS, allow: 'GET, POST' },
+        body: renderPage('refused', { reason: `${method} is not supported here: open the link, or POST to it.` }),
+      };
     }
     const token = event.queryStringParameters?.t;
     if (!token) {

@@ -22,10 +22,12 @@ export function renderPage(state: PageState, opts: { owner?: string; token?: str
   const query = new URLSearchParams({ t: opts.token ?? '' }).toString();
   const resubscribe = new URLSearchParams({ t: opts.token ?? '', action: 'resubscribe' }).toString();
   const body: Record<PageState, () => string> = {
-    confirm: () => `<h1>Stop the Churnwatch digest?</h1><p>${who} will no longer receive the daily churn digest by email.</p>${form(query, 'Unsubscribe')}`,
+    confirm: () =>
+      `<h1>Stop the Churnwatch digest?</h1><p>${who} will no longer receive the daily churn digest by email.</p>${form(query, 'Unsubscribe')}`,
     optedOut: () =>
       `<h1>Unsubscribed</h1><p>${who} will no longer receive the Churnwatch digest by email. Digests in Slack, if your team set them up, are not affected.</p>${form(resubscribe, 'Resubscribe', true)}`,
-    alreadyOptedOut: () => `<h1>Already unsubscribed</h1><p>${who} does not receive the Churnwatch digest by email.</p>${form(resubscribe, 'Resubscribe', true)}`,
+    alreadyOptedOut: () =>
+      `<h1>Already unsubscribed</h1><p>${who} does not receive the Churnwatch digest by email.</p>${form(resubscribe, 'Resubscribe', true)}`,
     optedIn: () => `<h1>Resubscribed</h1><p>${who} will receive the Churnwatch digest by email again, from the next run.</p>`,
     refused: () => `<h1>This unsubscribe link is not valid</h1><p>${escapeHtml(opts.reason ?? '')}</p><p>Nothing was changed.</p>`,
   };

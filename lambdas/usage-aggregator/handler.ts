@@ -46,7 +46,9 @@ export function createUsageAggregatorHandler(deps: UsageAggregatorDeps) {
     addCountIfAny(metrics, 'MessagesMalformed', batchItemFailures.length);
     return { batchItemFailures };
   };
-  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true })).use(logMetrics(metrics));
+  return middy(handler)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
 }
 
 export const handler = lazyHandler((runtime) => createUsageAggregatorHandler({ s3: s3Client(), bucketName: runtime.bucketName }));

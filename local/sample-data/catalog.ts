@@ -36,9 +36,23 @@ export const CURRENCY_MIX: readonly (readonly [Currency, number])[] = [
 ];
 
 export function intervalMix(plan: Plan): readonly (readonly [Interval, number])[] {
-  if (plan === 'enterprise') return [['month', 30], ['quarter', 20], ['year', 50]];
-  if (plan === 'business') return [['month', 65], ['quarter', 10], ['year', 25]];
-  return [['month', 88], ['quarter', 4], ['year', 8]];
+  if (plan === 'enterprise')
+    return [
+      ['month', 30],
+      ['quarter', 20],
+      ['year', 50],
+    ];
+  if (plan === 'business')
+    return [
+      ['month', 65],
+      ['quarter', 10],
+      ['year', 25],
+    ];
+  return [
+    ['month', 88],
+    ['quarter', 4],
+    ['year', 8],
+  ];
 }
 
 export function segmentOf(plan: Plan): string {
@@ -66,13 +80,7 @@ export const EXTRA_FEATURES: readonly Feature[] = ['export', 'api', 'alerts', 'i
 /** What a new customer touches while setting up, before using the product itself. */
 export const SETUP_FEATURES: readonly Feature[] = ['integrations', 'sso', 'api'];
 
-export const CANCEL_REASONS = [
-  'too_expensive',
-  'missing_features',
-  'switched_to_competitor',
-  'low_usage',
-  'company_closed',
-] as const;
+export const CANCEL_REASONS = ['too_expensive', 'missing_features', 'switched_to_competitor', 'low_usage', 'company_closed'] as const;
 
 /** The reason billing systems record when dunning gives up on a subscription. */
 export const PAYMENT_FAILED_REASON = 'payment_failed';
@@ -101,14 +109,56 @@ export const SPECIAL_NAMES = {
 } as const;
 
 const NAME_ROOTS = [
-  'Northwind', 'Bluebird', 'Cobalt', 'Driftwood', 'Evergreen', 'Foxglove', 'Granite', 'Harbor', 'Ironbark',
-  'Juniper', 'Kestrel', 'Lumen', 'Meridian', 'Nimbus', 'Oakridge', 'Pinecrest', 'Quartz', 'Redwood',
-  'Sable', 'Tidewater', 'Umbra', 'Vantage', 'Willow', 'Xenon', 'Yarrow', 'Zephyr', 'Aster', 'Brightline',
-  'Cedar', 'Delta', 'Ember', 'Fjord', 'Glacier', 'Helix', 'Indigo', 'Kelp',
+  'Northwind',
+  'Bluebird',
+  'Cobalt',
+  'Driftwood',
+  'Evergreen',
+  'Foxglove',
+  'Granite',
+  'Harbor',
+  'Ironbark',
+  'Juniper',
+  'Kestrel',
+  'Lumen',
+  'Meridian',
+  'Nimbus',
+  'Oakridge',
+  'Pinecrest',
+  'Quartz',
+  'Redwood',
+  'Sable',
+  'Tidewater',
+  'Umbra',
+  'Vantage',
+  'Willow',
+  'Xenon',
+  'Yarrow',
+  'Zephyr',
+  'Aster',
+  'Brightline',
+  'Cedar',
+  'Delta',
+  'Ember',
+  'Fjord',
+  'Glacier',
+  'Helix',
+  'Indigo',
+  'Kelp',
 ];
 const NAME_SUFFIXES = [
-  'Analytics', 'Labs', 'Logistics', 'Health', 'Robotics', 'Media', 'Capital', 'Foods', 'Systems', 'Studio',
-  'Energy', 'Retail',
+  'Analytics',
+  'Labs',
+  'Logistics',
+  'Health',
+  'Robotics',
+  'Media',
+  'Capital',
+  'Foods',
+  'Systems',
+  'Studio',
+  'Energy',
+  'Retail',
 ];
 const LEGAL_FORMS = ['Inc.', 'LLC', 'Ltd', 'GmbH', 'SAS', 'BV', ''];
 

@@ -224,7 +224,8 @@ class CustomerLife {
     const sub = this.sub!;
     const months = INTERVAL_MONTHS[sub.interval];
     this.nextBoundary = boundaryFrom(sub, day + 1);
-    if (sub.interval !== 'month' && day > sub.start && day >= this.t.historyStart) this.maybeChangePlan(day, health, (p) => overMonths(p, months));
+    if (sub.interval !== 'month' && day > sub.start && day >= this.t.historyStart)
+      this.maybeChangePlan(day, health, (p) => overMonths(p, months));
     if (this.persona === 'quiet_annual') this.startContractYear(day);
     if (day < this.t.historyStart || this.pending) return;
     // Annual customers mostly pay by transfer; cards fail on monthly and quarterly plans.
@@ -233,7 +234,11 @@ class CustomerLife {
     const resolvedOn = day + this.rng.int(7, 21);
     const recovers = this.rng.chance(dunningRecovers(health));
     const pendingOnAsOf = resolvedOn > this.t.asOf;
-    this.failures.push({ subscriptionId: sub.subscriptionId, periodStart: day, showsFailed: !recovers || pendingOnAsOf || this.rng.chance(0.5) });
+    this.failures.push({
+      subscriptionId: sub.subscriptionId,
+      periodStart: day,
+      showsFailed: !recovers || pendingOnAsOf || this.rng.chance(0.5),
+    });
     if (!recovers) {
       const churn: Churn = { subscriptionId: sub.subscriptionId, effective: resolvedOn, canceledAt: resolvedOn, cause: 'payment_failed' };
       if (this.rng.chance(0.7)) churn.reason = PAYMENT_FAILED_REASON;
@@ -294,7 +299,13 @@ class CustomerLife {
 }
 
 function newcomerPlan(rng: Rng, persona: Persona): Plan {
-  return persona === 'never_activated' ? rng.weighted([['starter', 60], ['growth', 35], ['business', 5]] as const) : rng.weighted(PLAN_MIX);
+  return persona === 'never_activated'
+    ? rng.weighted([
+        ['starter', 60],
+        ['growth', 35],
+        ['business', 5],
+      ] as const)
+    : rng.weighted(PLAN_MIX);
 }
 
 /**

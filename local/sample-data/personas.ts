@@ -3,15 +3,7 @@
  * customer's habit, not its fate: whether and when it churns comes out of the health simulation
  * (lifecycle.ts), so two customers of the same persona can end very differently.
  */
-export const PERSONAS = [
-  'steady',
-  'weekly',
-  'settled_low',
-  'seasonal',
-  'api_first',
-  'quiet_annual',
-  'never_activated',
-] as const;
+export const PERSONAS = ['steady', 'weekly', 'settled_low', 'seasonal', 'api_first', 'quiet_annual', 'never_activated'] as const;
 export type Persona = (typeof PERSONAS)[number];
 
 export interface PersonaTraits {

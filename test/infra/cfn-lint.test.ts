@@ -37,11 +37,18 @@ describeLint(`cfn-lint (${version.stdout?.trim() ?? 'absent'}) on the synthesize
 
   it.each([
     ['cdk.json (dev, a test stage)', {}],
-    ['a production stage', { stage: 'prod', digest: { from: 'churnwatch@acme.io', fallbackTo: 'cs@acme.io', allowedRecipientDomains: ['acme.io'] } }],
-  ])('%s: 0 errors, and no warning but the ones CDK generates', (_name, churnwatch) => {
-    const findings = lint(churnwatch);
-    expect(show(findings.filter((f) => f.Level === 'Error'))).toEqual([]);
-    expect(show(findings.filter((f) => f.Level === 'Warning' && !TOLERATED_WARNINGS.has(f.Rule.Id)))).toEqual([]);
-    // A bundled synth of every function plus cfn-lint: 119 s on a busy 2-core machine.
-  }, 240_000);
+    [
+      'a production stage',
+      { stage: 'prod', digest: { from: 'churnwatch@acme.io', fallbackTo: 'cs@acme.io', allowedRecipientDomains: ['acme.io'] } },
+    ],
+  ])(
+    '%s: 0 errors, and no warning but the ones CDK generates',
+    (_name, churnwatch) => {
+      const findings = lint(churnwatch);
+      expect(show(findings.filter((f) => f.Level === 'Error'))).toEqual([]);
+      expect(show(findings.filter((f) => f.Level === 'Warning' && !TOLERATED_WARNINGS.has(f.Rule.Id)))).toEqual([]);
+      // A bundled synth of every function plus cfn-lint: 119 s on a busy 2-core machine.
+    },
+    240_000,
+  );
 });

@@ -34,7 +34,13 @@ describe('churnwatch context', () => {
 
   it('makes a test stage destroyable and unprotected, and applies usage plan overrides', () => {
     const s = synth(
-      { stage: 'test', testStages: ['test'], removalPolicy: 'destroy', api: { rateLimit: 5, burstLimit: 10, quotaPerDay: 1000 }, logRetentionDays: 7 },
+      {
+        stage: 'test',
+        testStages: ['test'],
+        removalPolicy: 'destroy',
+        api: { rateLimit: 5, burstLimit: 10, quotaPerDay: 1000 },
+        logRetentionDays: 7,
+      },
       { bundle: false },
     );
     expect(s.stack.stackName).toBe('Churnwatch-test');
@@ -54,7 +60,12 @@ describe('churnwatch context', () => {
       {
         stage: 'ses',
         snapshot: { schedule: 'cron(30 5 * * ? *)' },
-        digest: { from: 'digest@mail.acme.io', fallbackTo: 'cs@acme.io', allowedRecipientDomains: ['acme.io'], configurationSet: 'churnwatch-digest' },
+        digest: {
+          from: 'digest@mail.acme.io',
+          fallbackTo: 'cs@acme.io',
+          allowedRecipientDomains: ['acme.io'],
+          configurationSet: 'churnwatch-digest',
+        },
       },
       { bundle: false },
     );
@@ -70,15 +81,22 @@ describe('churnwatch context', () => {
   it('still reads the deprecated digest.schedule, and says so as a synth warning', () => {
     const s = synth({ snapshot: undefined, digest: { schedule: 'cron(15 4 * * ? *)' } }, { bundle: false });
     expect(onlyResource(s.template, 'AWS::Events::Rule').resource.Properties.ScheduleExpression).toBe('cron(15 4 * * ? *)');
-    Annotations.fromStack(s.stack).hasWarning('*', Match.stringLikeRegexp('churnwatch\\.digest\\.schedule is deprecated.*snapshot\\.schedule'));
+    Annotations.fromStack(s.stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('churnwatch\\.digest\\.schedule is deprecated.*snapshot\\.schedule'),
+    );
     const quiet = synth({ snapshot: { schedule: 'cron(15 4 * * ? *)' } }, { bundle: false });
     expect(Annotations.fromStack(quiet.stack).findWarning('*', Match.stringLikeRegexp('deprecated'))).toEqual([]);
   });
 
   it('refuses the two schedule keys when they disagree, and checks the new one like the old', () => {
-    expect(() => readSettings({ snapshot: { schedule: 'rate(1 day)' }, digest: { schedule: 'cron(0 6 * * ? *)' } })).toThrow(/digest\.schedule: set only snapshot\.schedule/);
+    expect(() => readSettings({ snapshot: { schedule: 'rate(1 day)' }, digest: { schedule: 'cron(0 6 * * ? *)' } })).toThrow(
+      /digest\.schedule: set only snapshot\.schedule/,
+    );
     expect(() => readSettings({ snapshot: { schedule: 'rate(5 minute)' } })).toThrow(/snapshot\.schedule: .*plural unit/);
-    expect(parseConfig({ snapshot: { schedule: 'rate(1 day)' }, digest: { schedule: 'rate(1 day)' } }).snapshot.schedule).toBe('rate(1 day)');
+    expect(parseConfig({ snapshot: { schedule: 'rate(1 day)' }, digest: { schedule: 'rate(1 day)' } }).snapshot.schedule).toBe(
+      'rate(1 day)',
+    );
     expect(parseConfig({}).snapshot.schedule).toBe('cron(0 6 * * ? *)');
   });
 });

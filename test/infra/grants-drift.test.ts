@@ -25,7 +25,12 @@ const ACTION_OF: Record<string, string> = {
   DescribeTable: 'DescribeTable',
 };
 /** Inside a TransactWriteItems each element is authorised as its own action. */
-const TRANSACT_ELEMENT: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' };
+const TRANSACT_ELEMENT: Record<string, string> = {
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  ConditionCheck: 'ConditionCheckItem',
+};
 
 /**
  * The function's bundle as esbuild builds it for Lambda, tree-shaken, not minified: only code the
@@ -50,7 +55,13 @@ async function bundleOf(name: FunctionName): Promise<string> {
 function dynamoActions(code: string): Set<string> {
   const imported = new Set(
     [...code.matchAll(/import\s*\{([^}]*)\}\s*from\s*"@aws-sdk\/(?:lib-dynamodb|client-dynamodb)"/g)].flatMap((m) =>
-      m[1]!.split(',').map((s) => s.trim().split(/\s+as\s+/).at(-1)!),
+      m[1]!.split(',').map(
+        (s) =>
+          s
+            .trim()
+            .split(/\s+as\s+/)
+            .at(-1)!,
+      ),
     ),
   );
   const actions = new Set<string>();

@@ -83,22 +83,31 @@ describe('the large-file state machine', () => {
       .filter((p) => (p.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
       .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Json[] }).Statement);
     const of = (action: string) => statements.filter((st) => [st.Action].flat().includes(action)).map((st) => st.Resource);
-    expect(of('lambda:InvokeFunction')).toEqual([[{ 'Fn::GetAtt': [fnId, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [fnId, 'Arn'] }, ':*']] }]]);
+    expect(of('lambda:InvokeFunction')).toEqual([
+      [{ 'Fn::GetAtt': [fnId, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [fnId, 'Arn'] }, ':*']] }],
+    ]);
     expect(JSON.stringify(of('s3:GetObject'))).toContain('/staging/*');
     expect(JSON.stringify(of('states:StartExecution'))).toContain(':stateMachine:churnwatch-dev-large-files"');
     expect(JSON.stringify(of('states:StopExecution'))).toContain(':execution:churnwatch-dev-large-files/*"');
     for (const st of statements) {
       for (const action of [st.Action].flat() as string[]) expect(action).not.toContain('*');
-      if ([st.Resource].flat().includes('*')) expect([st.Action].flat().every((a: string) => a.startsWith('xray:') || a.startsWith('logs:'))).toBe(true);
+      if ([st.Resource].flat().includes('*'))
+        expect([st.Action].flat().every((a: string) => a.startsWith('xray:') || a.startsWith('logs:'))).toBe(true);
     }
   });
 
   it('is started by ingest-billing, which knows its ARN and may start it, and nothing else', () => {
     const sm = onlyResource(s.template, 'AWS::StepFunctions::StateMachine');
-    const billing = onlyResource(s.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'ingest-billing');
+    const billing = onlyResource(
+      s.template,
+      'AWS::Lambda::Function',
+      (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'ingest-billing',
+    );
     expect(billing.resource.Properties.Environment.Variables.LARGE_FILE_STATE_MACHINE_ARN).toEqual({ Ref: sm.id });
     const starts = Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy')).flatMap((p) =>
-      (p.Properties!.PolicyDocument as { Statement: Json[] }).Statement.filter((st) => [st.Action].flat().includes('states:StartExecution')).map((st) => ({
+      (p.Properties!.PolicyDocument as { Statement: Json[] }).Statement.filter((st) =>
+        [st.Action].flat().includes('states:StartExecution'),
+      ).map((st) => ({
         roles: p.Properties!.Roles,
         resource: st.Resource,
       })),

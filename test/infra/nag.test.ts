@@ -41,7 +41,11 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
 
   it('report none on a production stage (recipient allowlist, SES configuration set and its event topic)', () => {
     const prod = synth(
-      { stage: 'prod', digest: { from: 'churnwatch@acme.io', fallbackTo: 'cs@acme.io', allowedRecipientDomains: ['acme.io'] }, apiReservedConcurrency: 0 },
+      {
+        stage: 'prod',
+        digest: { from: 'churnwatch@acme.io', fallbackTo: 'cs@acme.io', allowedRecipientDomains: ['acme.io'] },
+        apiReservedConcurrency: 0,
+      },
       { bundle: false },
     );
     expect(findings(prod.app)).toEqual([]);

@@ -14,7 +14,12 @@ afterAll(removeSynthDirs);
 /** A production stage as an operator would configure it. */
 const PROD = {
   stage: 'prod',
-  digest: { from: 'churnwatch@acme.io', fallbackTo: 'cs@acme.io', allowedRecipientDomains: ['acme.io', 'acme.co.uk'], schedule: 'cron(0 6 * * ? *)' },
+  digest: {
+    from: 'churnwatch@acme.io',
+    fallbackTo: 'cs@acme.io',
+    allowedRecipientDomains: ['acme.io', 'acme.co.uk'],
+    schedule: 'cron(0 6 * * ? *)',
+  },
 };
 const repo = () => repoContext().churnwatch as Record<string, unknown>;
 
@@ -65,10 +70,16 @@ describe('settings errors name the allowed values', () => {
   };
 
   it('logRetentionDays, removalPolicy, unknown keys', () => {
-    expect(message({ logRetentionDays: 45 })).toMatch(/churnwatch\.logRetentionDays: must be one of the CloudWatch Logs retention periods: 1, 3, 5, 7, 14, 30, 60, 90/);
+    expect(message({ logRetentionDays: 45 })).toMatch(
+      /churnwatch\.logRetentionDays: must be one of the CloudWatch Logs retention periods: 1, 3, 5, 7, 14, 30, 60, 90/,
+    );
     expect(message({ removalPolicy: 'delete' })).toMatch(/churnwatch\.removalPolicy: must be "retain" or "destroy"/);
-    expect(message({ api: { rateLimit: 5, burst: 1 } })).toMatch(/Unrecognized key: "burst"; allowed keys: rateLimit, burstLimit, quotaPerDay/);
-    expect(message({ digest: { form: 'a@acme.io' } })).toMatch(/digest: Unrecognized key: "form"; allowed keys: from, fallbackTo, schedule, allowedRecipientDomains/);
+    expect(message({ api: { rateLimit: 5, burst: 1 } })).toMatch(
+      /Unrecognized key: "burst"; allowed keys: rateLimit, burstLimit, quotaPerDay/,
+    );
+    expect(message({ digest: { form: 'a@acme.io' } })).toMatch(
+      /digest: Unrecognized key: "form"; allowed keys: from, fallbackTo, schedule, allowedRecipientDomains/,
+    );
     expect(message({ ingestMaxConcurrency: 1 })).toMatch(/ingestMaxConcurrency: must be at least 2/);
   });
 
@@ -88,14 +99,20 @@ describe('settings errors name the allowed values', () => {
     expect(message({ digest: { schedule } })).toMatch(expected);
   });
 
-  it.each(['cron(0 6 * * ? *)', 'cron(0/15 8-18 ? * MON-FRI *)', 'cron(0 6 L * ? *)', 'cron(0 6 ? * 2#1 *)', 'cron(30 5 1,15 * ? 2026-2030)', 'rate(1 day)', 'rate(12 hours)', 'rate(5 minutes)'])(
-    'schedule %s is accepted',
-    (schedule) => {
-      expect(scheduleProblem(schedule)).toBeUndefined();
-    },
-  );
+  it.each([
+    'cron(0 6 * * ? *)',
+    'cron(0/15 8-18 ? * MON-FRI *)',
+    'cron(0 6 L * ? *)',
+    'cron(0 6 ? * 2#1 *)',
+    'cron(30 5 1,15 * ? 2026-2030)',
+    'rate(1 day)',
+    'rate(12 hours)',
+    'rate(5 minutes)',
+  ])('schedule %s is accepted', (schedule) => {
+    expect(scheduleProblem(schedule)).toBeUndefined();
+  });
 
-  it('a configuration whose environment would pass Lambda\'s 4 KB fails synth with what to shorten', () => {
+  it("a configuration whose environment would pass Lambda's 4 KB fails synth with what to shorten", () => {
     const features = Array.from({ length: 40 }, (_, i) => `product-area-${i}-feature-with-a-descriptive-name`);
     expect(() => synth({ coreFeatures: features, retentionFeatures: features }, { bundle: false })).toThrow(
       /environment would be about \d+ bytes; Lambda allows 4096.*coreFeatures \(40\) \/ retentionFeatures \(40\)/,
@@ -109,7 +126,8 @@ describe('a production stage', () => {
     s = synth(PROD, { bundle: false });
   });
   const roleOf = (service: string) =>
-    onlyResource(s.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service).resource.Properties.Role['Fn::GetAtt'][0] as string;
+    onlyResource(s.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service).resource
+      .Properties.Role['Fn::GetAtt'][0] as string;
   const statementsOf = (role: string) =>
     Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy'))
       .filter((p) => (p.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === role))
@@ -121,34 +139,52 @@ describe('a production stage', () => {
     expect(onlyResource(s.template, 'AWS::DynamoDB::Table').resource.Properties.DeletionProtectionEnabled).toBe(true);
   });
 
-  it.each(Object.keys(TABLE_ACCESS))('%s: exactly its DynamoDB actions, on the table (and the profiles index only where it scans it)', (service) => {
-    const dynamo = statementsOf(roleOf(service)).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
-    const byResource = Object.fromEntries(
-      dynamo.map((st) => [JSON.stringify(st.Resource), [st.Action].flat().sort()]),
-    );
-    const access = TABLE_ACCESS[service as keyof typeof TABLE_ACCESS];
-    const expected: Record<string, string[]> = access.table.length ? { [JSON.stringify({ 'Fn::GetAtt': [tableId(), 'Arn'] })]: [...access.table].sort() } : {};
-    if (access.profileIndex) {
-      expected[JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId(), 'Arn'] }, '/index/profiles']] })] = [...access.profileIndex].sort();
-    }
-    expect(byResource).toEqual(expected);
-  });
+  it.each(Object.keys(TABLE_ACCESS))(
+    '%s: exactly its DynamoDB actions, on the table (and the profiles index only where it scans it)',
+    (service) => {
+      const dynamo = statementsOf(roleOf(service)).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+      const byResource = Object.fromEntries(dynamo.map((st) => [JSON.stringify(st.Resource), [st.Action].flat().sort()]));
+      const access = TABLE_ACCESS[service as keyof typeof TABLE_ACCESS];
+      const expected: Record<string, string[]> = access.table.length
+        ? { [JSON.stringify({ 'Fn::GetAtt': [tableId(), 'Arn'] })]: [...access.table].sort() }
+        : {};
+      if (access.profileIndex) {
+        expected[JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId(), 'Arn'] }, '/index/profiles']] })] = [
+          ...access.profileIndex,
+        ].sort();
+      }
+      expect(byResource).toEqual(expected);
+    },
+  );
 
   it('grants each function the DynamoDB actions its code sends, nothing else', () => {
     expect(TABLE_ACCESS).toEqual({
       'ingest-usage': { table: [] },
       'usage-aggregator': { table: [] },
       'ingest-segment': { table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'] },
-      'ingest-billing': { table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
-      'ingest-large': { table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+      'ingest-billing': {
+        table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      },
+      'ingest-large': {
+        table: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      },
       snapshot: {
-        table: ['dynamodb:BatchGetItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        table: [
+          'dynamodb:BatchGetItem',
+          'dynamodb:DescribeTable',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
         profileIndex: ['dynamodb:Scan'],
       },
       digest: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
       unsubscribe: { table: ['dynamodb:GetItem', 'dynamodb:PutItem'] },
     });
-    const all = Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy')).flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Json[] }).Statement);
+    const all = Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy')).flatMap(
+      (p) => (p.Properties!.PolicyDocument as { Statement: Json[] }).Statement,
+    );
     expect(JSON.stringify(all)).not.toContain('/index/*');
     expect(JSON.stringify(all)).not.toMatch(/dynamodb:(DeleteItem|ConditionCheckItem|GetRecords|GetShardIterator)/);
   });
@@ -160,7 +196,8 @@ describe('a production stage', () => {
     expect(ses[0].Condition).toEqual({ 'ForAllValues:StringLike': { 'ses:Recipients': ['*@acme.io', '*@acme.co.uk'] } });
     expect(JSON.stringify(ses[0].Resource)).toContain(':configuration-set/churnwatch-prod-digest');
     const config = JSON.parse(
-      onlyResource(s.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'digest').resource.Properties.Environment.Variables.CHURNWATCH_CONFIG,
+      onlyResource(s.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'digest').resource
+        .Properties.Environment.Variables.CHURNWATCH_CONFIG,
     );
     expect(config.digest).toMatchObject({ allowedRecipientDomains: ['acme.io', 'acme.co.uk'], configurationSet: 'churnwatch-prod-digest' });
   });
@@ -182,7 +219,9 @@ describe('a production stage', () => {
   });
 
   it('scopes the KMS grants to CloudWatch alarms and the SES configuration set of this account', () => {
-    const statements = (onlyResource(s.template, 'AWS::KMS::Key').resource.Properties.KeyPolicy.Statement as Json[]).filter((st) => st.Principal?.Service);
+    const statements = (onlyResource(s.template, 'AWS::KMS::Key').resource.Properties.KeyPolicy.Statement as Json[]).filter(
+      (st) => st.Principal?.Service,
+    );
     const byService = Object.fromEntries(statements.map((st) => [st.Principal.Service, st]));
     expect(Object.keys(byService).sort()).toEqual(['cloudwatch.amazonaws.com', 'ses.amazonaws.com']);
     const cw = byService['cloudwatch.amazonaws.com'];
@@ -200,20 +239,39 @@ describe('a production stage', () => {
       .filter((a) => a.Namespace === 'Churnwatch');
     expect(custom.length).toBeGreaterThanOrEqual(6);
     for (const alarm of custom) expect(alarm.Dimensions, alarm.MetricName).toContainEqual({ Name: 'stage', Value: 'prod' });
-    for (const fn of Object.values(resourcesOfType(s.template, 'AWS::Lambda::Function')).filter((f) => (f.Properties!.Environment as Json)?.Variables?.POWERTOOLS_SERVICE_NAME)) {
+    for (const fn of Object.values(resourcesOfType(s.template, 'AWS::Lambda::Function')).filter(
+      (f) => (f.Properties!.Environment as Json)?.Variables?.POWERTOOLS_SERVICE_NAME,
+    )) {
       expect((fn.Properties!.Environment as Json).Variables.CHURNWATCH_STAGE).toBe('prod');
     }
     const filter = onlyResource(s.template, 'AWS::Logs::MetricFilter').resource.Properties;
     expect(filter.FilterPattern).toBe('{ $.status = 429 }');
-    expect(filter.MetricTransformations).toEqual([{ MetricNamespace: 'Churnwatch', MetricName: 'ApiThrottled', MetricValue: '1', Dimensions: [{ Key: 'stage', Value: '$.churnwatchStage' }] }]);
+    expect(filter.MetricTransformations).toEqual([
+      {
+        MetricNamespace: 'Churnwatch',
+        MetricName: 'ApiThrottled',
+        MetricValue: '1',
+        Dimensions: [{ Key: 'stage', Value: '$.churnwatchStage' }],
+      },
+    ]);
   });
 
   it('alarms when a function nears its timeout and when no snapshot ran for a day (missing data breaches)', () => {
     const alarms = Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties as Json);
-    const durations = alarms.filter((a) => a.MetricName === 'Duration').map((a) => a.Threshold).sort((a, b) => a - b);
+    const durations = alarms
+      .filter((a) => a.MetricName === 'Duration')
+      .map((a) => a.Threshold)
+      .sort((a, b) => a - b);
     expect(durations).toEqual([8_000, 8_000, 8_000, 48_000, 240_000, 240_000, 240_000, 480_000]);
     const heartbeat = alarms.find((a) => a.MetricName === 'CustomersScanned');
-    expect(heartbeat).toMatchObject({ Statistic: 'SampleCount', Period: 86_400, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
+    expect(heartbeat).toMatchObject({
+      Statistic: 'SampleCount',
+      Period: 86_400,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
     expect(heartbeatWindow('cron(0 6 ? * MON *)').toDays()).toBe(7);
     expect(heartbeatWindow('rate(5 minutes)').toHours()).toBe(1);
     expect(heartbeatWindow('rate(2 days)').toDays()).toBe(2);
@@ -221,17 +279,26 @@ describe('a production stage', () => {
 
   it('leaves the account-wide API Gateway CloudWatch role alone', () => {
     expect(Object.keys(resourcesOfType(s.template, 'AWS::ApiGateway::Account'))).toEqual([]);
-    const roles = Object.values(resourcesOfType(s.template, 'AWS::IAM::Role')).map((r) => JSON.stringify(r.Properties!.AssumeRolePolicyDocument));
+    const roles = Object.values(resourcesOfType(s.template, 'AWS::IAM::Role')).map((r) =>
+      JSON.stringify(r.Properties!.AssumeRolePolicyDocument),
+    );
     expect(roles.some((r) => r.includes('apigateway.amazonaws.com'))).toBe(false);
     expect(onlyResource(s.template, 'AWS::ApiGateway::RestApi').resource.Properties.Name).toBe('churnwatch-prod');
   });
 
   it('caps the SQS event source and reserves concurrency for the usage API', () => {
     expect(sqsSourceOf(s.template, 'ingest-billing').mapping.resource.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 5 });
-    const api = onlyResource(s.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'ingest-usage');
+    const api = onlyResource(
+      s.template,
+      'AWS::Lambda::Function',
+      (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'ingest-usage',
+    );
     expect(api.resource.Properties.ReservedConcurrentExecutions).toBe(20);
     const off = synth({ ...PROD, stage: 'small', apiReservedConcurrency: 0, ingestMaxConcurrency: 2 }, { bundle: false });
-    expect(onlyResource(off.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'ingest-usage').resource.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    expect(
+      onlyResource(off.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'ingest-usage')
+        .resource.Properties.ReservedConcurrentExecutions,
+    ).toBeUndefined();
     expect(sqsSourceOf(off.template, 'ingest-billing').mapping.resource.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 2 });
   });
 });
@@ -279,13 +346,20 @@ describe('Powertools Tracer on the AWS SDK clients', () => {
   });
 
   it('records a fixed share of API requests (no reservoir), on this stage only; no rule without tracing', () => {
-    const rules = (t: Synthesized) => Object.values(resourcesOfType(t.template, 'AWS::XRay::SamplingRule')).map((r) => (r.Properties as Json).SamplingRule);
+    const rules = (t: Synthesized) =>
+      Object.values(resourcesOfType(t.template, 'AWS::XRay::SamplingRule')).map((r) => (r.Properties as Json).SamplingRule);
     const s = synth(PROD, { bundle: false });
     const stage = onlyResource(s.template, 'AWS::ApiGateway::Stage').resource.Properties;
     const api = onlyResource(s.template, 'AWS::ApiGateway::RestApi').resource.Properties;
     expect(stage.TracingEnabled).toBe(true);
     expect(rules(s)).toEqual([
-      expect.objectContaining({ RuleName: 'churnwatch-prod', FixedRate: 0.01, ReservoirSize: 0, ServiceName: `${api.Name}/${stage.StageName}`, ServiceType: 'AWS::ApiGateway::Stage' }),
+      expect.objectContaining({
+        RuleName: 'churnwatch-prod',
+        FixedRate: 0.01,
+        ReservoirSize: 0,
+        ServiceName: `${api.Name}/${stage.StageName}`,
+        ServiceType: 'AWS::ApiGateway::Stage',
+      }),
     ]);
     expect(rules(synth({ ...PROD, apiTraceRate: 0.2 }, { bundle: false }))[0].FixedRate).toBe(0.2);
     expect(rules(synth({ ...PROD, tracing: false }, { bundle: false }))).toEqual([]);

@@ -27,7 +27,9 @@ describe('Segment/RudderStack intake', () => {
       expect(method.resource.Properties).toMatchObject({ HttpMethod: 'POST', ApiKeyRequired: false, Integration: { Type: 'AWS_PROXY' } });
       expect(JSON.stringify(method.resource.Properties.Integration.Uri)).toContain(fn.id);
     }
-    expect(Object.values(resourcesOfType(s.template, 'AWS::ApiGateway::Resource')).filter((r) => r.Properties!.PathPart === 'v1')).toHaveLength(1);
+    expect(
+      Object.values(resourcesOfType(s.template, 'AWS::ApiGateway::Resource')).filter((r) => r.Properties!.PathPart === 'v1'),
+    ).toHaveLength(1);
   });
 
   it('generates the write key and webhook secret in Secrets Manager, and passes the function only their ARNs', () => {
@@ -51,7 +53,9 @@ describe('Segment/RudderStack intake', () => {
 
   it('lets only ingest-segment read the two secrets, with GetSecretValue alone', () => {
     const reads = Object.entries(resourcesOfType(s.template, 'AWS::IAM::Policy')).flatMap(([, policy]) =>
-      (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('secretsmanager:'))).map((st) => ({
+      (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement.filter((st) =>
+        [st.Action].flat().some((a: string) => a.startsWith('secretsmanager:')),
+      ).map((st) => ({
         roles: policy.Properties!.Roles,
         st,
       })),
@@ -65,12 +69,22 @@ describe('Segment/RudderStack intake', () => {
     expect(segmentReads).toHaveLength(1);
     expect(segmentReads[0]!.roles).toEqual([{ Ref: roleOf('ingest-segment') }]);
     expect(segmentReads[0]!.st.Action).toBe('secretsmanager:GetSecretValue');
-    expect([segmentReads[0]!.st.Resource].flat().map((r: Json) => r.Ref).sort()).toEqual(secretIds);
+    expect(
+      [segmentReads[0]!.st.Resource]
+        .flat()
+        .map((r: Json) => r.Ref)
+        .sort(),
+    ).toEqual(secretIds);
   });
 
   it('grants ingest-segment exactly its table actions and no S3 access', () => {
     const actions = statementsOf(roleOf('ingest-segment')).flatMap((st) => [st.Action].flat() as string[]);
-    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    ]);
     expect(actions.filter((a) => a.startsWith('s3:'))).toEqual([]);
   });
 
@@ -99,7 +113,11 @@ describe('Slack digests', () => {
   const digestSecretReads = (t: Synthesized) =>
     Object.values(resourcesOfType(t.template, 'AWS::IAM::Policy'))
       .filter((policy) => {
-        const role = onlyResource(t.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'digest').resource.Properties.Role['Fn::GetAtt'][0];
+        const role = onlyResource(
+          t.template,
+          'AWS::Lambda::Function',
+          (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'digest',
+        ).resource.Properties.Role['Fn::GetAtt'][0];
         return (policy.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === role);
       })
       .flatMap((policy) => (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement)
@@ -119,11 +137,15 @@ describe('Slack digests', () => {
     expect(reads[0]!.Action).toBe('secretsmanager:GetSecretValue');
     expect(JSON.stringify(reads[0]!.Resource)).toContain(':secret:churnwatch/slack-webhooks-??????');
     expect(JSON.stringify(withSlack.template.toJSON())).not.toMatch(/hooks\.slack\.com/);
-    const env = onlyResource(withSlack.template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'digest').resource.Properties.Environment.Variables;
+    const env = onlyResource(
+      withSlack.template,
+      'AWS::Lambda::Function',
+      (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'digest',
+    ).resource.Properties.Environment.Variables;
     expect(JSON.parse(env.CHURNWATCH_CONFIG).slack).toEqual({ secretName: 'churnwatch/slack-webhooks', mode: 'channel' });
   });
 
-  it('alarm on SlackDigestFailures (the digest\'s metric, this stage) when Slack is on, and not otherwise', () => {
+  it("alarm on SlackDigestFailures (the digest's metric, this stage) when Slack is on, and not otherwise", () => {
     const slackAlarms = (t: Synthesized) =>
       Object.values(resourcesOfType(t.template, 'AWS::CloudWatch::Alarm'))
         .map((a) => a.Properties as Record<string, Json>)
@@ -135,7 +157,10 @@ describe('Slack digests', () => {
     const topic = onlyResource(withSlack.template, 'AWS::SNS::Topic', (p) => p.DisplayName === 'Churnwatch alarms');
     expect(alarm).toMatchObject({
       Namespace: 'Churnwatch',
-      Dimensions: [{ Name: 'service', Value: 'digest' }, { Name: 'stage', Value: 'dev' }],
+      Dimensions: [
+        { Name: 'service', Value: 'digest' },
+        { Name: 'stage', Value: 'dev' },
+      ],
       Statistic: 'Sum',
       Period: 3600,
       Threshold: 1,

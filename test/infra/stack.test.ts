@@ -15,11 +15,15 @@ let s: Synthesized;
 /** Imports a bundle in a fresh Node process, as the Lambda runtime would, and reports its exports. */
 const exportedTypes = (url: string): Record<string, string> =>
   JSON.parse(
-    execFileSync(process.execPath, [
-      '--input-type=module',
-      '-e',
-      `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v]))));`,
-    ], { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: scaled(30_000), killSignal: 'SIGKILL' }),
+    execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v]))));`,
+      ],
+      { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: scaled(30_000), killSignal: 'SIGKILL' },
+    ),
   ) as Record<string, string>;
 beforeAll(() => {
   s = synth();
@@ -90,7 +94,10 @@ describe('data bucket', () => {
     expect(p.NotificationConfiguration.LambdaFunctionConfigurations).toBeUndefined();
     expect(configs.map((c) => c.Filter.Key.FilterRules)).toHaveLength(2);
     expect(configs.map((c) => c.Filter.Key.FilterRules).flat()).toEqual(
-      expect.arrayContaining([{ Name: 'prefix', Value: 'events/' }, { Name: 'prefix', Value: 'exports/' }]),
+      expect.arrayContaining([
+        { Name: 'prefix', Value: 'events/' },
+        { Name: 'prefix', Value: 'exports/' },
+      ]),
     );
     for (const c of configs) {
       expect(c.Events).toEqual(['s3:ObjectCreated:*']);
@@ -122,7 +129,11 @@ describe('usage queue and aggregator', () => {
 
   it('feeds the aggregator batches of up to 1,000 messages over a 5-minute window, reporting bad messages one by one', () => {
     const { fn, mapping, queue } = sqsSourceOf(s.template, 'usage-aggregator');
-    expect(mapping.resource.Properties).toMatchObject({ BatchSize: 1000, MaximumBatchingWindowInSeconds: 300, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(mapping.resource.Properties).toMatchObject({
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 300,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
     expect(queue.resource.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (fn.resource.Properties.Timeout as number));
   });
 });
@@ -178,7 +189,12 @@ describe('functions', () => {
     const { Properties: p } = fnByService(service).resource;
     expect(p).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', ...sizing });
     const env = p.Environment.Variables;
-    expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_METRICS_NAMESPACE: 'Churnwatch', CHURNWATCH_STAGE: 'dev', LOG_LEVEL: 'INFO' });
+    expect(env).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: service,
+      POWERTOOLS_METRICS_NAMESPACE: 'Churnwatch',
+      CHURNWATCH_STAGE: 'dev',
+      LOG_LEVEL: 'INFO',
+    });
     expect(env.TABLE_NAME).toEqual({ Ref: onlyResource(s.template, 'AWS::DynamoDB::Table').id });
     expect(env.BUCKET_NAME.Ref).toMatch(/^StorageData/);
     expect(JSON.parse(env.CHURNWATCH_CONFIG).snapshot.schedule).toBe('cron(0 6 * * ? *)');
@@ -214,13 +230,19 @@ describe('functions', () => {
     const digest = fnByService('digest');
     expect(snapshot.resource.Properties.Environment.Variables.DIGEST_FUNCTION_NAME).toEqual({ Ref: digest.id });
     // The large-file state machine's own invoke of ingest-large is asserted in large-files.test.ts.
-    const invokes = Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy')).filter((policy) => !JSON.stringify(policy.Properties!.Roles).includes('StateMachineRole')).flatMap((policy) =>
-      (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement.filter((st) => [st.Action].flat().includes('lambda:InvokeFunction')).map((st) => ({
-        roles: policy.Properties!.Roles,
-        resource: st.Resource,
-      })),
-    );
-    expect(invokes).toEqual([{ roles: [snapshot.resource.Properties.Role['Fn::GetAtt'][0]].map((r) => ({ Ref: r })), resource: getAttArn(digest.id) }]);
+    const invokes = Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy'))
+      .filter((policy) => !JSON.stringify(policy.Properties!.Roles).includes('StateMachineRole'))
+      .flatMap((policy) =>
+        (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement.filter((st) =>
+          [st.Action].flat().includes('lambda:InvokeFunction'),
+        ).map((st) => ({
+          roles: policy.Properties!.Roles,
+          resource: st.Resource,
+        })),
+      );
+    expect(invokes).toEqual([
+      { roles: [snapshot.resource.Properties.Role['Fn::GetAtt'][0]].map((r) => ({ Ref: r })), resource: getAttArn(digest.id) },
+    ]);
   });
 
   it('gives the snapshot and the digest retries and an SQS on-failure destination for async invokes', () => {
@@ -236,7 +258,7 @@ describe('functions', () => {
 
 describe('table', () => {
   // Deletion protection of production stages: test/infra/ops.test.ts.
-  it('is on-demand with point-in-time recovery and retained; cdk.json\'s dev test stage is not deletion-protected', () => {
+  it("is on-demand with point-in-time recovery and retained; cdk.json's dev test stage is not deletion-protected", () => {
     const { resource } = onlyResource(s.template, 'AWS::DynamoDB::Table');
     expect(resource.Properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
@@ -251,7 +273,8 @@ describe('table', () => {
 
 describe('usage API', () => {
   const eventsResource = () => onlyResource(s.template, 'AWS::ApiGateway::Resource', (r) => r.PathPart === 'events');
-  const postEvents = () => onlyResource(s.template, 'AWS::ApiGateway::Method', (m) => m.HttpMethod === 'POST' && m.ResourceId?.Ref === eventsResource().id);
+  const postEvents = () =>
+    onlyResource(s.template, 'AWS::ApiGateway::Method', (m) => m.HttpMethod === 'POST' && m.ResourceId?.Ref === eventsResource().id);
 
   it('is a regional REST API with POST /events as a Lambda proxy to ingest-usage', () => {
     s.template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
@@ -268,7 +291,9 @@ describe('usage API', () => {
   it('validates the body against the docs/metrics.md §2 model: an events array, leaving each event to the handler', () => {
     const { Properties: p } = postEvents().resource;
     const validatorId = p.RequestValidatorId.Ref as string;
-    expect(resourcesOfType(s.template, 'AWS::ApiGateway::RequestValidator')[validatorId]!.Properties).toMatchObject({ ValidateRequestBody: true });
+    expect(resourcesOfType(s.template, 'AWS::ApiGateway::RequestValidator')[validatorId]!.Properties).toMatchObject({
+      ValidateRequestBody: true,
+    });
     const modelId = p.RequestModels['application/json'].Ref as string;
     const schema = resourcesOfType(s.template, 'AWS::ApiGateway::Model')[modelId]!.Properties!.Schema as Json;
     expect(schema.required).toEqual(['events']);
@@ -281,16 +306,27 @@ describe('usage API', () => {
 
   it('has a usage plan with the API key, throttle 100/200 and a daily quota of 1,000,000', () => {
     const plan = onlyResource(s.template, 'AWS::ApiGateway::UsagePlan');
-    expect(plan.resource.Properties).toMatchObject({ Throttle: { RateLimit: 100, BurstLimit: 200 }, Quota: { Limit: 1_000_000, Period: 'DAY' } });
+    expect(plan.resource.Properties).toMatchObject({
+      Throttle: { RateLimit: 100, BurstLimit: 200 },
+      Quota: { Limit: 1_000_000, Period: 'DAY' },
+    });
     const key = onlyResource(s.template, 'AWS::ApiGateway::ApiKey');
-    s.template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', { KeyId: { Ref: key.id }, UsagePlanId: { Ref: plan.id }, KeyType: 'API_KEY' });
+    s.template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
+      KeyId: { Ref: key.id },
+      UsagePlanId: { Ref: plan.id },
+      KeyType: 'API_KEY',
+    });
   });
 
   it('writes JSON access logs to a log group and throttles the stage', () => {
     const { Properties: p } = onlyResource(s.template, 'AWS::ApiGateway::Stage').resource;
     const logGroupId = p.AccessLogSetting.DestinationArn['Fn::GetAtt'][0] as string;
     expect(resourcesOfType(s.template, 'AWS::Logs::LogGroup')[logGroupId]).toBeDefined();
-    expect(JSON.parse(p.AccessLogSetting.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status', churnwatchStage: 'dev' });
+    expect(JSON.parse(p.AccessLogSetting.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      churnwatchStage: 'dev',
+    });
     expect(p.MethodSettings[0]).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200, LoggingLevel: 'ERROR' });
     expect(p.TracingEnabled).toBe(true);
   });
@@ -312,7 +348,9 @@ describe('schedule', () => {
 describe('SES', () => {
   it('lets only the digest send, and only as the configured sender address or its domain', () => {
     const senders = Object.values(resourcesOfType(s.template, 'AWS::IAM::Policy')).flatMap((policy) =>
-      (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('ses:'))).map((st) => ({ roles: policy.Properties!.Roles, st })),
+      (policy.Properties!.PolicyDocument as { Statement: Json[] }).Statement.filter((st) =>
+        [st.Action].flat().some((a: string) => a.startsWith('ses:')),
+      ).map((st) => ({ roles: policy.Properties!.Roles, st })),
     );
     expect(senders).toHaveLength(1);
     const digestRole = fnByService('digest').resource.Properties.Role['Fn::GetAtt'][0];
@@ -336,7 +374,9 @@ describe('IAM', () => {
     const all = [
       ...statements(),
       ...Object.entries(resourcesOfType(s.template, 'AWS::IAM::Role')).flatMap(([id, role]) =>
-        ((role.Properties!.Policies as { PolicyDocument: { Statement: Json[] } }[] | undefined) ?? []).flatMap((p) => p.PolicyDocument.Statement.map((st) => ({ id, st }))),
+        ((role.Properties!.Policies as { PolicyDocument: { Statement: Json[] } }[] | undefined) ?? []).flatMap((p) =>
+          p.PolicyDocument.Statement.map((st) => ({ id, st })),
+        ),
       ),
     ];
     expect(all.length).toBeGreaterThan(0);
@@ -348,10 +388,16 @@ describe('IAM', () => {
 
   it('uses no action wildcards in the function roles, and Resource "*" only for X-Ray', () => {
     // The state machine's role (log delivery needs Resource "*") is asserted in large-files.test.ts.
-    const fnPolicies = statements().filter(({ id }) => !id.startsWith('BucketNotificationsHandler') && !id.includes('NotificationsHandler') && !id.includes('StateMachineRole'));
+    const fnPolicies = statements().filter(
+      ({ id }) => !id.startsWith('BucketNotificationsHandler') && !id.includes('NotificationsHandler') && !id.includes('StateMachineRole'),
+    );
     for (const { id, st } of fnPolicies) {
       for (const action of [st.Action].flat() as string[]) expect(action, id).not.toContain('*');
-      if ([st.Resource].flat().includes('*')) expect([st.Action].flat().every((a: string) => a.startsWith('xray:')), id).toBe(true);
+      if ([st.Resource].flat().includes('*'))
+        expect(
+          [st.Action].flat().every((a: string) => a.startsWith('xray:')),
+          id,
+        ).toBe(true);
     }
   });
 
@@ -359,17 +405,32 @@ describe('IAM', () => {
     const s3Grants = (service: string) => {
       const role = fnByService(service).resource.Properties.Role['Fn::GetAtt'][0];
       return statements()
-        .filter(({ id }) => (resourcesOfType(s.template, 'AWS::IAM::Policy')[id]!.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+        .filter(({ id }) =>
+          (resourcesOfType(s.template, 'AWS::IAM::Policy')[id]!.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === role),
+        )
         .filter(({ st }) => [st.Action].flat().some((a: string) => a.startsWith('s3:')))
         .flatMap(({ st }) =>
           // Object ARNs are joined from the bucket ARN and a key pattern; the bucket itself (ListBucket) is its ARN.
-          [st.Action].flat().flatMap((a: string) => [st.Resource].flat().map((r: Json) => `${a} ${r['Fn::Join'] ? r['Fn::Join'][1][1] : 'bucket'}${st.Condition ? ` ${JSON.stringify(st.Condition)}` : ''}`)),
+          [st.Action]
+            .flat()
+            .flatMap((a: string) =>
+              [st.Resource]
+                .flat()
+                .map(
+                  (r: Json) =>
+                    `${a} ${r['Fn::Join'] ? r['Fn::Join'][1][1] : 'bucket'}${st.Condition ? ` ${JSON.stringify(st.Condition)}` : ''}`,
+                ),
+            ),
         )
         .sort();
     };
-    expect(s3Grants('ingest-billing')).toEqual(
-      ['s3:DeleteObject /exports/*', 's3:GetObject /events/*', 's3:GetObject /exports/*', 's3:PutObject /failed/*', 's3:PutObject /quarantine/*'],
-    );
+    expect(s3Grants('ingest-billing')).toEqual([
+      's3:DeleteObject /exports/*',
+      's3:GetObject /events/*',
+      's3:GetObject /exports/*',
+      's3:PutObject /failed/*',
+      's3:PutObject /quarantine/*',
+    ]);
     expect(s3Grants('ingest-large')).toEqual([
       's3:DeleteObject /exports/*',
       's3:GetObject /exports/*',
@@ -398,11 +459,13 @@ describe('monitoring', () => {
     const keyId = topic.resource.Properties.KmsMasterKeyId['Fn::GetAtt'][0] as string;
     expect(resourcesOfType(s.template, 'AWS::KMS::Key')[keyId]!.Properties!.EnableKeyRotation).toBe(true);
     s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 
-  it('alarms on the failure queues, the oldest ingest message, every function\'s errors and duration (throttles surface in the outcome alarms), the API, the table and the custom metrics, all to the topic', () => {
+  it("alarms on the failure queues, the oldest ingest message, every function's errors and duration (throttles surface in the outcome alarms), the API, the table and the custom metrics, all to the topic", () => {
     const topic = onlyResource(s.template, 'AWS::SNS::Topic', (p) => p.DisplayName === 'Churnwatch alarms');
     const alarms = Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties as Record<string, Json>);
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topic.id }]);
@@ -413,13 +476,30 @@ describe('monitoring', () => {
     const ingestDlq = ingestQueue.resource.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
     const usageQueue = sqsSourceOf(s.template, 'usage-aggregator').queue;
     const usageDlq = usageQueue.resource.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
-    const digestFailures = onlyResource(s.template, 'AWS::Lambda::EventInvokeConfig', (c) => c.FunctionName?.Ref === fnByService('digest').id).resource.Properties.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0];
+    const digestFailures = onlyResource(
+      s.template,
+      'AWS::Lambda::EventInvokeConfig',
+      (c) => c.FunctionName?.Ref === fnByService('digest').id,
+    ).resource.Properties.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0];
     expect(dlqAlarms).toEqual(expect.arrayContaining([ingestDlq, usageDlq, digestFailures]));
     const age = alarms.filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
     expect(Object.fromEntries(age.map((a) => [queueOf(a), a.Threshold]))).toEqual({ [ingestQueue.id]: 1800, [usageQueue.id]: 900 });
 
-    const functions = ['ingest-billing', 'ingest-large', 'ingest-usage', 'usage-aggregator', 'ingest-segment', 'snapshot', 'digest', 'unsubscribe'].map((svc) => fnByService(svc).id);
-    const watched = (metric: string) => alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === metric).map((a) => a.Dimensions[0].Value.Ref).sort();
+    const functions = [
+      'ingest-billing',
+      'ingest-large',
+      'ingest-usage',
+      'usage-aggregator',
+      'ingest-segment',
+      'snapshot',
+      'digest',
+      'unsubscribe',
+    ].map((svc) => fnByService(svc).id);
+    const watched = (metric: string) =>
+      alarms
+        .filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === metric)
+        .map((a) => a.Dimensions[0].Value.Ref)
+        .sort();
     expect(watched('Errors')).toEqual([...functions].sort());
     // The API's functions: their duration is the API's latency and 5XX alarms.
     const behindApi = ['ingest-usage', 'ingest-segment', 'unsubscribe'].map((svc) => fnByService(svc).id);
@@ -428,13 +508,55 @@ describe('monitoring', () => {
     const custom = alarms.filter((a) => a.Namespace === 'Churnwatch');
     expect(custom.map((a) => [a.MetricName, a.Dimensions]).sort()).toEqual([
       ['ApiThrottled', [{ Name: 'stage', Value: 'dev' }]],
-      ['CustomersScanned', [{ Name: 'service', Value: 'snapshot' }, { Name: 'stage', Value: 'dev' }]],
-      ['DigestFailures', [{ Name: 'service', Value: 'digest' }, { Name: 'stage', Value: 'dev' }]],
-      ['FilesFailed', [{ Name: 'service', Value: 'ingest-billing' }, { Name: 'stage', Value: 'dev' }]],
-      ['FilesFailed', [{ Name: 'service', Value: 'ingest-large' }, { Name: 'stage', Value: 'dev' }]],
-      ['QuarantinedRows', [{ Name: 'service', Value: 'ingest-billing' }, { Name: 'stage', Value: 'dev' }]],
-      ['QuarantinedRows', [{ Name: 'service', Value: 'ingest-large' }, { Name: 'stage', Value: 'dev' }]],
-      ['RecipientsRefused', [{ Name: 'service', Value: 'digest' }, { Name: 'stage', Value: 'dev' }]],
+      [
+        'CustomersScanned',
+        [
+          { Name: 'service', Value: 'snapshot' },
+          { Name: 'stage', Value: 'dev' },
+        ],
+      ],
+      [
+        'DigestFailures',
+        [
+          { Name: 'service', Value: 'digest' },
+          { Name: 'stage', Value: 'dev' },
+        ],
+      ],
+      [
+        'FilesFailed',
+        [
+          { Name: 'service', Value: 'ingest-billing' },
+          { Name: 'stage', Value: 'dev' },
+        ],
+      ],
+      [
+        'FilesFailed',
+        [
+          { Name: 'service', Value: 'ingest-large' },
+          { Name: 'stage', Value: 'dev' },
+        ],
+      ],
+      [
+        'QuarantinedRows',
+        [
+          { Name: 'service', Value: 'ingest-billing' },
+          { Name: 'stage', Value: 'dev' },
+        ],
+      ],
+      [
+        'QuarantinedRows',
+        [
+          { Name: 'service', Value: 'ingest-large' },
+          { Name: 'stage', Value: 'dev' },
+        ],
+      ],
+      [
+        'RecipientsRefused',
+        [
+          { Name: 'service', Value: 'digest' },
+          { Name: 'stage', Value: 'dev' },
+        ],
+      ],
     ]);
     const api = alarms.filter((a) => a.Namespace === 'AWS/ApiGateway');
     expect(api.map((a) => [a.MetricName, a.Dimensions]).sort()).toEqual([
@@ -445,15 +567,28 @@ describe('monitoring', () => {
     expect(table.map((a) => a.MetricName).sort()).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
     const executions = alarms.filter((a) => a.Namespace === 'AWS/States');
     expect(executions.map((a) => a.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
-    expect(alarms).toHaveLength(dlqAlarms.length + age.length + 2 * functions.length - behindApi.length + custom.length + api.length + table.length + executions.length);
+    expect(alarms).toHaveLength(
+      dlqAlarms.length +
+        age.length +
+        2 * functions.length -
+        behindApi.length +
+        custom.length +
+        api.length +
+        table.length +
+        executions.length,
+    );
   });
 
   it('outputs the API URL, API key id, bucket, table and alarm topic', () => {
     const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.ApiKeyId!.Value).toEqual({ Ref: onlyResource(s.template, 'AWS::ApiGateway::ApiKey').id });
-    expect(outputs.BucketName!.Value).toEqual({ Ref: onlyResource(s.template, 'AWS::S3::Bucket', (p) => p.LoggingConfiguration !== undefined).id });
+    expect(outputs.BucketName!.Value).toEqual({
+      Ref: onlyResource(s.template, 'AWS::S3::Bucket', (p) => p.LoggingConfiguration !== undefined).id,
+    });
     expect(outputs.TableName!.Value).toEqual({ Ref: onlyResource(s.template, 'AWS::DynamoDB::Table').id });
-    expect(outputs.AlarmTopicArn!.Value).toEqual({ Ref: onlyResource(s.template, 'AWS::SNS::Topic', (p) => p.DisplayName === 'Churnwatch alarms').id });
+    expect(outputs.AlarmTopicArn!.Value).toEqual({
+      Ref: onlyResource(s.template, 'AWS::SNS::Topic', (p) => p.DisplayName === 'Churnwatch alarms').id,
+    });
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toMatch(/execute-api.*\/events/);
   });
 });

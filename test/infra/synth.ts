@@ -74,6 +74,9 @@ export function sqsSourceOf(template: Template, service: string) {
   const fn = onlyResource(template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service);
   const mapping = onlyResource(template, 'AWS::Lambda::EventSourceMapping', (m) => m.FunctionName?.Ref === fn.id);
   const queueId = mapping.resource.Properties.EventSourceArn['Fn::GetAtt'][0] as string;
-  const queue = { id: queueId, resource: resourcesOfType(template, 'AWS::SQS::Queue')[queueId] as { Properties: Record<string, Json>; [k: string]: Json } };
+  const queue = {
+    id: queueId,
+    resource: resourcesOfType(template, 'AWS::SQS::Queue')[queueId] as { Properties: Record<string, Json>; [k: string]: Json },
+  };
   return { fn, mapping, queue };
 }

@@ -37,7 +37,8 @@ describe('CDK table matches the embedded stack table definition', () => {
   });
 
   it('keeps the former owner index beside it only for the first deploy of an upgrade', () => {
-    const upgrading = onlyResource(synth({ keepLegacyOwnerIndex: true }, { bundle: false }).template, 'AWS::DynamoDB::Table').resource.Properties;
+    const upgrading = onlyResource(synth({ keepLegacyOwnerIndex: true }, { bundle: false }).template, 'AWS::DynamoDB::Table').resource
+      .Properties;
     expect((upgrading.GlobalSecondaryIndexes as Json[]).map((g) => [g.IndexName, g.Projection.ProjectionType])).toEqual([
       ['profiles', 'KEYS_ONLY'],
       ['byOwner', 'ALL'],

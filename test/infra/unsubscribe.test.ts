@@ -29,7 +29,11 @@ describe('one-click unsubscribe', () => {
     expect(methods.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'POST']);
     const fn = fnByService('unsubscribe');
     for (const m of methods) {
-      expect(m).toMatchObject({ ApiKeyRequired: false, AuthorizationType: 'NONE', Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' } });
+      expect(m).toMatchObject({
+        ApiKeyRequired: false,
+        AuthorizationType: 'NONE',
+        Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
+      });
       expect(JSON.stringify(m.Integration.Uri)).toContain(fn.id);
     }
   });

@@ -78,4 +78,5 @@ export function startChild(command: string, args: readonly string[], opts: Child
 }
 
 /** Runs a child to its end (or its deadline). */
-export const runChild = (command: string, args: readonly string[], opts: ChildOptions): Promise<ChildRun> => startChild(command, args, opts).done;
+export const runChild = (command: string, args: readonly string[], opts: ChildOptions): Promise<ChildRun> =>
+  startChild(command, args, opts).done;

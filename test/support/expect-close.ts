@@ -20,7 +20,10 @@ export function expectClose(actual: unknown, expected: unknown, path = '$'): voi
     if (actual === null || typeof actual !== 'object') expect.fail(`${path}: expected an object, got ${JSON.stringify(actual)}`);
     const a = actual as Record<string, unknown>;
     const e = expected as Record<string, unknown>;
-    const keys = (o: Record<string, unknown>) => Object.keys(o).filter((k) => o[k] !== undefined).sort();
+    const keys = (o: Record<string, unknown>) =>
+      Object.keys(o)
+        .filter((k) => o[k] !== undefined)
+        .sort();
     expect(keys(a), `${path} keys`).toEqual(keys(e));
     for (const key of keys(e)) expectClose(a[key], e[key], `${path}.${key}`);
     return;

@@ -24,7 +24,12 @@ const files = async (dir: string) => (await readdir(dir)).map((f) => join(dir, f
 
 async function rowsOf(dir: string, configInput: unknown, asOf: string) {
   const config = parseConfig(configInput);
-  const customers = await referenceTimelines(await files(join(dir, 'billing')), await files(join(dir, 'events')), config, new Date(`${asOf}T23:00:00Z`));
+  const customers = await referenceTimelines(
+    await files(join(dir, 'billing')),
+    await files(join(dir, 'events')),
+    config,
+    new Date(`${asOf}T23:00:00Z`),
+  );
   return trainingRows(customers, config, config.risk, asOf);
 }
 
@@ -68,7 +73,9 @@ export const DEFAULT_MODEL: ScorecardModel = {
 };
 `;
   await writeFile(new URL('../../lambdas/domain/forecast/default-model.ts', import.meta.url), source);
-  process.stdout.write(`fitted on ${rows.length} rows, ${churns} churns (${a.rows.length} + ${b.rows.length} rows); converged ${fit.converged} in ${fit.iterations} iterations\n`);
+  process.stdout.write(
+    `fitted on ${rows.length} rows, ${churns} churns (${a.rows.length} + ${b.rows.length} rows); converged ${fit.converged} in ${fit.iterations} iterations\n`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -5,6 +5,7 @@
  */
 export function propertyRuns(thorough: number, env: NodeJS.ProcessEnv = process.env): number {
   const factor = env.CHURNWATCH_PROPERTY_RUNS === undefined ? 0.2 : Number(env.CHURNWATCH_PROPERTY_RUNS);
-  if (!(factor > 0)) throw new RangeError(`CHURNWATCH_PROPERTY_RUNS must be a positive number, got ${JSON.stringify(env.CHURNWATCH_PROPERTY_RUNS)}`);
+  if (!(factor > 0))
+    throw new RangeError(`CHURNWATCH_PROPERTY_RUNS must be a positive number, got ${JSON.stringify(env.CHURNWATCH_PROPERTY_RUNS)}`);
   return Math.max(5, Math.round(thorough * factor));
 }

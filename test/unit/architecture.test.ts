@@ -7,7 +7,16 @@ import { describe, expect, it } from 'vitest';
  * only from the places its layer lists. `import type` counts too: a type is a dependency.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
-const HANDLERS = ['digest', 'snapshot', 'ingest-billing', 'ingest-large', 'ingest-usage', 'ingest-segment', 'usage-aggregator', 'unsubscribe'];
+const HANDLERS = [
+  'digest',
+  'snapshot',
+  'ingest-billing',
+  'ingest-large',
+  'ingest-usage',
+  'ingest-segment',
+  'usage-aggregator',
+  'unsubscribe',
+];
 const BELOW_HANDLERS = ['lambdas/domain', 'lambdas/formats', 'lambdas/report', 'lambdas/shared', 'lambdas/store'];
 
 interface Layer {
@@ -78,7 +87,10 @@ function allowed(file: string, spec: string): boolean {
   return within(target, layer) || rule.may.some((p) => target === p || within(target, p.replace(/\.ts$/, '')));
 }
 
-const violations = (file: string) => importsOf(file).filter((spec) => !allowed(file, spec)).map((spec) => `${file} imports ${spec}`);
+const violations = (file: string) =>
+  importsOf(file)
+    .filter((spec) => !allowed(file, spec))
+    .map((spec) => `${file} imports ${spec}`);
 
 describe('layers (docs/architecture.md)', () => {
   const files = ['lambdas', 'lib', 'local', 'bin'].flatMap(sourceFiles);

@@ -113,7 +113,12 @@ function weeksOf(customer: CustomerTimeline, asOf: number): Map<number, WeekSumm
  * Last day with an event: exact within the 56-day window, else the end of the latest active week
  * (the profile keeps only weekly summaries that far back; recency is capped at 90 days anyway).
  */
-function lastEventDay(windows: ActivityWindows, windowStart: number, weeks: ReadonlyMap<number, WeekSummary>, asOf: number): number | undefined {
+function lastEventDay(
+  windows: ActivityWindows,
+  windowStart: number,
+  weeks: ReadonlyMap<number, WeekSummary>,
+  asOf: number,
+): number | undefined {
   if (windows.lastActiveIndex >= 0) return windowStart + windows.lastActiveIndex;
   let last: number | undefined;
   for (const [w, week] of weeks) if (week.days > 0 && w <= asOf && (last === undefined || w > last)) last = w;

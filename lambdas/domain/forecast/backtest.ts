@@ -74,7 +74,7 @@ interface Known {
   full: MrrSeries;
 }
 
-const knownDayOfLine = (l: LedgerLine) => (l.issuedAt ?? l.periodStart ? dayNum((l.issuedAt ?? l.periodStart)!) : -Infinity);
+const knownDayOfLine = (l: LedgerLine) => ((l.issuedAt ?? l.periodStart) ? dayNum((l.issuedAt ?? l.periodStart)!) : -Infinity);
 const knownDayOfCancellation = (c: Cancellation) => dayNum(c.canceledAt ?? c.effectiveAt);
 
 /** First day in [from, to] with MRR 0, or undefined. */
@@ -94,7 +94,11 @@ export function windowCalendar(asOf: number): WindowCalendar {
   return { asOf, windowDays, windowIndex: windowIndex(windowDays), windowStart: asOf - ACTIVITY_DAYS + 1 };
 }
 
-function prepare(customers: readonly CustomerTimeline[], settings: EngineSettings, rateCache: Map<string, number | undefined>): { known: Known[]; dataEnd: number; dataStart: number } {
+function prepare(
+  customers: readonly CustomerTimeline[],
+  settings: EngineSettings,
+  rateCache: Map<string, number | undefined>,
+): { known: Known[]; dataEnd: number; dataStart: number } {
   let dataEnd = -Infinity;
   let dataStart = Infinity;
   const seen = (d: number) => {
@@ -103,7 +107,10 @@ function prepare(customers: readonly CustomerTimeline[], settings: EngineSetting
   };
   const known = customers.map((customer) => {
     const lines = (customer.lines ?? []).map((line) => ({ line, known: knownDayOfLine(line) }));
-    const cancellations = (customer.cancellations ?? []).map((cancellation) => ({ cancellation, known: knownDayOfCancellation(cancellation) }));
+    const cancellations = (customer.cancellations ?? []).map((cancellation) => ({
+      cancellation,
+      known: knownDayOfCancellation(cancellation),
+    }));
     for (const l of lines) if (Number.isFinite(l.known)) seen(l.known);
     for (const c of cancellations) seen(c.known);
     for (const day in customer.activity ?? {}) seen(dayNum(day));
@@ -126,7 +133,14 @@ const earliest = (a: number | undefined, archived: Day | undefined) =>
   archived === undefined ? a : a === undefined ? dayNum(archived) : Math.min(a, dayNum(archived));
 
 /** Every month-end from the first month with data to `to`: each customer as known that day. */
-function rowsByMonthEnd(known: readonly Known[], until: number, dataStart: number, dataEnd: number, input: Pick<BacktestInput, 'settings' | 'risk'>, rateCache: Map<string, number | undefined>): Map<number, Row[]> {
+function rowsByMonthEnd(
+  known: readonly Known[],
+  until: number,
+  dataStart: number,
+  dataEnd: number,
+  input: Pick<BacktestInput, 'settings' | 'risk'>,
+  rateCache: Map<string, number | undefined>,
+): Map<number, Row[]> {
   const h = input.risk.horizonDays;
   const out = new Map<number, Row[]>();
   for (let m = monthIndexOfNum(dataStart); monthEndNum(m) <= until; m++) {
@@ -171,7 +185,11 @@ function trainingSet(rowsByDate: ReadonlyMap<number, Row[]>, asOf: number, horiz
   return { rows, labels };
 }
 
-const legacyScore = (signals: readonly RiskCode[]) => Math.min(100, signals.reduce((s, c) => s + LEGACY_RISK_POINTS[c], 0));
+const legacyScore = (signals: readonly RiskCode[]) =>
+  Math.min(
+    100,
+    signals.reduce((s, c) => s + LEGACY_RISK_POINTS[c], 0),
+  );
 /** The old list: any signal listed it; its "red" was a score of 50 or more. */
 const legacyBand = (signals: readonly RiskCode[]): Band => (legacyScore(signals) >= 50 ? 'red' : signals.length ? 'yellow' : 'green');
 
@@ -206,7 +224,14 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     for (const r of rows) {
       const churned = outcomeKnown ? firstZeroDay(fullSeries.get(r.customerId)!, date + 1, date + h) !== undefined : undefined;
       if (r.values === null) {
-        predictions.push({ customerId: r.customerId, probability: null, band: null, mrr: r.mrr, scheduled: true, churned: churned ?? null });
+        predictions.push({
+          customerId: r.customerId,
+          probability: null,
+          band: null,
+          mrr: r.mrr,
+          scheduled: true,
+          churned: churned ?? null,
+        });
         if (churned) {
           saveList.churners++;
           saveList.onSaveList++;
@@ -225,13 +250,26 @@ export function runBacktest(input: BacktestInput): BacktestResult {
       if (churned === undefined) continue;
       if (churned) saveList.churners++;
       scored.push({ date, customerId: r.customerId, probability, band, mrr: r.mrr, churned });
-      legacy.push({ date, customerId: r.customerId, probability: legacyScore(r.signals) / 100, band: legacyBand(r.signals), mrr: r.mrr, churned });
+      legacy.push({
+        date,
+        customerId: r.customerId,
+        probability: legacyScore(r.signals) / 100,
+        band: legacyBand(r.signals),
+        mrr: r.mrr,
+        churned,
+      });
       activeDays.push({ score: -r.activeDays, churned });
     }
     previousBands = bands;
     dates.push({
       asOf: dayFromNum(date),
-      risk: { model: model.kind, fittedAt: model.fittedAt, trainingRows: model.trainingRows, trainingChurns: model.trainingChurns, horizonDays: h },
+      risk: {
+        model: model.kind,
+        fittedAt: model.fittedAt,
+        trainingRows: model.trainingRows,
+        trainingChurns: model.trainingChurns,
+        horizonDays: h,
+      },
       predictions,
     });
   }
@@ -274,7 +312,12 @@ function churnDaysOf(series: ReadonlyMap<string, MrrSeries>, from: number, to: n
  * The training rows a model fitted on `asOf` sees: every month-end whose outcome is known by asOf,
  * each customer as known on that month-end, labelled with what it had done 90 days later.
  */
-export function trainingRows(customers: readonly CustomerTimeline[], settings: EngineSettings, risk: RiskSettings, asOf: Day): { rows: number[][]; labels: number[] } {
+export function trainingRows(
+  customers: readonly CustomerTimeline[],
+  settings: EngineSettings,
+  risk: RiskSettings,
+  asOf: Day,
+): { rows: number[][]; labels: number[] } {
   const rateCache = new Map<string, number | undefined>();
   const { known, dataEnd, dataStart } = prepare(customers, settings, rateCache);
   const until = dayNum(asOf);
@@ -284,6 +327,11 @@ export function trainingRows(customers: readonly CustomerTimeline[], settings: E
 }
 
 /** The model the snapshot uses on `asOf` (the same rows the backtest trains on), or the default. */
-export function trainModel(customers: readonly CustomerTimeline[], settings: EngineSettings, risk: RiskSettings, asOf: Day): ScorecardModel {
+export function trainModel(
+  customers: readonly CustomerTimeline[],
+  settings: EngineSettings,
+  risk: RiskSettings,
+  asOf: Day,
+): ScorecardModel {
   return modelFor(trainingRows(customers, settings, risk, asOf), asOf, risk);
 }

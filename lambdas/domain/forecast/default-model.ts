@@ -6,7 +6,7 @@ import { FEATURES } from './features';
 import type { ScorecardModel } from './types';
 
 export const DEFAULT_PROVENANCE =
-  "default weights fitted on 23081 customer-months (1335 churns within 90 days) of two synthetic books (the sample SaaS, seed 9101, and the independent test book, seed 9102); used until your own history holds enough churns";
+  'default weights fitted on 23081 customer-months (1335 churns within 90 days) of two synthetic books (the sample SaaS, seed 9101, and the independent test book, seed 9102); used until your own history holds enough churns';
 
 const WEIGHTS: Record<(typeof FEATURES)[number], [weight: number, mean: number]> = {
   engagement_level: [-2.324, 0.4009],

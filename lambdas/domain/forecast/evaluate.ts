@@ -82,7 +82,14 @@ export function liftTable(rows: readonly Pick<ScoredOutcome, 'probability' | 'ch
     if (!slice.length) continue;
     const churners = slice.filter((r) => r.churned).length;
     const churnRate = churners / slice.length;
-    out.push({ decile: d + 1, customers: slice.length, churners, churnRate, lift: base > 0 ? churnRate / base : null, minProbability: slice.at(-1)!.probability });
+    out.push({
+      decile: d + 1,
+      customers: slice.length,
+      churners,
+      churnRate,
+      lift: base > 0 ? churnRate / base : null,
+      minProbability: slice.at(-1)!.probability,
+    });
   }
   return out;
 }

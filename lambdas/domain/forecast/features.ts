@@ -253,7 +253,11 @@ function currentWindowCounts(counts: readonly number[]): { events28: number; las
 }
 
 /** The most users and features in any week of the current window. */
-function currentBreadth(weeks: ReadonlyMap<number, WeekSummary>, currentWeek: number, asOf: number): { usersNow: number; breadthNow: number } {
+function currentBreadth(
+  weeks: ReadonlyMap<number, WeekSummary>,
+  currentWeek: number,
+  asOf: number,
+): { usersNow: number; breadthNow: number } {
   let usersNow = 0;
   let breadthNow = 0;
   for (const [w, week] of weeks) {

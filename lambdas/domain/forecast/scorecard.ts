@@ -80,11 +80,11 @@ function describe(code: FactorCode, f: FeatureFacts, currency: string): string {
     case 'engagement':
       return engagementSentence(f);
     case 'tenure':
-      return f.tenureDays < 61 ? `paying for ${plural(f.tenureDays, 'day')}` : `paying for ${plural(Math.round(f.tenureDays / 30.4375), 'month')}`;
+      return f.tenureDays < 61
+        ? `paying for ${plural(f.tenureDays, 'day')}`
+        : `paying for ${plural(Math.round(f.tenureDays / 30.4375), 'month')}`;
     case 'renewal':
-      return f.renewalDay === null
-        ? 'monthly plan: can leave at any month end'
-        : `multi-month plan, renews ${dayFromNum(f.renewalDay)}`;
+      return f.renewalDay === null ? 'monthly plan: can leave at any month end' : `multi-month plan, renews ${dayFromNum(f.renewalDay)}`;
     case 'payment_failed':
       if (!f.failedInvoices90d) return 'no failed payment in the last 90 days';
       return `${plural(f.failedInvoices90d, 'failed invoice')} in the last 90 days${outstanding(f.failedChargeDaysAgo)}`;
@@ -107,9 +107,12 @@ function engagementSentence(f: FeatureFacts): string {
   const parts: string[] = [];
   if (f.daysSinceLastEvent === null) return 'no usage recorded yet';
   const usual = f.baselineActiveDays === null ? null : round1(f.baselineActiveDays * (f.seasonalIndex ?? 1));
-  parts.push(`active ${f.activeDays} of the last 28 days${usual === null ? '' : ` (usually ${usual}${f.seasonalIndex !== null && Math.abs(f.seasonalIndex - 1) >= 0.15 ? ' at this time of year' : ''})`}`);
+  parts.push(
+    `active ${f.activeDays} of the last 28 days${usual === null ? '' : ` (usually ${usual}${f.seasonalIndex !== null && Math.abs(f.seasonalIndex - 1) >= 0.15 ? ' at this time of year' : ''})`}`,
+  );
   if (f.usersBaseline !== null && f.usersBaseline > 0) parts.push(`${plural(f.usersNow, 'user')} (usually ${round1(f.usersBaseline)})`);
-  if (f.breadthBaseline !== null && f.breadthBaseline > 0) parts.push(`${plural(f.breadthNow, 'feature')} a day at most (usually ${round1(f.breadthBaseline)})`);
+  if (f.breadthBaseline !== null && f.breadthBaseline > 0)
+    parts.push(`${plural(f.breadthNow, 'feature')} a day at most (usually ${round1(f.breadthBaseline)})`);
   if (f.daysSinceLastEvent >= 14) parts.push(`last seen ${plural(f.daysSinceLastEvent, 'day')} ago`);
   return parts.join('; ');
 }

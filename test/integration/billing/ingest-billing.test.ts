@@ -94,10 +94,12 @@ describe('billing ingest on the embedded stack', () => {
       ].join('\n'),
     );
     const items1 = await customerItems(c1);
-    expect(items1.filter((i) => (i.sk as string).startsWith('LINE#')).map((i) => i.sk).sort()).toEqual([
-      'LINE#in_1##1',
-      'LINE#in_1##2',
-    ]);
+    expect(
+      items1
+        .filter((i) => (i.sk as string).startsWith('LINE#'))
+        .map((i) => i.sk)
+        .sort(),
+    ).toEqual(['LINE#in_1##1', 'LINE#in_1##2']);
     const timeline = profileToTimeline((await profile(c2))!);
     expect(timeline.lines).toEqual([
       {
@@ -119,13 +121,22 @@ describe('billing ingest on the embedded stack', () => {
   it('changes nothing when the same notification arrives twice or the same file is dropped again', async () => {
     const c = uniq('initech');
     const key = `exports/${uniq('dup')}.csv`;
-    const body = [HEADER, `in_9,1,${c},sub_9,pro,50,USD,2026-03-01,2026-04-01,paid`, `in_9,2,${c},sub_9,pro,5,USD,2026-03-01,2026-04-01,paid`].join('\n');
+    const body = [
+      HEADER,
+      `in_9,1,${c},sub_9,pro,50,USD,2026-03-01,2026-04-01,paid`,
+      `in_9,2,${c},sub_9,pro,5,USD,2026-03-01,2026-04-01,paid`,
+    ].join('\n');
     await drop(key, body);
     const before = await customerItems(c);
 
     // The same notification twice: replay the queue message as S3/SQS may deliver it again.
     const head = await local.stack.clients.s3.send(new HeadObjectCommand({ Bucket: local.stack.bucketName, Key: key }));
-    const handler = createBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
+    const handler = createBillingIngestHandler({
+      dynamo: local.stack.clients.dynamo,
+      s3: local.stack.clients.s3,
+      tableName: local.stack.tableName,
+      config,
+    });
     const notification = {
       Records: [
         {
@@ -176,7 +187,11 @@ describe('billing ingest on the embedded stack', () => {
         `in_1,7,${c},s,pro,20,USD,2026-01-01,2026-02-01,paid`,
       ].join('\r\n'),
     );
-    expect(profileToTimeline((await profile(c))!).lines.map((l) => l.lineId).sort()).toEqual(['1', '7']);
+    expect(
+      profileToTimeline((await profile(c))!)
+        .lines.map((l) => l.lineId)
+        .sort(),
+    ).toEqual(['1', '7']);
     const errors = (await readText(`quarantine/${key}.errors.jsonl`))!
       .trim()
       .split('\n')
@@ -196,9 +211,7 @@ describe('billing ingest on the embedded stack', () => {
     const c = uniq('stark');
     const bad = `exports/${uniq('garbage')}.csv`;
     const good = `exports/${uniq('good')}.csv.gz`;
-    await local.stack.clients.s3.send(
-      new PutObjectCommand({ Bucket: local.stack.bucketName, Key: bad, Body: 'foo;bar;baz\n1;2;3\n' }),
-    );
+    await local.stack.clients.s3.send(new PutObjectCommand({ Bucket: local.stack.bucketName, Key: bad, Body: 'foo;bar;baz\n1;2;3\n' }));
     await local.stack.clients.s3.send(
       new PutObjectCommand({
         Bucket: local.stack.bucketName,
@@ -226,11 +239,20 @@ describe('billing ingest on the embedded stack', () => {
 
   it('folds customers, cancellations and JSONL into the same profile, latest attributes winning', async () => {
     const c = uniq('wayne');
-    await drop(`exports/${uniq('customers')}.csv`, `customer_id,name,owner_email,plan\n${c},Wayne Enterprises,bruce@example.com,enterprise\n`);
+    await drop(
+      `exports/${uniq('customers')}.csv`,
+      `customer_id,name,owner_email,plan\n${c},Wayne Enterprises,bruce@example.com,enterprise\n`,
+    );
     await drop(
       `exports/${uniq('events')}.jsonl`,
       [
-        JSON.stringify({ type: 'cancellation', customer_id: c, subscription_id: 'sub_w', effective_at: '2026-05-01', reason: 'too_expensive' }),
+        JSON.stringify({
+          type: 'cancellation',
+          customer_id: c,
+          subscription_id: 'sub_w',
+          effective_at: '2026-05-01',
+          reason: 'too_expensive',
+        }),
         JSON.stringify({ type: 'customer', customer_id: c, owner_email: 'alfred@example.com' }),
       ].join('\n'),
     );
@@ -242,8 +264,18 @@ describe('billing ingest on the embedded stack', () => {
   });
 
   it('ignores the s3:TestEvent message', async () => {
-    const handler = createBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
-    const body = JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: new Date().toISOString(), Bucket: local.stack.bucketName });
+    const handler = createBillingIngestHandler({
+      dynamo: local.stack.clients.dynamo,
+      s3: local.stack.clients.s3,
+      tableName: local.stack.tableName,
+      config,
+    });
+    const body = JSON.stringify({
+      Service: 'Amazon S3',
+      Event: 's3:TestEvent',
+      Time: new Date().toISOString(),
+      Bucket: local.stack.bucketName,
+    });
     const response = await handler({ Records: [{ messageId: 't', body } as SQSEvent['Records'][number]] }, context);
     expect(response.batchItemFailures).toEqual([]);
   });
@@ -252,9 +284,18 @@ describe('billing ingest on the embedded stack', () => {
     const c = uniq('poison');
     const key = `exports/${uniq('ok')}.csv`;
     await local.stack.clients.s3.send(
-      new PutObjectCommand({ Bucket: local.stack.bucketName, Key: key, Body: [HEADER, `in_p,1,${c},s,pro,1,USD,2026-01-01,2026-02-01,paid`].join('\n') }),
+      new PutObjectCommand({
+        Bucket: local.stack.bucketName,
+        Key: key,
+        Body: [HEADER, `in_p,1,${c},s,pro,1,USD,2026-01-01,2026-02-01,paid`].join('\n'),
+      }),
     );
-    const handler = createBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
+    const handler = createBillingIngestHandler({
+      dynamo: local.stack.clients.dynamo,
+      s3: local.stack.clients.s3,
+      tableName: local.stack.tableName,
+      config,
+    });
     const ok = {
       Records: [
         {
@@ -353,7 +394,10 @@ describe('billing ingest on the embedded stack', () => {
     await drop(key, gzipSync(events.map((e) => JSON.stringify(e)).join('\n')));
     const day = (await customerItems(c)).find((i) => i.sk === 'DAY#2026-11-01');
     expect(day).toMatchObject({ n: 4, 'f:reports': 1, 'f:export': 3 });
-    const errors = (await readText(`quarantine/${key}.errors.jsonl`))!.trim().split('\n').map((l) => JSON.parse(l) as { line: number });
+    const errors = (await readText(`quarantine/${key}.errors.jsonl`))!
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number });
     expect(errors.map((e) => e.line)).toEqual([3]);
   });
 
@@ -361,12 +405,24 @@ describe('billing ingest on the embedded stack', () => {
     // This test delivers the notifications itself, in the order and with the event times it chooses.
     local.stack.queue.unsubscribe();
     const c = uniq('attrs');
-    const handler = createBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
+    const handler = createBillingIngestHandler({
+      dynamo: local.stack.clients.dynamo,
+      s3: local.stack.clients.s3,
+      tableName: local.stack.tableName,
+      config,
+    });
     const put = async (key: string, body: string) =>
       (await local.stack.clients.s3.send(new PutObjectCommand({ Bucket: local.stack.bucketName, Key: key, Body: body }))).ETag;
     const deliver = async (key: string, eTag: string | undefined, eventTime: string) => {
       const body = JSON.stringify({
-        Records: [{ eventSource: 'aws:s3', eventTime, eventName: 'ObjectCreated:Put', s3: { bucket: { name: local.stack.bucketName }, object: { key, size: 1, eTag } } }],
+        Records: [
+          {
+            eventSource: 'aws:s3',
+            eventTime,
+            eventName: 'ObjectCreated:Put',
+            s3: { bucket: { name: local.stack.bucketName }, object: { key, size: 1, eTag } },
+          },
+        ],
       });
       const res = await handler({ Records: [{ messageId: key, body } as SQSEvent['Records'][number]] }, context);
       expect(res.batchItemFailures).toEqual([]);
@@ -385,7 +441,9 @@ describe('billing ingest on the embedded stack', () => {
     local.stack.queue.unsubscribe();
     const key = `exports/${uniq('all-bad')}.csv`;
     const rows = [HEADER, ...Array.from({ length: 500 }, (_, i) => `in_${i},1,cust,s,pro,10,JPY,2026-01-01,2026-02-01,paid`)];
-    const eTag = (await local.stack.clients.s3.send(new PutObjectCommand({ Bucket: local.stack.bucketName, Key: key, Body: rows.join('\n') }))).ETag ?? '';
+    const eTag =
+      (await local.stack.clients.s3.send(new PutObjectCommand({ Bucket: local.stack.bucketName, Key: key, Body: rows.join('\n') }))).ETag ??
+      '';
     const report = await ingestBillingFile(
       {
         dynamo: local.stack.clients.dynamo,

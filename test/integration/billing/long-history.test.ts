@@ -29,7 +29,10 @@ function longHistory(): string {
     const m = (i % 12) + 1;
     const start = `${y}-${String(m).padStart(2, '0')}-01`;
     const end = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
-    for (let k = 0; k < 20; k++) rows.push(`in_whale_${String(i).padStart(4, '0')}_long_invoice_reference,seat_${k}_line_item,whale,sub_whale_main,enterprise,${50 + (i % 7)},USD,${start},${end},paid`);
+    for (let k = 0; k < 20; k++)
+      rows.push(
+        `in_whale_${String(i).padStart(4, '0')}_long_invoice_reference,seat_${k}_line_item,whale,sub_whale_main,enterprise,${50 + (i % 7)},USD,${start},${end},paid`,
+      );
   }
   rows.push('in_minnow_1,1,minnow,sub_m,starter,49,USD,2026-10-01,2026-11-01,paid');
   return rows.join('\n') + '\n';
@@ -45,10 +48,16 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 async function drop() {
-  await local.stack.clients.s3.send(new PutObjectCommand({ Bucket: local.stack.bucketName, Key: 'exports/history.csv', Body: longHistory() }));
+  await local.stack.clients.s3.send(
+    new PutObjectCommand({ Bucket: local.stack.bucketName, Key: 'exports/history.csv', Body: longHistory() }),
+  );
   await local.stack.queue.drain();
   const out = await local.stack.clients.dynamo.send(
-    new QueryCommand({ TableName: local.stack.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.file('exports/history.csv', '').pk } }),
+    new QueryCommand({
+      TableName: local.stack.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.file('exports/history.csv', '').pk },
+    }),
   );
   return out.Items![0]!;
 }
@@ -57,7 +66,9 @@ describe('a customer with a long billing history', () => {
   it('is ingested whole: settled lines are archived out of the profile, every LINE# item is kept', async () => {
     const file = await drop();
     expect(file).toMatchObject({ rows: 2_601, ingested: 2_601, quarantined: 0 });
-    const profile = (await local.stack.clients.dynamo.send(new GetCommand({ TableName: local.stack.tableName, Key: keys.profile('whale') }))).Item!;
+    const profile = (
+      await local.stack.clients.dynamo.send(new GetCommand({ TableName: local.stack.tableName, Key: keys.profile('whale') }))
+    ).Item!;
     const ledger = decodeLedger(profile.ledger as string);
     expect(ledger.lines.size).toBeLessThan(2_600);
     expect(ledger.archive.firstActiveDay).toBe('2016-01-01');
@@ -67,7 +78,13 @@ describe('a customer with a long billing history', () => {
   it('gives the snapshot the engine computes from the full history', async () => {
     const asOf = '2026-10-20';
     const run = await runSnapshot(
-      { dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, bucketName: local.stack.bucketName, config },
+      {
+        dynamo: local.stack.clients.dynamo,
+        s3: local.stack.clients.s3,
+        tableName: local.stack.tableName,
+        bucketName: local.stack.bucketName,
+        config,
+      },
       asOf,
     );
     // One customer, no churn: the refit keeps the default weights, with the training rows it saw.

@@ -44,7 +44,19 @@ const lines: Line[] = [];
 const monthly = (customer: string, subscription: string, price: string, amount: number, currency: string, months: number, quantity = 1) => {
   for (let m = 0; m < months; m++) {
     const id = `il_${subscription}_${m}`;
-    lines.push({ id, invoice: `in_${subscription}_${m}`, status: 'paid', customer, subscription, price, quantity, amount, currency, start: MONTHS[m]!, end: MONTHS[m + 1]! });
+    lines.push({
+      id,
+      invoice: `in_${subscription}_${m}`,
+      status: 'paid',
+      customer,
+      subscription,
+      price,
+      quantity,
+      amount,
+      currency,
+      start: MONTHS[m]!,
+      end: MONTHS[m + 1]!,
+    });
   }
 };
 monthly('cus_A', 'sub_A', 'price_pro', 29_700, 'usd', 5, 3);
@@ -52,16 +64,92 @@ monthly('cus_B', 'sub_B', 'price_pro', 9_900, 'usd', 2);
 monthly('cus_C', 'sub_C', 'price_team', 120_000, 'eur', 4);
 monthly('cus_D', 'sub_D', 'price_jp', 5_000, 'jpy', 5);
 // A mid-month downgrade credit, an open invoice, a one-time fee and a draft (quarantined by both readers).
-lines.push({ id: 'il_A_credit', invoice: 'in_sub_A_2', status: 'paid', customer: 'cus_A', subscription: 'sub_A', price: 'price_pro', quantity: 1, amount: -3_500, currency: 'usd', start: '2026-03-20', end: '2026-04-01' });
+lines.push({
+  id: 'il_A_credit',
+  invoice: 'in_sub_A_2',
+  status: 'paid',
+  customer: 'cus_A',
+  subscription: 'sub_A',
+  price: 'price_pro',
+  quantity: 1,
+  amount: -3_500,
+  currency: 'usd',
+  start: '2026-03-20',
+  end: '2026-04-01',
+});
 lines[lines.findIndex((l) => l.id === 'il_sub_A_4')]!.status = 'open';
-lines.push({ id: 'il_setup', invoice: 'in_setup', status: 'paid', customer: 'cus_D', subscription: null, price: 'price_setup', quantity: 1, amount: 20_000, currency: 'jpy', start: null, end: null });
-lines.push({ id: 'il_draft', invoice: 'in_draft', status: 'draft', customer: 'cus_B', subscription: 'sub_B', price: 'price_pro', quantity: 1, amount: 9_900, currency: 'usd', start: '2026-03-01', end: '2026-04-01' });
+lines.push({
+  id: 'il_setup',
+  invoice: 'in_setup',
+  status: 'paid',
+  customer: 'cus_D',
+  subscription: null,
+  price: 'price_setup',
+  quantity: 1,
+  amount: 20_000,
+  currency: 'jpy',
+  start: null,
+  end: null,
+});
+lines.push({
+  id: 'il_draft',
+  invoice: 'in_draft',
+  status: 'draft',
+  customer: 'cus_B',
+  subscription: 'sub_B',
+  price: 'price_pro',
+  quantity: 1,
+  amount: 9_900,
+  currency: 'usd',
+  start: '2026-03-01',
+  end: '2026-04-01',
+});
 
 const subscriptions = [
-  { id: 'sub_A', customer: 'cus_A', status: 'active', current_period_start: '2026-05-01', canceled_at: null, ended_at: null, reason: null, feedback: null, comment: null },
-  { id: 'sub_B', customer: 'cus_B', status: 'canceled', current_period_start: '2026-02-01', canceled_at: '2026-02-14', ended_at: '2026-03-01', reason: 'cancellation_requested', feedback: 'too_expensive', comment: 'Budget cut, "sorry"' },
-  { id: 'sub_C', customer: 'cus_C', status: 'unpaid', current_period_start: '2026-04-01', canceled_at: null, ended_at: null, reason: null, feedback: null, comment: null },
-  { id: 'sub_D', customer: 'cus_D', status: 'past_due', current_period_start: '2026-05-01', canceled_at: null, ended_at: null, reason: null, feedback: null, comment: null },
+  {
+    id: 'sub_A',
+    customer: 'cus_A',
+    status: 'active',
+    current_period_start: '2026-05-01',
+    canceled_at: null,
+    ended_at: null,
+    reason: null,
+    feedback: null,
+    comment: null,
+  },
+  {
+    id: 'sub_B',
+    customer: 'cus_B',
+    status: 'canceled',
+    current_period_start: '2026-02-01',
+    canceled_at: '2026-02-14',
+    ended_at: '2026-03-01',
+    reason: 'cancellation_requested',
+    feedback: 'too_expensive',
+    comment: 'Budget cut, "sorry"',
+  },
+  {
+    id: 'sub_C',
+    customer: 'cus_C',
+    status: 'unpaid',
+    current_period_start: '2026-04-01',
+    canceled_at: null,
+    ended_at: null,
+    reason: null,
+    feedback: null,
+    comment: null,
+  },
+  {
+    id: 'sub_D',
+    customer: 'cus_D',
+    status: 'past_due',
+    current_period_start: '2026-05-01',
+    canceled_at: null,
+    ended_at: null,
+    reason: null,
+    feedback: null,
+    comment: null,
+  },
 ];
 const customers = [
   { id: 'cus_A', name: 'Acme, Inc.', email: 'billing@acme.example', created: '2025-06-01', owner: 'ana@vendor.example' },
@@ -107,7 +195,12 @@ const parquetFiles: [string, Buffer | string][] = [
         { name: 'metadata', type: 'STRING' },
         { name: 'balance', type: 'INT64' },
       ],
-      customers.map((c) => ({ ...c, created: ts(c.created), metadata: JSON.stringify(c.owner ? { owner_email: c.owner } : {}), balance: 0 })),
+      customers.map((c) => ({
+        ...c,
+        created: ts(c.created),
+        metadata: JSON.stringify(c.owner ? { owner_email: c.owner } : {}),
+        balance: 0,
+      })),
     ),
   ],
   [
@@ -154,27 +247,93 @@ const parquetFiles: [string, Buffer | string][] = [
   ],
   // Parts of a real drop that are not read: the run marker, another table, test-mode data.
   [`${RUN}/coreapi_SUCCESS`, ''],
-  [`${RUN}/charges/part-00000.parquet`, writeParquet([{ name: 'id', type: 'STRING' }, { name: 'amount', type: 'INT64' }], [{ id: 'ch_1', amount: 100 }])],
-  [`exports/testmode/20260601T000000Z/customers/part-00000.parquet`, writeParquet([{ name: 'id', type: 'STRING' }, { name: 'created', type: 'TIMESTAMP' }, { name: 'name', type: 'STRING' }], [{ id: 'cus_test', created: '2026-01-01T00:00:00Z', name: 'Test' }])],
+  [
+    `${RUN}/charges/part-00000.parquet`,
+    writeParquet(
+      [
+        { name: 'id', type: 'STRING' },
+        { name: 'amount', type: 'INT64' },
+      ],
+      [{ id: 'ch_1', amount: 100 }],
+    ),
+  ],
+  [
+    `exports/testmode/20260601T000000Z/customers/part-00000.parquet`,
+    writeParquet(
+      [
+        { name: 'id', type: 'STRING' },
+        { name: 'created', type: 'TIMESTAMP' },
+        { name: 'name', type: 'STRING' },
+      ],
+      [{ id: 'cus_test', created: '2026-01-01T00:00:00Z', name: 'Test' }],
+    ),
+  ],
 ];
 
 const csvFiles: [string, string][] = [
   [
     'exports/stripe-customers.csv',
-    csv(['id', 'Name', 'Email', 'Created (UTC)', 'owner_email (metadata)'], customers.map((c) => [c.id, c.name, c.email, dashboardTime(c.created), c.owner])),
+    csv(
+      ['id', 'Name', 'Email', 'Created (UTC)', 'owner_email (metadata)'],
+      customers.map((c) => [c.id, c.name, c.email, dashboardTime(c.created), c.owner]),
+    ),
   ],
   [
     'exports/stripe-subscriptions.csv',
     csv(
-      ['id', 'Customer ID', 'Status', 'Current Period Start (UTC)', 'Canceled At (UTC)', 'Ended At (UTC)', 'Cancellation Reason', 'Cancellation Feedback', 'Cancellation Comment'],
-      subscriptions.map((s) => [s.id, s.customer, s.status, dashboardTime(s.current_period_start), dashboardTime(s.canceled_at), dashboardTime(s.ended_at), s.reason, s.feedback, s.comment]),
+      [
+        'id',
+        'Customer ID',
+        'Status',
+        'Current Period Start (UTC)',
+        'Canceled At (UTC)',
+        'Ended At (UTC)',
+        'Cancellation Reason',
+        'Cancellation Feedback',
+        'Cancellation Comment',
+      ],
+      subscriptions.map((s) => [
+        s.id,
+        s.customer,
+        s.status,
+        dashboardTime(s.current_period_start),
+        dashboardTime(s.canceled_at),
+        dashboardTime(s.ended_at),
+        s.reason,
+        s.feedback,
+        s.comment,
+      ]),
     ),
   ],
   [
     'exports/stripe-invoice-line-items.csv',
     csv(
-      ['Invoice Line Item ID', 'Invoice ID', 'Invoice Status', 'Customer ID', 'Subscription ID', 'Price ID', 'Quantity', 'Amount', 'Currency', 'Period Start (UTC)', 'Period End (UTC)'],
-      lines.map((l) => [l.id, l.invoice, l.status, l.customer, l.subscription, l.price, l.quantity, major(l.amount, l.currency), l.currency, dashboardTime(l.start), dashboardTime(l.end)]),
+      [
+        'Invoice Line Item ID',
+        'Invoice ID',
+        'Invoice Status',
+        'Customer ID',
+        'Subscription ID',
+        'Price ID',
+        'Quantity',
+        'Amount',
+        'Currency',
+        'Period Start (UTC)',
+        'Period End (UTC)',
+      ],
+      lines.map((l) => [
+        l.id,
+        l.invoice,
+        l.status,
+        l.customer,
+        l.subscription,
+        l.price,
+        l.quantity,
+        major(l.amount, l.currency),
+        l.currency,
+        dashboardTime(l.start),
+        dashboardTime(l.end),
+      ]),
     ),
   ],
 ];
@@ -192,7 +351,11 @@ async function load(stack: typeof parquetStack, files: [string, Buffer | string]
 
 async function fileRecord(stack: typeof parquetStack, key: string) {
   const out = await stack.stack.clients.dynamo.send(
-    new QueryCommand({ TableName: stack.stack.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.file(key, '').pk } }),
+    new QueryCommand({
+      TableName: stack.stack.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.file(key, '').pk },
+    }),
   );
   return out.Items?.[0];
 }
@@ -200,7 +363,13 @@ async function fileRecord(stack: typeof parquetStack, key: string) {
 /** The snapshot.json the run writes. */
 const snapshot = async (stack: typeof parquetStack) => {
   const run = await runSnapshot(
-    { dynamo: stack.stack.clients.dynamo, s3: stack.stack.clients.s3, tableName: stack.stack.tableName, bucketName: stack.stack.bucketName, config },
+    {
+      dynamo: stack.stack.clients.dynamo,
+      s3: stack.stack.clients.s3,
+      tableName: stack.stack.tableName,
+      bucketName: stack.stack.bucketName,
+      config,
+    },
     AS_OF,
   );
   return readJson<Snapshot>(stack.stack, run.reportKeys.json);
@@ -213,7 +382,8 @@ beforeAll(async () => {
 
 describe('Stripe Data Pipeline Parquet drops', () => {
   it('ingest each table with the same counts as the Dashboard CSV exports', async () => {
-    const counts = (r: Record<string, unknown> | undefined) => r && { status: r.status, rows: r.rows, ingested: r.ingested, quarantined: r.quarantined };
+    const counts = (r: Record<string, unknown> | undefined) =>
+      r && { status: r.status, rows: r.rows, ingested: r.ingested, quarantined: r.quarantined };
     for (const [table, csvKey] of [
       ['customers', 'exports/stripe-customers.csv'],
       ['subscriptions', 'exports/stripe-subscriptions.csv'],
@@ -223,14 +393,25 @@ describe('Stripe Data Pipeline Parquet drops', () => {
       expect(parquet, table).toEqual(counts(await fileRecord(csvStack, csvKey)));
       expect(parquet?.status).toBe('done');
     }
-    expect(counts(await fileRecord(parquetStack, `${RUN}/invoice_line_items/part-00000.parquet`))).toEqual({ status: 'done', rows: lines.length, ingested: lines.length - 1, quarantined: 1 });
+    expect(counts(await fileRecord(parquetStack, `${RUN}/invoice_line_items/part-00000.parquet`))).toEqual({
+      status: 'done',
+      rows: lines.length,
+      ingested: lines.length - 1,
+      quarantined: 1,
+    });
   });
 
   it('skip the run marker, the other tables and test-mode data without failing them', async () => {
-    for (const key of [`${RUN}/coreapi_SUCCESS`, `${RUN}/charges/part-00000.parquet`, 'exports/testmode/20260601T000000Z/customers/part-00000.parquet']) {
+    for (const key of [
+      `${RUN}/coreapi_SUCCESS`,
+      `${RUN}/charges/part-00000.parquet`,
+      'exports/testmode/20260601T000000Z/customers/part-00000.parquet',
+    ]) {
       expect(await fileRecord(parquetStack, key), key).toBeUndefined();
     }
-    const listed = await parquetStack.stack.clients.s3.send(new ListObjectsV2Command({ Bucket: parquetStack.stack.bucketName, Prefix: 'failed/' }));
+    const listed = await parquetStack.stack.clients.s3.send(
+      new ListObjectsV2Command({ Bucket: parquetStack.stack.bucketName, Prefix: 'failed/' }),
+    );
     expect(listed.KeyCount ?? 0).toBe(0);
   });
 
@@ -241,7 +422,9 @@ describe('Stripe Data Pipeline Parquet drops', () => {
     // And the data is really in it: MRR of A (3 × 99 USD) and D (5,000 JPY); C unpaid from April, B churned in March.
     expect(fromParquet.mrr.end).toBeCloseTo(297 + 5000 * 0.0067, 9);
     expect(fromParquet.customers.end).toBe(2);
-    const profile = await parquetStack.stack.clients.dynamo.send(new GetCommand({ TableName: parquetStack.stack.tableName, Key: keys.profile('cus_A') }));
+    const profile = await parquetStack.stack.clients.dynamo.send(
+      new GetCommand({ TableName: parquetStack.stack.tableName, Key: keys.profile('cus_A') }),
+    );
     expect(profile.Item).toMatchObject({ name: 'Acme, Inc.', ownerEmail: 'ana@vendor.example' });
   });
 });

@@ -21,7 +21,12 @@ const run = Date.now().toString(36);
 const corpus = billingCorpus((i) => `h${i}-${run}-`);
 
 beforeAll(() => {
-  const handler = createBillingIngestHandler({ dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, config });
+  const handler = createBillingIngestHandler({
+    dynamo: local.stack.clients.dynamo,
+    s3: local.stack.clients.s3,
+    tableName: local.stack.tableName,
+    config,
+  });
   local.stack.subscribe((event: SQSEvent) => handler(event, { functionName: 'ingest-billing', awsRequestId: 'hostile' } as Context));
 });
 
@@ -32,23 +37,34 @@ async function drop(key: string, body: Buffer) {
 
 async function fileRecord(key: string) {
   const out = await local.stack.clients.dynamo.send(
-    new QueryCommand({ TableName: local.stack.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.file(key, '').pk } }),
+    new QueryCommand({
+      TableName: local.stack.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.file(key, '').pk },
+    }),
   );
   return out.Items?.[0];
 }
 
 async function quarantine(key: string): Promise<{ line: number; reason: string; raw: string }[]> {
   try {
-    const out = await local.stack.clients.s3.send(new GetObjectCommand({ Bucket: local.stack.bucketName, Key: `quarantine/${key}.errors.jsonl` }));
+    const out = await local.stack.clients.s3.send(
+      new GetObjectCommand({ Bucket: local.stack.bucketName, Key: `quarantine/${key}.errors.jsonl` }),
+    );
     const text = await out.Body!.transformToString();
-    return text.trim().split('\n').map((l) => JSON.parse(l) as { line: number; reason: string; raw: string });
+    return text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; reason: string; raw: string });
   } catch {
     return [];
   }
 }
 
 async function profile(customerId: string) {
-  const out = await local.stack.clients.dynamo.send(new GetCommand({ TableName: local.stack.tableName, Key: keys.profile(customerId), ConsistentRead: true }));
+  const out = await local.stack.clients.dynamo.send(
+    new GetCommand({ TableName: local.stack.tableName, Key: keys.profile(customerId), ConsistentRead: true }),
+  );
   return out.Item;
 }
 
@@ -58,7 +74,11 @@ async function snapshotOf(good: GoodLine[]) {
   const out: Record<string, unknown[]> = {};
   for (const c of customers) {
     const item = await profile(c);
-    out[c] = item ? profileToTimeline(item).lines.map((l) => [l.invoiceId, l.lineId, l.amount]).sort() : [];
+    out[c] = item
+      ? profileToTimeline(item)
+          .lines.map((l) => [l.invoiceId, l.lineId, l.amount])
+          .sort()
+      : [];
   }
   return out;
 }
@@ -98,17 +118,44 @@ describe('hostile billing input: nothing good is ever lost', () => {
   it('property: random bad rows mixed into a good file never cost a good row', async () => {
     const p = `prop-${run}-`;
     const good = goodRows(p, 12);
-    const goodLines = [CSV_HEADER, ...good.map((r) => [r.invoice_id, r.line_id, r.customer_id, 'sub_1', 'pro', r.amount, 'USD', '2026-01-01', '2026-02-01', 'paid', r.customer_name, ''].join(','))];
-    const expected = expectedSnapshot(good.map((r) => ({ customerId: r.customer_id, invoiceId: r.invoice_id, lineId: r.line_id, amount: Number(r.amount) })));
+    const goodLines = [
+      CSV_HEADER,
+      ...good.map((r) =>
+        [
+          r.invoice_id,
+          r.line_id,
+          r.customer_id,
+          'sub_1',
+          'pro',
+          r.amount,
+          'USD',
+          '2026-01-01',
+          '2026-02-01',
+          'paid',
+          r.customer_name,
+          '',
+        ].join(','),
+      ),
+    ];
+    const expected = expectedSnapshot(
+      good.map((r) => ({ customerId: r.customer_id, invoiceId: r.invoice_id, lineId: r.line_id, amount: Number(r.amount) })),
+    );
     // Bad rows that are each one physical line and can never be valid (their customer is not one of the good ones).
     const badRow = fc.oneof(
-      fc.constantFrom('9007199254740993', '1e20', 'NaN', '', '-9007199254740993').map((a) => `${p}x,l,${p}bad,s,pro,${a},USD,2026-01-01,2026-02-01,paid,,`),
+      fc
+        .constantFrom('9007199254740993', '1e20', 'NaN', '', '-9007199254740993')
+        .map((a) => `${p}x,l,${p}bad,s,pro,${a},USD,2026-01-01,2026-02-01,paid,,`),
       fc.constantFrom('\u0000', '\u001f', '\u001b', '\u007f').map((ch) => `${p}x,l,${p}bad${ch},s,pro,5,USD,2026-01-01,2026-02-01,paid,,`),
       fc.constantFrom('"open', 'a"b', '"x"y').map((q) => `${p}x,l,${p}bad,s,${q},5,USD,2026-01-01,2026-02-01,paid,,`),
       fc.constantFrom('0000-01-01', '2026-02-30', '2026-13-01').map((d) => `${p}x,l,${p}bad,s,pro,5,USD,${d},2026-02-01,paid,,`),
-      fc.constantFrom('"><svg/onload=alert(1)>@evil.com', 'a@b', 'x y@z.com').map((e) => `${p}x,l,${p}bad,s,pro,5,USD,2026-01-01,2026-02-01,paid,,${e.includes('"') ? `"${e.replace(/"/g, '""')}"` : e}`),
+      fc
+        .constantFrom('"><svg/onload=alert(1)>@evil.com', 'a@b', 'x y@z.com')
+        .map((e) => `${p}x,l,${p}bad,s,pro,5,USD,2026-01-01,2026-02-01,paid,,${e.includes('"') ? `"${e.replace(/"/g, '""')}"` : e}`),
       fc.constantFrom('é', '株', '😀').map((ch) => `${p}x,l,${p}${ch.repeat(150)},s,pro,5,USD,2026-01-01,2026-02-01,paid,,`),
-      fc.string({ maxLength: 40 }).filter((s) => !/[\r\n]/.test(s) && s.trim() !== '').map((s) => `${p}x,l,${p}bad,${s}`),
+      fc
+        .string({ maxLength: 40 })
+        .filter((s) => !/[\r\n]/.test(s) && s.trim() !== '')
+        .map((s) => `${p}x,l,${p}bad,${s}`),
     );
     const mixArb = fc.array(fc.tuple(fc.integer({ min: 1, max: good.length }), badRow), { minLength: 1, maxLength: 8 });
     let n = 0;
@@ -128,7 +175,11 @@ describe('hostile billing input: nothing good is ever lost', () => {
         const q = await quarantine(key);
         expect(q).toHaveLength(mix.length);
         expect(q.every((e) => e.reason.length > 0)).toBe(true);
-        expect(await snapshotOf(good.map((r) => ({ customerId: r.customer_id, invoiceId: r.invoice_id, lineId: r.line_id, amount: Number(r.amount) })))).toEqual(expected);
+        expect(
+          await snapshotOf(
+            good.map((r) => ({ customerId: r.customer_id, invoiceId: r.invoice_id, lineId: r.line_id, amount: Number(r.amount) })),
+          ),
+        ).toEqual(expected);
       }),
       { numRuns: propertyRuns(12) },
     );

@@ -37,18 +37,35 @@ afterAll(async () => {
 
 /** Posts, then lets the path settle (counted: what the fold found, resends of earlier requests included). */
 async function post(body: string | Buffer) {
-  const res = await fetch(`${path.api.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body });
-  const json = (await res.json()) as { accepted?: number; duplicates?: number; rejected?: { index: number; reason: string }[]; message?: string };
+  const res = await fetch(`${path.api.url}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+    body,
+  });
+  const json = (await res.json()) as {
+    accepted?: number;
+    duplicates?: number;
+    rejected?: { index: number; reason: string }[];
+    message?: string;
+  };
   const counted = await path.settle();
   return { status: res.status, json, counted };
 }
 
 async function day(customerId: string, d: string) {
-  const out = await local.stack.clients.dynamo.send(new GetCommand({ TableName: local.stack.tableName, Key: keys.day(customerId, d), ConsistentRead: true }));
+  const out = await local.stack.clients.dynamo.send(
+    new GetCommand({ TableName: local.stack.tableName, Key: keys.day(customerId, d), ConsistentRead: true }),
+  );
   return out.Item;
 }
 
-const ev = (c: string, id: string, over: Record<string, unknown> = {}) => ({ eventId: id, customerId: c, feature: 'search', timestamp: '2026-11-20T10:00:00Z', ...over });
+const ev = (c: string, id: string, over: Record<string, unknown> = {}) => ({
+  eventId: id,
+  customerId: c,
+  feature: 'search',
+  timestamp: '2026-11-20T10:00:00Z',
+  ...over,
+});
 
 interface UsageCase {
   name: string;
@@ -66,12 +83,24 @@ const badEvents = (c: string): UsageCase[] => [
   { name: 'ESC in feature', bad: ev(c, 'b', { feature: '\u001b[2J' }), reason: /^feature: must not contain control characters/ },
   { name: 'lone surrogate in customerId', bad: ev(`${c}\ud800`, 'b'), reason: /no lone surrogate/ },
   { name: 'count 1e20', bad: ev(c, 'b', { count: 1e20 }), reason: /^count: must be .*(integer|at most 1000000)/ },
-  { name: 'count 2^53 + 1', bad: ev(c, 'b', { count: Number.MAX_SAFE_INTEGER + 2 }), reason: /^count: must be .*(integer|at most 1000000)/ },
+  {
+    name: 'count 2^53 + 1',
+    bad: ev(c, 'b', { count: Number.MAX_SAFE_INTEGER + 2 }),
+    reason: /^count: must be .*(integer|at most 1000000)/,
+  },
   { name: 'count 1.5', bad: ev(c, 'b', { count: 1.5 }), reason: /^count: must be a positive integer/ },
   { name: 'count 0', bad: ev(c, 'b', { count: 0 }), reason: /^count: must be a positive integer/ },
   { name: 'count as a string', bad: ev(c, 'b', { count: '5' }), reason: /^count: must be a positive integer/ },
-  { name: 'timestamp in year 0000', bad: ev(c, 'b', { timestamp: '0000-01-01T00:00:00Z' }), reason: /^timestamp: .* is not a valid ISO-8601 timestamp/ },
-  { name: 'timestamp without an offset', bad: ev(c, 'b', { timestamp: '2026-11-20T10:00:00' }), reason: /^timestamp: .* is not a valid ISO-8601 timestamp/ },
+  {
+    name: 'timestamp in year 0000',
+    bad: ev(c, 'b', { timestamp: '0000-01-01T00:00:00Z' }),
+    reason: /^timestamp: .* is not a valid ISO-8601 timestamp/,
+  },
+  {
+    name: 'timestamp without an offset',
+    bad: ev(c, 'b', { timestamp: '2026-11-20T10:00:00' }),
+    reason: /^timestamp: .* is not a valid ISO-8601 timestamp/,
+  },
   { name: 'timestamp two days ahead', bad: ev(c, 'b', { timestamp: '2026-11-26T13:00:00Z' }), reason: /more than 1 day in the future/ },
   { name: 'an array instead of an event', bad: [1, 2] as unknown as Record<string, unknown>, reason: /^event: must be a JSON object/ },
 ];
@@ -90,30 +119,40 @@ describe('hostile usage input: nothing good is ever lost', () => {
     expect(item).toMatchObject({ n: 3, 'f:search': 2, 'f:export': 1 });
   });
 
-  it.each(['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf', '__defineGetter__'])('feature %s is an ordinary feature', async (feature) => {
-    const c = `proto-${feature}-${run}`;
-    const res = await post(JSON.stringify({ events: [ev(c, 'p1', { feature, count: 3 }), ev(c, 'p2', { feature }), ev(c, 'p3')] }));
-    expect(res).toMatchObject({ status: 202, json: { accepted: 3, duplicates: 0, rejected: [] } });
-    // Again, so the counts are read back and added to.
-    expect((await post(JSON.stringify({ events: [ev(c, 'p4', { feature })] }))).json.accepted).toBe(1);
-    expect(await day(c, '2026-11-20')).toMatchObject({ n: 6, [`f:${feature}`]: 5, 'f:search': 1 });
-    const prof = await local.stack.clients.dynamo.send(new GetCommand({ TableName: local.stack.tableName, Key: keys.profile(c), ConsistentRead: true }));
-    const usage = decodeUsageProfile(prof.Item!);
-    expect(Object.hasOwn(usage.featureFirstSeen, feature)).toBe(true);
-    expect(usage.featureFirstSeen[feature]).toBe('2026-11-20');
-    const activity = usage.activity['2026-11-20']!;
-    expect(activity.events).toBe(6);
-    expect(Object.hasOwn(activity.features, feature) && activity.features[feature]).toBe(5);
-  });
+  it.each(['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf', '__defineGetter__'])(
+    'feature %s is an ordinary feature',
+    async (feature) => {
+      const c = `proto-${feature}-${run}`;
+      const res = await post(JSON.stringify({ events: [ev(c, 'p1', { feature, count: 3 }), ev(c, 'p2', { feature }), ev(c, 'p3')] }));
+      expect(res).toMatchObject({ status: 202, json: { accepted: 3, duplicates: 0, rejected: [] } });
+      // Again, so the counts are read back and added to.
+      expect((await post(JSON.stringify({ events: [ev(c, 'p4', { feature })] }))).json.accepted).toBe(1);
+      expect(await day(c, '2026-11-20')).toMatchObject({ n: 6, [`f:${feature}`]: 5, 'f:search': 1 });
+      const prof = await local.stack.clients.dynamo.send(
+        new GetCommand({ TableName: local.stack.tableName, Key: keys.profile(c), ConsistentRead: true }),
+      );
+      const usage = decodeUsageProfile(prof.Item!);
+      expect(Object.hasOwn(usage.featureFirstSeen, feature)).toBe(true);
+      expect(usage.featureFirstSeen[feature]).toBe('2026-11-20');
+      const activity = usage.activity['2026-11-20']!;
+      expect(activity.events).toBe(6);
+      expect(Object.hasOwn(activity.features, feature) && activity.features[feature]).toBe(5);
+    },
+  );
 
   it('an eventId sent again with a later timestamp counts once, within 7 days of arrival', async () => {
     const c = `redeliver-${run}`;
     clock = new Date('2026-11-24T12:00:00Z');
     expect((await post(JSON.stringify({ events: [ev(c, 'r1', { timestamp: '2026-11-20T23:59:00Z' })] }))).json.accepted).toBe(1);
     // Redelivered with the next day's timestamp, the same day and 6 days later: duplicates.
-    expect((await post(JSON.stringify({ events: [ev(c, 'r1', { timestamp: '2026-11-21T00:01:00Z' })] }))).counted).toMatchObject({ accepted: 0, duplicates: 1 });
+    expect((await post(JSON.stringify({ events: [ev(c, 'r1', { timestamp: '2026-11-21T00:01:00Z' })] }))).counted).toMatchObject({
+      accepted: 0,
+      duplicates: 1,
+    });
     clock = new Date('2026-11-30T20:00:00Z');
-    expect((await post(JSON.stringify({ events: [ev(c, 'r1', { timestamp: '2026-11-27T08:00:00Z' }), ev(c, 'r2')] }))).counted).toMatchObject({ accepted: 1, duplicates: 1 });
+    expect(
+      (await post(JSON.stringify({ events: [ev(c, 'r1', { timestamp: '2026-11-27T08:00:00Z' }), ev(c, 'r2')] }))).counted,
+    ).toMatchObject({ accepted: 1, duplicates: 1 });
     clock = new Date('2026-11-24T12:00:00Z');
     expect((await day(c, '2026-11-20'))?.n).toBe(2);
     expect(await day(c, '2026-11-21')).toBeUndefined();
@@ -121,7 +160,16 @@ describe('hostile usage input: nothing good is ever lost', () => {
   });
 
   it.each([
-    ['invalid UTF-8 in the body', Buffer.concat([Buffer.from('{"events":[{"eventId":"a","customerId":"cus_'), Buffer.from([0xff]), Buffer.from('","feature":"f","timestamp":"2026-11-20T10:00:00Z"}]}')]), 400, /not valid UTF-8/],
+    [
+      'invalid UTF-8 in the body',
+      Buffer.concat([
+        Buffer.from('{"events":[{"eventId":"a","customerId":"cus_'),
+        Buffer.from([0xff]),
+        Buffer.from('","feature":"f","timestamp":"2026-11-20T10:00:00Z"}]}'),
+      ]),
+      400,
+      /not valid UTF-8/,
+    ],
     ['a top-level array', '[1,2]', 400, /"events" array/],
     ['malformed JSON', '{"events":[', 400, /malformed JSON/],
     ['1,001 events', JSON.stringify({ events: Array.from({ length: 1001 }, (_, i) => ev('many', `m${i}`)) }), 413, /limit is 1000/],
@@ -139,8 +187,16 @@ describe('hostile usage input: nothing good is ever lost', () => {
       const lines = [
         Buffer.from('[1,2]'),
         Buffer.from(JSON.stringify(ev(c, 'b1'))),
-        Buffer.concat([Buffer.from(`{"eventId":"x1","customerId":"${c}cus_`), Buffer.from([0xff]), Buffer.from('","feature":"f","timestamp":"2026-11-20T10:00:00Z"}')]),
-        Buffer.concat([Buffer.from(`{"eventId":"x2","customerId":"${c}cus_`), Buffer.from([0xfe]), Buffer.from('","feature":"f","timestamp":"2026-11-20T10:00:00Z"}')]),
+        Buffer.concat([
+          Buffer.from(`{"eventId":"x1","customerId":"${c}cus_`),
+          Buffer.from([0xff]),
+          Buffer.from('","feature":"f","timestamp":"2026-11-20T10:00:00Z"}'),
+        ]),
+        Buffer.concat([
+          Buffer.from(`{"eventId":"x2","customerId":"${c}cus_`),
+          Buffer.from([0xfe]),
+          Buffer.from('","feature":"f","timestamp":"2026-11-20T10:00:00Z"}'),
+        ]),
         Buffer.from(JSON.stringify(ev(c, 'b2', { feature: 'constructor' }))),
       ];
       const file = join(dir, 'events.jsonl');

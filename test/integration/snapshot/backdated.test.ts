@@ -26,14 +26,27 @@ const invoices = [
   ...Array.from({ length: 10 }, (_, i) => {
     const m = String(i + 1).padStart(2, '0');
     const n = String(i + 2).padStart(2, '0');
-    return [`in_old_${m},1,cust-old,sub_o,pro,300,USD,2026-${m}-01,2026-${n}-01,paid`, `in_new_${m},1,cust-new,sub_n,pro,100,USD,2026-${m}-01,2026-${n}-01,paid`];
+    return [
+      `in_old_${m},1,cust-old,sub_o,pro,300,USD,2026-${m}-01,2026-${n}-01,paid`,
+      `in_new_${m},1,cust-new,sub_n,pro,100,USD,2026-${m}-01,2026-${n}-01,paid`,
+    ];
   }).flat(),
 ].join('\n');
 
 /** Daily use in March and April, then a single event in October: the profile keeps only recent days. */
 const events = [
-  ...Array.from({ length: 61 }, (_, i) => ({ eventId: `o${i}`, customerId: 'cust-old', feature: i % 2 ? 'reports' : 'export', timestamp: `${addDays('2026-03-01', i)}T10:00:00Z` })),
-  ...Array.from({ length: 20 }, (_, i) => ({ eventId: `n${i}`, customerId: 'cust-new', feature: 'reports', timestamp: `${addDays('2026-03-01', i)}T10:00:00Z` })),
+  ...Array.from({ length: 61 }, (_, i) => ({
+    eventId: `o${i}`,
+    customerId: 'cust-old',
+    feature: i % 2 ? 'reports' : 'export',
+    timestamp: `${addDays('2026-03-01', i)}T10:00:00Z`,
+  })),
+  ...Array.from({ length: 20 }, (_, i) => ({
+    eventId: `n${i}`,
+    customerId: 'cust-new',
+    feature: 'reports',
+    timestamp: `${addDays('2026-03-01', i)}T10:00:00Z`,
+  })),
   { eventId: 'o-late', customerId: 'cust-old', feature: 'reports', timestamp: '2026-10-15T10:00:00Z' },
   { eventId: 'n-late', customerId: 'cust-new', feature: 'reports', timestamp: '2026-10-16T10:00:00Z' },
 ];
@@ -55,11 +68,21 @@ describe('a back-dated snapshot', () => {
   it('reads the daily rollups for windows the profiles no longer keep, and equals the engine on the raw inputs', async () => {
     const asOf = '2026-04-30';
     const run = await runSnapshot(
-      { dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, bucketName: local.stack.bucketName, config },
+      {
+        dynamo: local.stack.clients.dynamo,
+        s3: local.stack.clients.s3,
+        tableName: local.stack.tableName,
+        bucketName: local.stack.bucketName,
+        config,
+      },
       asOf,
     );
     expect(run.stats.backfilledActivity).toBe(2);
-    const expected = computeSnapshot(await referenceTimelines([join(dir, 'invoices.csv')], [join(dir, 'events.jsonl')], config, NOW), config, asOf);
+    const expected = computeSnapshot(
+      await referenceTimelines([join(dir, 'invoices.csv')], [join(dir, 'events.jsonl')], config, NOW),
+      config,
+      asOf,
+    );
     const written = await readJson<Snapshot>(local.stack, run.reportKeys.json);
     expectClose(written, expected);
     expect(run.atRiskCount).toBe(expected.atRisk.length);
@@ -71,7 +94,13 @@ describe('a back-dated snapshot', () => {
 
   it('uses the profile alone when its window covers asOf', async () => {
     const run = await runSnapshot(
-      { dynamo: local.stack.clients.dynamo, s3: local.stack.clients.s3, tableName: local.stack.tableName, bucketName: local.stack.bucketName, config },
+      {
+        dynamo: local.stack.clients.dynamo,
+        s3: local.stack.clients.s3,
+        tableName: local.stack.tableName,
+        bucketName: local.stack.bucketName,
+        config,
+      },
       '2026-10-31',
     );
     expect(run.stats.backfilledActivity).toBe(0);

@@ -16,7 +16,15 @@ function invoiceLine(customerId: string, i: number, ownerEmail?: string): Ledger
       kind: 'line',
       at: 1,
       source,
-      line: { invoiceId: `in_${customerId}`, lineId: 'l1', amount: 100, currency: 'USD', periodStart: '2026-11-01', periodEnd: '2026-12-01', status: 'paid' },
+      line: {
+        invoiceId: `in_${customerId}`,
+        lineId: 'l1',
+        amount: 100,
+        currency: 'USD',
+        periodStart: '2026-11-01',
+        periodEnd: '2026-12-01',
+        status: 'paid',
+      },
     },
   ];
   if (ownerEmail) changes.push({ kind: 'attributes', at: 1, source, attributes: { ownerEmail }, incidental: true });
@@ -37,7 +45,8 @@ function recordIndexWrites(dynamo: DynamoDBDocumentClient): { table: number; ind
         const out = (result.output as { ConsumedCapacity?: Cc | Cc[] }).ConsumedCapacity;
         for (const cc of [out ?? []].flat()) {
           seen.table += cc.Table?.CapacityUnits ?? 0;
-          for (const [name, c] of Object.entries(cc.GlobalSecondaryIndexes ?? {})) seen.indexes.set(name, (seen.indexes.get(name) ?? 0) + (c.CapacityUnits ?? 0));
+          for (const [name, c] of Object.entries(cc.GlobalSecondaryIndexes ?? {}))
+            seen.indexes.set(name, (seen.indexes.get(name) ?? 0) + (c.CapacityUnits ?? 0));
         }
       }
       return result;
@@ -65,12 +74,17 @@ describe('the profiles index', () => {
     expect(usage.accepted).toBe(2);
 
     const seen = new Map<string, Record<string, unknown>>();
-    const stats = await scanProfiles(dynamo, table, (items) => {
-      for (const item of items) {
-        expect(seen.has(item.customerId as string)).toBe(false);
-        seen.set(item.customerId as string, item);
-      }
-    }, { segments: 3 });
+    const stats = await scanProfiles(
+      dynamo,
+      table,
+      (items) => {
+        for (const item of items) {
+          expect(seen.has(item.customerId as string)).toBe(false);
+          seen.set(item.customerId as string, item);
+        }
+      },
+      { segments: 3 },
+    );
     expect([...seen.keys()].sort()).toEqual(ids);
     expect(stats.itemsRead).toBe(230);
     // Keys from the index, the profile itself from the table: both the ledger and the usage part.

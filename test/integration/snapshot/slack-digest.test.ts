@@ -42,15 +42,28 @@ const customer = (customerId: string, owner: string, extra: Partial<AtRiskCustom
     ...extra,
   }) as AtRiskCustomer;
 
-const snapshotOf = (asOf: string, atRisk: AtRiskCustomer[]) => ({ asOf, currency: 'USD', atRisk, scheduledChurn: [] }) as unknown as Snapshot;
+const snapshotOf = (asOf: string, atRisk: AtRiskCustomer[]) =>
+  ({ asOf, currency: 'USD', atRisk, scheduledChurn: [] }) as unknown as Snapshot;
 
 function delivery(secret: object, mode: 'owner' | 'channel'): SlackDelivery {
   const parsed = parseSlackSecret(JSON.stringify(secret));
-  return { target: (owner) => Promise.resolve(slackTargetFor(parsed, mode, owner)), post: (url, message) => postToSlack(url, message, 5_000) };
+  return {
+    target: (owner) => Promise.resolve(slackTargetFor(parsed, mode, owner)),
+    post: (url, message) => postToSlack(url, message, 5_000),
+  };
 }
 
 const run = (snapshot: Snapshot, slackDelivery: SlackDelivery) =>
-  sendDigests({ ses: local.stack.clients.ses!, store: new DigestStore(local.stack.clients.dynamo, local.stack.tableName), config, slack: slackDelivery, maxAttempts: 3 }, snapshot);
+  sendDigests(
+    {
+      ses: local.stack.clients.ses!,
+      store: new DigestStore(local.stack.clients.dynamo, local.stack.tableName),
+      config,
+      slack: slackDelivery,
+      maxAttempts: 3,
+    },
+    snapshot,
+  );
 
 async function record(owner: string, asOf: string, channel: 'email' | 'slack') {
   const key = channel === 'email' ? keys.digest(owner, asOf) : keys.slackDigest(owner, asOf);
@@ -101,7 +114,11 @@ describe('digests in Slack', () => {
     const snapshot = snapshotOf('2026-11-03', [customer('c1', 'ana@test.example')]);
     const failed = await run(snapshot, d);
     expect(failed).toMatchObject({ sent: 1, slackSent: 0, slackFailed: 1 });
-    expect(failed.owners[0]!.slack).toMatchObject({ outcome: 'failed', retryable: false, error: expect.stringMatching(/answered 404: no_service/) });
+    expect(failed.owners[0]!.slack).toMatchObject({
+      outcome: 'failed',
+      retryable: false,
+      error: expect.stringMatching(/answered 404: no_service/),
+    });
     expect(await record('ana@test.example', '2026-11-03', 'slack')).toMatchObject({ status: 'failed' });
     expect(slack.messages()).toHaveLength(0);
 
@@ -123,7 +140,10 @@ describe('digests in Slack', () => {
 
   it('the embedded stack’s receiver refuses what Slack would refuse, and the viewer shows what it took, escaped', async () => {
     slack.clear();
-    const bad = await fetch(slack.hookUrl('x'), { method: 'POST', body: JSON.stringify({ text: 't', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }] }) });
+    const bad = await fetch(slack.hookUrl('x'), {
+      method: 'POST',
+      body: JSON.stringify({ text: 't', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }] }),
+    });
     expect([bad.status, await bad.text()]).toEqual([400, 'invalid_blocks']);
     const d = delivery({ owners: { 'ana@test.example': slack.hookUrl('ana') } }, 'owner');
     await run(snapshotOf('2026-11-05', [customer('c1', 'ana@test.example', { name: '<script>alert(1)</script>' })]), d);

@@ -139,12 +139,20 @@ beforeAll(async () => {
   const files = billingFiles();
   await writeFile(join(dir, 'customers.csv'), files.customers);
   await writeFile(join(dir, 'invoices.csv'), files.invoices);
-  await writeFile(join(dir, 'events.jsonl'), events().map((e) => JSON.stringify(e)).join('\n'));
+  await writeFile(
+    join(dir, 'events.jsonl'),
+    events()
+      .map((e) => JSON.stringify(e))
+      .join('\n'),
+  );
 
   const { dynamo, s3 } = local.stack.clients;
   const ingest = createBillingIngestHandler({ dynamo, s3, tableName: local.stack.tableName, config });
   local.stack.subscribe((event: SQSEvent) => ingest(event, context));
-  for (const [key, body] of [['exports/customers.csv', files.customers], ['exports/invoices.csv', files.invoices]] as const) {
+  for (const [key, body] of [
+    ['exports/customers.csv', files.customers],
+    ['exports/invoices.csv', files.invoices],
+  ] as const) {
     await s3.send(new PutObjectCommand({ Bucket: local.stack.bucketName, Key: key, Body: body }));
     await local.stack.queue.drain();
   }
@@ -191,14 +199,24 @@ describe('snapshot Lambda on the embedded stack', () => {
   });
 
   it('uses the stored model and the previous bands, and writes the bands of this run for the next', async () => {
-    await new ModelStore(local.stack.clients.dynamo, local.stack.tableName).save({ model: KNOWN, backtest: null, storedAt: NOW.toISOString() });
+    await new ModelStore(local.stack.clients.dynamo, local.stack.tableName).save({
+      model: KNOWN,
+      backtest: null,
+      storedAt: NOW.toISOString(),
+    });
     const out = await createSnapshotHandler(deps())({ asOf: AS_OF }, context);
     snapshot = JSON.parse(await s3Text(out.reportKeys.json)) as Snapshot;
-    const previousBands = new Map(expected.atRisk.filter((c) => c.band === 'red' || c.band === 'yellow').map((c) => [c.customerId, c.band!]));
+    const previousBands = new Map(
+      expected.atRisk.filter((c) => c.band === 'red' || c.band === 'yellow').map((c) => [c.customerId, c.band!]),
+    );
     expectClose(snapshot, computeSnapshot(reference, config, AS_OF, { model: KNOWN, risk: config.risk, previousBands }));
     const band = (id: string) => snapshot.atRisk.find((c) => c.customerId === id)?.band;
     expect([band('cust-a'), band('cust-c'), band('cust-d'), band('cust-e')]).toEqual(['yellow', 'red', 'red', 'red']);
-    expect(snapshot.risk).toMatchObject({ model: 'fitted', fittedAt: AS_OF, bands: { red: { customers: 3 }, yellow: { customers: 1 }, green: { customers: 1 } } });
+    expect(snapshot.risk).toMatchObject({
+      model: 'fitted',
+      fittedAt: AS_OF,
+      bands: { red: { customers: 3 }, yellow: { customers: 1 }, green: { customers: 1 } },
+    });
     const bands = JSON.parse(await s3Text(out.reportKeys.bands)) as { red: string[]; yellow: string[] };
     expect(bands).toEqual({ red: ['cust-c', 'cust-d', 'cust-e'], yellow: ['cust-a'] });
   });
@@ -277,7 +295,9 @@ describe('digest Lambda over SES', () => {
       'invoice_id,line_id,customer_id,subscription_id,plan,amount,currency,period_start,period_end,status,issued_at',
       'in_cust-b_10,1,cust-b,sub_cust-b,pro,199,USD,2026-10-01,2026-11-01,failed,2026-10-21',
     ].join('\n');
-    await local.stack.clients.s3.send(new PutObjectCommand({ Bucket: local.stack.bucketName, Key: 'exports/correction.csv', Body: correction }));
+    await local.stack.clients.s3.send(
+      new PutObjectCommand({ Bucket: local.stack.bucketName, Key: 'exports/correction.csv', Body: correction }),
+    );
     await local.stack.queue.drain();
 
     const snap = await createSnapshotHandler(deps())({ asOf: next }, context);
@@ -303,7 +323,8 @@ describe('digest Lambda over SES', () => {
     class FlakyStore extends DigestStore {
       failures = 0;
       override async markSent(owner: string, day: string, messageId: string | undefined): Promise<void> {
-        if (owner === 'ben@test.example' && this.failures++ < 10) throw Object.assign(new Error('throttled (injected)'), { name: 'ThrottlingException' });
+        if (owner === 'ben@test.example' && this.failures++ < 10)
+          throw Object.assign(new Error('throttled (injected)'), { name: 'ThrottlingException' });
         return super.markSent(owner, day, messageId);
       }
     }

@@ -37,7 +37,9 @@ afterAll(async () => {
   await path?.stop();
 });
 
-const config = parseConfig({ digest: { from: 'churnwatch@test.example', fallbackTo: 'cs@test.example', subjectPrefix: '[Churnwatch · ümlaut]' } });
+const config = parseConfig({
+  digest: { from: 'churnwatch@test.example', fallbackTo: 'cs@test.example', subjectPrefix: '[Churnwatch · ümlaut]' },
+});
 
 const customer = (customerId: string, owner: string): AtRiskCustomer =>
   ({
@@ -59,7 +61,8 @@ const customer = (customerId: string, owner: string): AtRiskCustomer =>
     activeDaysPrevious: 12,
   }) as AtRiskCustomer;
 
-const snapshotOf = (asOf: string, atRisk: AtRiskCustomer[]) => ({ asOf, currency: 'USD', atRisk, scheduledChurn: [] }) as unknown as Snapshot;
+const snapshotOf = (asOf: string, atRisk: AtRiskCustomer[]) =>
+  ({ asOf, currency: 'USD', atRisk, scheduledChurn: [] }) as unknown as Snapshot;
 
 const linkFor = (owner: string) => `${path.unsubscribeUrl}?t=${encodeURIComponent(signUnsubscribeToken(owner, KEY))}`;
 
@@ -125,7 +128,7 @@ describe('the unsubscribe endpoint', () => {
     expect((await call(`${path.unsubscribeUrl}?t=${encodeURIComponent(token)}`, { method: 'DELETE' })).status).toBe(405);
   });
 
-  it('the page\'s resubscribe button removes the opt-out', async () => {
+  it("the page's resubscribe button removes the opt-out", async () => {
     const owner = 'dee@test.example';
     await oneClick(linkFor(owner));
     expect(await store.isOptedOut(owner)).toBe(true);
@@ -151,7 +154,14 @@ describe('digests and opt-outs', () => {
     };
     const run = (asOf: string) =>
       sendDigests(
-        { ses: local.stack.clients.ses!, store: new DigestStore(local.stack.clients.dynamo, local.stack.tableName), config, optOuts, slack: slackDelivery, maxAttempts: 2 },
+        {
+          ses: local.stack.clients.ses!,
+          store: new DigestStore(local.stack.clients.dynamo, local.stack.tableName),
+          config,
+          optOuts,
+          slack: slackDelivery,
+          maxAttempts: 2,
+        },
         snapshotOf(asOf, [customer('c1', 'eve@test.example'), customer('c2', 'Fay@test.example')]),
       );
 

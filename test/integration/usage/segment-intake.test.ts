@@ -52,12 +52,16 @@ async function post(route: string, body: unknown, headers: Record<string, string
 /** The stored counts once everything enqueued so far is counted (the aggregator, then the fold). */
 async function day(customerId: string, d: string) {
   await path.settle();
-  const res = await local.stack.clients.dynamo.send(new GetCommand({ TableName: local.stack.tableName, Key: keys.day(customerId, d), ConsistentRead: true }));
+  const res = await local.stack.clients.dynamo.send(
+    new GetCommand({ TableName: local.stack.tableName, Key: keys.day(customerId, d), ConsistentRead: true }),
+  );
   return res.Item;
 }
 
 async function profile(customerId: string) {
-  const res = await local.stack.clients.dynamo.send(new GetCommand({ TableName: local.stack.tableName, Key: keys.profile(customerId), ConsistentRead: true }));
+  const res = await local.stack.clients.dynamo.send(
+    new GetCommand({ TableName: local.stack.tableName, Key: keys.profile(customerId), ConsistentRead: true }),
+  );
   return res.Item;
 }
 
@@ -98,7 +102,9 @@ describe('Segment HTTP Tracking API', () => {
     const res = await post('/v1/batch', batch);
     expect(res).toEqual({ status: 200, json: { success: true, accepted: 4, duplicates: 0, linked: 1, ignored: 2, rejected: [] } });
     // The intake only enqueued the events (as POST /events does): nothing is counted before the fold.
-    const unfolded = await local.stack.clients.dynamo.send(new GetCommand({ TableName: local.stack.tableName, Key: keys.day('cus_seg_a', '2026-11-20'), ConsistentRead: true }));
+    const unfolded = await local.stack.clients.dynamo.send(
+      new GetCommand({ TableName: local.stack.tableName, Key: keys.day('cus_seg_a', '2026-11-20'), ConsistentRead: true }),
+    );
     expect(unfolded.Item).toBeUndefined();
     const a = await day('cus_seg_a', '2026-11-20');
     expect(a?.n).toBe(3);
@@ -119,9 +125,17 @@ describe('Segment HTTP Tracking API', () => {
   });
 
   it('single calls with the write key in the body; a later track without groupId uses the last group call', async () => {
-    const group = await post('/v1/group', { writeKey: SEGMENT_KEY, userId: 'dee', groupId: 'cus_seg_c', timestamp: '2026-11-21T08:00:00Z' }, {});
+    const group = await post(
+      '/v1/group',
+      { writeKey: SEGMENT_KEY, userId: 'dee', groupId: 'cus_seg_c', timestamp: '2026-11-21T08:00:00Z' },
+      {},
+    );
     expect(group).toMatchObject({ status: 200, json: { success: true, linked: 1 } });
-    const track = await post('/v1/track', { writeKey: SEGMENT_KEY, userId: 'dee', event: 'Invite Sent', messageId: 'seg-c1', timestamp: '2026-11-21T09:00:00Z' }, {});
+    const track = await post(
+      '/v1/track',
+      { writeKey: SEGMENT_KEY, userId: 'dee', event: 'Invite Sent', messageId: 'seg-c1', timestamp: '2026-11-21T09:00:00Z' },
+      {},
+    );
     expect(track).toMatchObject({ status: 200, json: { success: true, accepted: 1 } });
     expect((await day('cus_seg_c', '2026-11-21'))?.['f:Invite Sent']).toBe(1);
 
@@ -170,7 +184,9 @@ describe('Segment HTTP Tracking API', () => {
     expect(malformed).toMatchObject({ status: 400, json: { success: false, message: expect.stringMatching(/^malformed JSON/) } });
     const big = await post('/v1/track', { ...call, properties: { blob: 'x'.repeat(33 * 1024) } });
     expect(big.status).toBe(413);
-    const bigBatch = await post('/v1/batch', { batch: Array.from({ length: 40 }, (_, i) => ({ ...call, messageId: `b${i}`, properties: { blob: 'x'.repeat(14 * 1024) } })) });
+    const bigBatch = await post('/v1/batch', {
+      batch: Array.from({ length: 40 }, (_, i) => ({ ...call, messageId: `b${i}`, properties: { blob: 'x'.repeat(14 * 1024) } })),
+    });
     expect(bigBatch.status).toBe(413);
     expect(await day('cus_seg_x', '2026-11-20')).toBeUndefined();
   });

@@ -25,7 +25,11 @@ beforeAll(async () => {
   const quiet = { logger: new Logger({ logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'Test', serviceName: 'usage-test' }) };
   path = await startUsagePath(local.stack, { apiKeys: [KEY, 'second-key'], now: () => NOW, ...quiet });
   // The same handler called directly (no HTTP adapter), enqueuing on the same queue.
-  handler = createIngestUsageHandler({ enqueue: async (bodies) => void bodies.forEach((b) => local.stack.usageQueue.send(b)), now: () => NOW, ...quiet });
+  handler = createIngestUsageHandler({
+    enqueue: async (bodies) => void bodies.forEach((b) => local.stack.usageQueue.send(b)),
+    now: () => NOW,
+    ...quiet,
+  });
 });
 afterAll(async () => {
   await path?.stop();
@@ -52,7 +56,13 @@ const ev = (customerId: string, eventId: string, timestamp = '2026-11-20T10:00:0
  * Posts through the HTTP adapter, then lets the path settle (queue drained, inbox folded) so the
  * table holds the counts; `fold` is what counting found (resends of earlier requests are its duplicates).
  */
-async function post(body: unknown, headers: Record<string, string> = { 'x-api-key': KEY }, route = '/events', method = 'POST', settle = true) {
+async function post(
+  body: unknown,
+  headers: Record<string, string> = { 'x-api-key': KEY },
+  route = '/events',
+  method = 'POST',
+  settle = true,
+) {
   const res = await fetch(`${path.api.url}${route}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
@@ -118,8 +128,7 @@ describe('POST /events through the local API adapter', () => {
       rejected: [
         {
           index: 1,
-          reason:
-            'timestamp: "2026-13-01T00:00:00Z" is not a valid ISO-8601 timestamp with a UTC offset (e.g. "2026-11-24T10:15:00Z")',
+          reason: 'timestamp: "2026-13-01T00:00:00Z" is not a valid ISO-8601 timestamp with a UTC offset (e.g. "2026-11-24T10:15:00Z")',
         },
         { index: 3, reason: 'eventId: is required' },
         { index: 5, reason: 'event: must be a JSON object' },
@@ -290,7 +299,9 @@ describe('POST /events through the local API adapter', () => {
     const requests = Array.from({ length: 8 }, (_, r) =>
       // each request: 40 own events over 3 days + 10 events shared with the next request
       [
-        ...Array.from({ length: 40 }, (_, i) => ev('hot', `r${r}-${i}`, `2026-11-1${i % 3}T10:00:00Z`, `f${i % 4}`, { userId: `u${i % 7}` })),
+        ...Array.from({ length: 40 }, (_, i) =>
+          ev('hot', `r${r}-${i}`, `2026-11-1${i % 3}T10:00:00Z`, `f${i % 4}`, { userId: `u${i % 7}` }),
+        ),
         ...Array.from({ length: 10 }, (_, i) => ev('hot', `shared-${(r + i) % 12}`, '2026-11-12T10:00:00Z', 'shared')),
       ],
     );
@@ -378,8 +389,16 @@ describe('POST /events through the local API adapter', () => {
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
     delete process.env.USAGE_QUEUE_URL;
     try {
-      const event = { body: JSON.stringify({ events: [ev('envdefault', 'x1')] }), isBase64Encoded: false, httpMethod: 'POST', path: '/events', headers: {} } as unknown as APIGatewayProxyEvent;
-      await expect(async () => defaultHandler(event, { awsRequestId: 'r2', functionName: 'f' } as Context)).rejects.toThrow(/USAGE_QUEUE_URL must name the usage queue/);
+      const event = {
+        body: JSON.stringify({ events: [ev('envdefault', 'x1')] }),
+        isBase64Encoded: false,
+        httpMethod: 'POST',
+        path: '/events',
+        headers: {},
+      } as unknown as APIGatewayProxyEvent;
+      await expect(async () => defaultHandler(event, { awsRequestId: 'r2', functionName: 'f' } as Context)).rejects.toThrow(
+        /USAGE_QUEUE_URL must name the usage queue/,
+      );
       expect(await customerItems('envdefault')).toEqual([]);
     } finally {
       restore();

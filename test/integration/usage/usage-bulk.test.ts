@@ -112,7 +112,9 @@ describe('bulk load of JSONL event files through the API', () => {
     expect((await days('retry'))['2026-10-02']?.events).toBe(30);
 
     failNext = 3;
-    await expect(bulkLoadUsageEvents([f], { url: api.url, apiKey: KEY, maxAttempts: 3 })).rejects.toThrow('usage API answered 503: Service Unavailable (after 3 attempts)');
+    await expect(bulkLoadUsageEvents([f], { url: api.url, apiKey: KEY, maxAttempts: 3 })).rejects.toThrow(
+      'usage API answered 503: Service Unavailable (after 3 attempts)',
+    );
     failNext = 0;
   });
 

@@ -50,7 +50,13 @@ describe('the usage API under 50 concurrent clients', () => {
           count: 1 + (j % 3),
         }));
         // Every request repeats the last event of the request before (a client retry): counted once.
-        if (r > 0) events.push({ ...events[0]!, eventId: `e-${k}-${r - 1}-${EVENTS_PER_REQUEST - 1}`, customerId: customer((EVENTS_PER_REQUEST - 1) % CUSTOMERS), timestamp: '2026-11-20T10:00:00Z' });
+        if (r > 0)
+          events.push({
+            ...events[0]!,
+            eventId: `e-${k}-${r - 1}-${EVENTS_PER_REQUEST - 1}`,
+            customerId: customer((EVENTS_PER_REQUEST - 1) % CUSTOMERS),
+            timestamp: '2026-11-20T10:00:00Z',
+          });
         const started = performance.now();
         const res = await fetch(`${path.api.url}/events`, {
           method: 'POST',
@@ -79,7 +85,11 @@ describe('the usage API under 50 concurrent clients', () => {
     expect(accepted).toBe(requests * EVENTS_PER_REQUEST + CLIENTS * (REQUESTS_PER_CLIENT - 1));
     expect(duplicates).toBe(0);
     const counted = await path.settle();
-    expect(counted).toMatchObject({ accepted: requests * EVENTS_PER_REQUEST, duplicates: CLIENTS * (REQUESTS_PER_CLIENT - 1), rejected: [] });
+    expect(counted).toMatchObject({
+      accepted: requests * EVENTS_PER_REQUEST,
+      duplicates: CLIENTS * (REQUESTS_PER_CLIENT - 1),
+      rejected: [],
+    });
 
     // Exact counts per customer-day: what was sent, once.
     const want = new Map<string, number>();
@@ -93,7 +103,9 @@ describe('the usage API under 50 concurrent clients', () => {
     }
     for (const [key, n] of want) {
       const [c, day] = key.split('|') as [string, string];
-      const item = await local.stack.clients.dynamo.send(new GetCommand({ TableName: local.stack.tableName, Key: keys.day(c, day), ConsistentRead: true }));
+      const item = await local.stack.clients.dynamo.send(
+        new GetCommand({ TableName: local.stack.tableName, Key: keys.day(c, day), ConsistentRead: true }),
+      );
       expect(item.Item?.n, key).toBe(n);
     }
   });

@@ -80,13 +80,13 @@ describe('usage store against DynamoDB Local (property)', () => {
             const days = Object.keys(want).sort();
             expect(await readActivityDays(deps.dynamo, deps.tableName, customerId, '2026-01-01', '2026-12-31')).toEqual(want);
             const item = (
-              await deps.dynamo.send(
-                new GetCommand({ TableName: deps.tableName, Key: keys.profile(customerId), ConsistentRead: true }),
-              )
+              await deps.dynamo.send(new GetCommand({ TableName: deps.tableName, Key: keys.profile(customerId), ConsistentRead: true }))
             ).Item!;
             const start = activityWindowStart(days.at(-1)!);
             // Weekly summaries, as the forecast's own summariser makes them of the same days (no userIds here).
-            const weeks = Object.fromEntries([...weeksFromDays(want, dayNum(days.at(-1)!))].map(([w, summary]) => [dayFromNum(w), summary]));
+            const weeks = Object.fromEntries(
+              [...weeksFromDays(want, dayNum(days.at(-1)!))].map(([w, summary]) => [dayFromNum(w), summary]),
+            );
             expect(decodeUsageProfile(item)).toEqual({
               activity: Object.fromEntries(Object.entries(want).filter(([d]) => d >= start)),
               weeks,

@@ -272,7 +272,14 @@ class AccountStory {
 
   // ── billing ─────────────────────────────────────────────────────────────────
 
-  private startSubscription(anchor: DayNumber, tier: Tier, term: Term, prioritySupport: boolean, firstDay: DayNumber, onboardingFee: boolean): void {
+  private startSubscription(
+    anchor: DayNumber,
+    tier: Tier,
+    term: Term,
+    prioritySupport: boolean,
+    firstDay: DayNumber,
+    onboardingFee: boolean,
+  ): void {
     const id = `ibs_${this.profile.customerId.slice(4)}_${++this.subscriptionCount}`;
     const sub = openSubscription(id, tier, term, anchor, prioritySupport);
     seekCycle(sub, firstDay);
@@ -365,7 +372,8 @@ class AccountStory {
     const { rng, team } = this;
     const sub = this.sub!;
     const quiet = this.cycle!.quiet;
-    if (quiet) this.truth.quietRenewals.push({ quietFrom: isoOf(quiet.from), renewalOn: isoOf(day), valueLoss: quiet.valueLoss, renewed: true });
+    if (quiet)
+      this.truth.quietRenewals.push({ quietFrom: isoOf(quiet.from), renewalOn: isoOf(day), valueLoss: quiet.valueLoss, renewed: true });
     const fromPlan = planName(sub.tier, sub.term);
     const tierIndex = TIERS.indexOf(sub.tier);
     let kind: 'upgrade' | 'downgrade' | 'term_change' | null = null;
@@ -406,7 +414,8 @@ class AccountStory {
     const sub = this.sub!;
     const pending = this.pending!;
     const quiet = this.cycle!.quiet;
-    if (quiet && day === sub.periodEnd) truth.quietRenewals.push({ quietFrom: isoOf(quiet.from), renewalOn: isoOf(day), valueLoss: quiet.valueLoss, renewed: false });
+    if (quiet && day === sub.periodEnd)
+      truth.quietRenewals.push({ quietFrom: isoOf(quiet.from), renewalOn: isoOf(day), valueLoss: quiet.valueLoss, renewed: false });
     truth.churns.push({
       subscriptionId: sub.id,
       churnedOn: isoOf(day),

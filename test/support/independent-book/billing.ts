@@ -76,14 +76,27 @@ export class CustomerLedger {
       issued_at: isoOf(sub.periodStart),
     };
     const period = { period_start: isoOf(sub.periodStart), period_end: isoOf(sub.periodEnd) };
-    this.lines.push({ ...common, line_id: '1', plan: planName(sub.tier, sub.term), amount: amountText(priceCents(sub.tier, sub.term, this.currency)), ...period });
+    this.lines.push({
+      ...common,
+      line_id: '1',
+      plan: planName(sub.tier, sub.term),
+      amount: amountText(priceCents(sub.tier, sub.term, this.currency)),
+      ...period,
+    });
     if (sub.prioritySupport) {
       const cents = PRIORITY_SUPPORT.monthlyCents[this.currency] * TERM_MONTHS[sub.term];
       this.lines.push({ ...common, line_id: '2', plan: PRIORITY_SUPPORT.plan, amount: amountText(cents), ...period });
     }
     if (withOnboardingFee) {
       const day = isoOf(sub.periodStart);
-      this.lines.push({ ...common, line_id: '3', plan: ONBOARDING_FEE.plan, amount: amountText(ONBOARDING_FEE.cents[this.currency]), period_start: day, period_end: day });
+      this.lines.push({
+        ...common,
+        line_id: '3',
+        plan: ONBOARDING_FEE.plan,
+        amount: amountText(ONBOARDING_FEE.cents[this.currency]),
+        period_start: day,
+        period_end: day,
+      });
     }
     return invoiceId;
   }

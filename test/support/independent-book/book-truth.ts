@@ -32,11 +32,26 @@ export function monthlyLogoChurn(accounts: readonly CustomerTruth[], historyStar
   return months;
 }
 
-export function summarise(accounts: readonly CustomerTruth[], monthly: readonly MonthlyChurn[], asOf: DayNumber, counts: { invoiceLines: number; cancellations: number; events: number }): BookSummary {
+export function summarise(
+  accounts: readonly CustomerTruth[],
+  monthly: readonly MonthlyChurn[],
+  asOf: DayNumber,
+  counts: { invoiceLines: number; cancellations: number; events: number },
+): BookSummary {
   const asOfIso = isoOf(asOf);
   const churns = accounts.flatMap((a) => a.churns).filter((c) => c.churnedOn <= asOfIso);
   const byCause = Object.fromEntries(
-    (['disengagement', 'champion_left', 'team_shrank', 'failed_onboarding', 'budget_cut', 'annual_non_renewal', 'involuntary'] as ChurnCause[]).map((c) => [c, 0]),
+    (
+      [
+        'disengagement',
+        'champion_left',
+        'team_shrank',
+        'failed_onboarding',
+        'budget_cut',
+        'annual_non_renewal',
+        'involuntary',
+      ] as ChurnCause[]
+    ).map((c) => [c, 0]),
   ) as Record<ChurnCause, number>;
   for (const c of churns) byCause[c.cause]++;
   const rates = monthly.map((m) => m.rate).filter((r): r is number => r !== null);

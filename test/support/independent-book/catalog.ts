@@ -72,8 +72,44 @@ export const ACCOUNT_OWNERS = [
   'mateo.silva@vendor.example',
 ] as const;
 
-const NAME_STEMS = ['Blue', 'North', 'Apex', 'Copper', 'Lumen', 'Harbor', 'Granite', 'Vela', 'Orbit', 'Juniper', 'Kestrel', 'Meridian', 'Nimbus', 'Quarry', 'Saffron', 'Tidal', 'Umber', 'Willow', 'Zephyr', 'Cobalt'];
-const NAME_KINDS = ['Analytics', 'Logistics', 'Health', 'Labs', 'Foods', 'Robotics', 'Legal', 'Media', 'Energy', 'Studio', 'Freight', 'Clinics', 'Learning', 'Retail'];
+const NAME_STEMS = [
+  'Blue',
+  'North',
+  'Apex',
+  'Copper',
+  'Lumen',
+  'Harbor',
+  'Granite',
+  'Vela',
+  'Orbit',
+  'Juniper',
+  'Kestrel',
+  'Meridian',
+  'Nimbus',
+  'Quarry',
+  'Saffron',
+  'Tidal',
+  'Umber',
+  'Willow',
+  'Zephyr',
+  'Cobalt',
+];
+const NAME_KINDS = [
+  'Analytics',
+  'Logistics',
+  'Health',
+  'Labs',
+  'Foods',
+  'Robotics',
+  'Legal',
+  'Media',
+  'Energy',
+  'Studio',
+  'Freight',
+  'Clinics',
+  'Learning',
+  'Retail',
+];
 const NAME_SUFFIXES = ['Inc.', 'LLC', 'GmbH', 'S.A.', 'Ltd', 'BV', 'Co.'];
 
 /** Company names; some carry a comma or quotes, which the CSV writer must quote (RFC 4180). */

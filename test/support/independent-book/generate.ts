@@ -24,13 +24,21 @@ export function generateIndependentBook(options: BookOptions = {}): IndependentB
 
   const signups = drawSignups(Rng.stream(seed, 0x5160), customers, historyStart, asOf);
   const customerIds = signups.map((_, i) => `ibk_${String(i + 1).padStart(5, '0')}`);
-  const usage = new UsageLog(customerIds, FEATURES.map((f) => f.name));
+  const usage = new UsageLog(
+    customerIds,
+    FEATURES.map((f) => f.name),
+  );
   const invoiceLines: InvoiceLineRecord[] = [];
   const cancellations: CancellationRecord[] = [];
   const customerRecords: CustomerRecord[] = [];
   const accounts: CustomerTruth[] = [];
   signups.forEach((signup, i) => {
-    const { truth, customer, lines, cancellations: canceled } = simulateAccount({
+    const {
+      truth,
+      customer,
+      lines,
+      cancellations: canceled,
+    } = simulateAccount({
       seed,
       customerNumber: i + 1,
       customerIndex: i,
@@ -47,9 +55,24 @@ export function generateIndependentBook(options: BookOptions = {}): IndependentB
   });
 
   const monthly = monthlyLogoChurn(accounts, historyStart, asOf);
-  const summary = summarise(accounts, monthly, asOf, { invoiceLines: invoiceLines.length, cancellations: cancellations.length, events: usage.size });
+  const summary = summarise(accounts, monthly, asOf, {
+    invoiceLines: invoiceLines.length,
+    cancellations: cancellations.length,
+    events: usage.size,
+  });
   return {
-    truth: { generator: 'independent-book', seed, customers, months, historyStart: isoOf(historyStart), asOf: isoOf(asOf), fxRates: { ...FX_RATES }, monthly, summary, accounts },
+    truth: {
+      generator: 'independent-book',
+      seed,
+      customers,
+      months,
+      historyStart: isoOf(historyStart),
+      asOf: isoOf(asOf),
+      fxRates: { ...FX_RATES },
+      monthly,
+      summary,
+      accounts,
+    },
     invoiceLines,
     cancellations,
     customers: customerRecords,
@@ -58,7 +81,12 @@ export function generateIndependentBook(options: BookOptions = {}): IndependentB
 }
 
 /** Signup days in ascending order, so customer numbers follow signup order as real IDs would. */
-function drawSignups(rng: Rng, customers: number, historyStart: DayNumber, asOf: DayNumber): { createdOn: DayNumber; inBookAtStart: boolean }[] {
+function drawSignups(
+  rng: Rng,
+  customers: number,
+  historyStart: DayNumber,
+  asOf: DayNumber,
+): { createdOn: DayNumber; inBookAtStart: boolean }[] {
   const inBook = Math.round(customers * IN_BOOK_AT_START);
   const span = asOf - historyStart + 1;
   const days: { createdOn: DayNumber; inBookAtStart: boolean }[] = [];

@@ -5,7 +5,19 @@ import { join } from 'node:path';
 import { CORE_FEATURES, FX_RATES, RETENTION_FEATURES } from './catalog';
 import type { IndependentBook } from './types';
 
-export const INVOICE_HEADER = ['invoice_id', 'line_id', 'customer_id', 'subscription_id', 'plan', 'amount', 'currency', 'period_start', 'period_end', 'status', 'issued_at'] as const;
+export const INVOICE_HEADER = [
+  'invoice_id',
+  'line_id',
+  'customer_id',
+  'subscription_id',
+  'plan',
+  'amount',
+  'currency',
+  'period_start',
+  'period_end',
+  'status',
+  'issued_at',
+] as const;
 export const CANCELLATION_HEADER = ['customer_id', 'subscription_id', 'effective_at', 'canceled_at', 'reason'] as const;
 export const CUSTOMER_HEADER = ['customer_id', 'name', 'owner_email', 'plan', 'segment', 'created_at'] as const;
 
@@ -51,7 +63,10 @@ export async function writeIndependentBook(book: IndependentBook, dir: string): 
   await writeCsv(files.invoices, INVOICE_HEADER, book.invoiceLines);
   await writeCsv(files.cancellations, CANCELLATION_HEADER, book.cancellations);
   await writeCsv(files.customers, CUSTOMER_HEADER, book.customers);
-  await writeLines(files.events, mapIterable(book.usage.events(), (e) => JSON.stringify(e)));
+  await writeLines(
+    files.events,
+    mapIterable(book.usage.events(), (e) => JSON.stringify(e)),
+  );
   await writeFile(files.truth, `${JSON.stringify(book.truth, null, 1)}\n`);
   await writeFile(files.config, `${JSON.stringify(bookConfig(), null, 2)}\n`);
   return files;

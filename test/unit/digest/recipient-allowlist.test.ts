@@ -28,7 +28,17 @@ const snapshot = {
   asOf: '2026-11-30',
   currency: 'USD',
   atRisk: [customer('c1', 'ana@acme.io'), customer('c2', 'mallory@evil.example'), customer('c3', null), customer('c4', 'Bob@ACME.io')],
-  scheduledChurn: [{ customerId: 'c5', name: 'Five', owner: 'eve@elsewhere.io', mrr: 100, effectiveAt: '2026-12-31', canceledAt: '2026-11-20', reason: null }],
+  scheduledChurn: [
+    {
+      customerId: 'c5',
+      name: 'Five',
+      owner: 'eve@elsewhere.io',
+      mrr: 100,
+      effectiveAt: '2026-12-31',
+      canceledAt: '2026-11-20',
+      reason: null,
+    },
+  ],
 } as unknown as Snapshot;
 
 const config = parseConfig({ digest: { from: 'churnwatch@acme.io', fallbackTo: 'cs@acme.io', allowedRecipientDomains: ['ACME.io'] } });
@@ -55,8 +65,18 @@ describe('digest.allowedRecipientDomains', () => {
 
   it('never sends to a refused owner, logs each one and counts them in the summary', async () => {
     const sentTo: string[] = [];
-    const ses = { send: async (cmd: { input: { Destination: { ToAddresses: string[] } } }) => (sentTo.push(...cmd.input.Destination.ToAddresses), { MessageId: 'm' }) } as unknown as SESv2Client;
-    const store = { previous: async () => undefined, claim: async () => true, markSent: async () => undefined, markFailed: async () => undefined } as unknown as DigestStore;
+    const ses = {
+      send: async (cmd: { input: { Destination: { ToAddresses: string[] } } }) => (
+        sentTo.push(...cmd.input.Destination.ToAddresses),
+        { MessageId: 'm' }
+      ),
+    } as unknown as SESv2Client;
+    const store = {
+      previous: async () => undefined,
+      claim: async () => true,
+      markSent: async () => undefined,
+      markFailed: async () => undefined,
+    } as unknown as DigestStore;
     const logs: { level: string; message: string; data?: Record<string, unknown> }[] = [];
     const summary = await sendDigests({ ses, store, config, log: (level, message, data) => logs.push({ level, message, data }) }, snapshot);
     expect(sentTo.sort()).toEqual(['Bob@ACME.io', 'ana@acme.io', 'cs@acme.io']);

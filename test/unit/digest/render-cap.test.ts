@@ -4,9 +4,24 @@ import { atRiskCustomer } from '../report/fixtures';
 
 describe('a digest for an owner with very many at-risk customers', () => {
   const customers = Array.from({ length: MAX_DIGEST_CUSTOMERS + 50 }, (_, i) =>
-    atRiskCustomer({ customerId: `cus_${String(i).padStart(4, '0')}`, name: `Customer ${i}`, mrr: 1000 - i, churnProbability: 0.5, band: 'red', tier: 'B' }),
+    atRiskCustomer({
+      customerId: `cus_${String(i).padStart(4, '0')}`,
+      name: `Customer ${i}`,
+      mrr: 1000 - i,
+      churnProbability: 0.5,
+      band: 'red',
+      tier: 'B',
+    }),
   );
-  const email = renderDigest({ owner: 'cs@example.com', asOf: '2026-11-24', currency: 'USD', customers, scheduled: [], previous: null, recovered: [] });
+  const email = renderDigest({
+    owner: 'cs@example.com',
+    asOf: '2026-11-24',
+    currency: 'USD',
+    customers,
+    scheduled: [],
+    previous: null,
+    recovered: [],
+  });
 
   it('describes the highest-priority ones, counts them all, and points to the CSV for the rest', () => {
     expect(email.subject).toMatch(/150 red/);

@@ -14,8 +14,21 @@ const columns = (line: string) => [...line].length;
 function input(overrides: Partial<DigestInput> = {}): DigestInput {
   const s = sampleSnapshot();
   // Last digest: cus_001 and cus_004 were already red, cus_005 yellow; cus_002 is new.
-  const previous = new Map<string, Band | 'scheduled'>([['cus_001', 'red'], ['cus_004', 'red'], ['cus_005', 'yellow']]);
-  return { owner: 'dana@vendor.example', asOf: s.asOf, currency: s.currency, customers: s.atRisk, scheduled: s.scheduledChurn, previous, recovered: [], ...overrides };
+  const previous = new Map<string, Band | 'scheduled'>([
+    ['cus_001', 'red'],
+    ['cus_004', 'red'],
+    ['cus_005', 'yellow'],
+  ]);
+  return {
+    owner: 'dana@vendor.example',
+    asOf: s.asOf,
+    currency: s.currency,
+    customers: s.atRisk,
+    scheduled: s.scheduledChurn,
+    previous,
+    recovered: [],
+    ...overrides,
+  };
 }
 const listed = () => input().customers.filter((c) => c.band === 'red' || c.band === 'yellow');
 
@@ -42,7 +55,12 @@ describe('orderForDigest', () => {
       fc.property(fc.array(customer, { maxLength: 30 }), (specs) => {
         const list: AtRiskCustomer[] = specs.map((s, i) => atRiskCustomer({ ...s, customerId: `c${i}` }));
         const ordered = orderForDigest(list);
-        expect(ordered.map((c) => c.customerId).sort()).toEqual(list.filter((c) => c.band !== 'green').map((c) => c.customerId).sort());
+        expect(ordered.map((c) => c.customerId).sort()).toEqual(
+          list
+            .filter((c) => c.band !== 'green')
+            .map((c) => c.customerId)
+            .sort(),
+        );
         const firstYellow = ordered.findIndex((c) => c.band === 'yellow');
         if (firstYellow >= 0) expect(ordered.slice(firstYellow).every((c) => c.band === 'yellow')).toBe(true);
         for (let i = 1; i < ordered.length; i++) {
@@ -118,7 +136,12 @@ describe('wrapText', () => {
       fc.property(fc.array(fc.stringMatching(/^[a-z→]{1,30}$/), { maxLength: 40 }), (words) => {
         const lines = wrapText(words.join(' '), 40, '  - ', '    ');
         for (const l of lines) expect(columns(l)).toBeLessThanOrEqual(40);
-        expect(lines.map((l) => l.slice(4)).join('').replace(/ /g, '')).toBe(words.join(''));
+        expect(
+          lines
+            .map((l) => l.slice(4))
+            .join('')
+            .replace(/ /g, ''),
+        ).toBe(words.join(''));
       }),
       { numRuns: propertyRuns(200) },
     );
@@ -192,13 +215,29 @@ describe('renderDigest', () => {
   it('marks newly listed customers, and tells who recovered', () => {
     expect(count(email.html, />NEW</g)).toBe(1);
     expect(count(email.text, /\[NEW\]/g)).toBe(1);
-    const e = renderDigest(input({ recovered: [{ customerId: 'cus_9', name: 'Initech' }, { customerId: 'cus_10', name: null }] }));
+    const e = renderDigest(
+      input({
+        recovered: [
+          { customerId: 'cus_9', name: 'Initech' },
+          { customerId: 'cus_10', name: null },
+        ],
+      }),
+    );
     const section = e.text.slice(e.text.indexOf('WHAT CHANGED'), e.text.indexOf('RED: LIKELY'));
     expect(section).toContain(`Newly listed:\n  - ${HOSTILE_NAME}`);
     expect(section).toContain('Recovered:\n  - Initech\n  - cus_10');
     expect(e.html).toContain('Initech<br>cus_10');
     // A yellow customer turning red is news; without a previous digest nothing is "new".
-    const worse = renderDigest(input({ previous: new Map([['cus_001', 'yellow'], ['cus_002', 'yellow'], ['cus_004', 'red'], ['cus_005', 'yellow']]) }));
+    const worse = renderDigest(
+      input({
+        previous: new Map([
+          ['cus_001', 'yellow'],
+          ['cus_002', 'yellow'],
+          ['cus_004', 'red'],
+          ['cus_005', 'yellow'],
+        ]),
+      }),
+    );
     expect(count(worse.text, /\[NEW\]/g)).toBe(1);
     expect(worse.text).toContain('Acme Analytics [NEW]');
     const first = renderDigest(input({ previous: null }));

@@ -1,11 +1,5 @@
 /** Small builders for hand-written ledgers in the domain tests. */
-import type {
-  Cancellation,
-  CustomerTimeline,
-  DayActivity,
-  EngineSettings,
-  LedgerLine,
-} from '../../../lambdas/domain/types';
+import type { Cancellation, CustomerTimeline, DayActivity, EngineSettings, LedgerLine } from '../../../lambdas/domain/types';
 import { addDays } from '../../../lambdas/domain/dates';
 
 export const SETTINGS: EngineSettings = {

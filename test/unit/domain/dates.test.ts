@@ -81,6 +81,11 @@ describe('utcDay and isRealDay agree with Date', () => {
       }),
       { numRuns: propertyRuns(2000) },
     );
-    expect([isRealDay(2024, 2, 29), isRealDay(2023, 2, 29), isRealDay(1900, 2, 29), isRealDay(2000, 2, 29)]).toEqual([true, false, false, true]);
+    expect([isRealDay(2024, 2, 29), isRealDay(2023, 2, 29), isRealDay(1900, 2, 29), isRealDay(2000, 2, 29)]).toEqual([
+      true,
+      false,
+      false,
+      true,
+    ]);
   });
 });

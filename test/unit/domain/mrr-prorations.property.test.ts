@@ -19,7 +19,11 @@ const subscriptionArb = fc
     cycles: fc.integer({ min: 2, max: 6 }),
     price: fc.integer({ min: 1, max: 500_000 }).map((c) => c / 100),
     changes: fc.array(
-      fc.record({ cycle: fc.nat(), at: fc.double({ min: 0, max: 1, noNaN: true }), price: fc.integer({ min: 0, max: 500_000 }).map((c) => c / 100) }),
+      fc.record({
+        cycle: fc.nat(),
+        at: fc.double({ min: 0, max: 1, noNaN: true }),
+        price: fc.integer({ min: 0, max: 500_000 }).map((c) => c / 100),
+      }),
       { maxLength: 5 },
     ),
   })
@@ -98,7 +102,22 @@ describe('Stripe-style prorations (property)', () => {
         numRuns: propertyRuns(400),
         // Found by this property: a large credit and charge next to a 1-cent price left float dust
         // above a threshold scaled by the price alone.
-        examples: [[{ k: 1, year: 2023, month: 0, day: 1, cycles: 4, price: 0.01, changes: [{ cycle: 571246662, at: 0, price: 0.05 }, { cycle: 0, at: 0, price: 4965.13 }] }]],
+        examples: [
+          [
+            {
+              k: 1,
+              year: 2023,
+              month: 0,
+              day: 1,
+              cycles: 4,
+              price: 0.01,
+              changes: [
+                { cycle: 571246662, at: 0, price: 0.05 },
+                { cycle: 0, at: 0, price: 4965.13 },
+              ],
+            },
+          ],
+        ],
       },
     );
   });

@@ -60,7 +60,11 @@ describe('Capgo movement cases as invoice lines', () => {
   });
 
   it('a downgrade Team → Solo mid-cycle is a contraction of 37', () => {
-    const lines = [sub(49, '2026-03-10', '2026-04-10'), sub(49, '2026-04-10', '2026-05-10'), ...priceChange(49, 12, '2026-04-20', '2026-04-10', '2026-05-10')];
+    const lines = [
+      sub(49, '2026-03-10', '2026-04-10'),
+      sub(49, '2026-04-10', '2026-05-10'),
+      ...priceChange(49, 12, '2026-04-20', '2026-04-10', '2026-05-10'),
+    ];
     const snap = snapshot(lines, '2026-04-30');
     expect(snap.mrr.contraction).toBeCloseTo(37, 9);
     expect(mrrOn(lines, '2026-05-09')).toBeCloseTo(12, 9);
@@ -105,7 +109,11 @@ describe('partial lines normalised by their billing cycle', () => {
   });
 
   it('a seat increase 5 → 8 × $10 with 20 of 30 days left is MRR 80, an expansion of 30', () => {
-    const lines = [sub(50, '2026-05-01', '2026-06-01'), sub(50, '2026-06-01', '2026-07-01'), ...priceChange(50, 80, '2026-06-11', '2026-06-01', '2026-07-01')];
+    const lines = [
+      sub(50, '2026-05-01', '2026-06-01'),
+      sub(50, '2026-06-01', '2026-07-01'),
+      ...priceChange(50, 80, '2026-06-11', '2026-06-01', '2026-07-01'),
+    ];
     expect(mrrOn(lines, '2026-06-11')).toBeCloseTo(80, 9);
     expect(snapshot(lines, '2026-06-30').mrr.expansion).toBeCloseTo(30, 9);
   });
@@ -138,7 +146,9 @@ describe('partial lines normalised by their billing cycle', () => {
 
   it('without a sibling whole-month line, or straddling two cycles, a partial line gets the average month', () => {
     expect(lineMrr(line(50, '2026-03-01', '2026-03-15'), 1, [line(100, '2026-02-01', '2026-03-01')])).toBeCloseTo((50 * 30.4375) / 14, 12);
-    expect(lineMrr(sub(50, '2026-03-01', '2026-03-15'), 1, [sub(100, '2026-02-01', '2026-03-01', { subscriptionId: 'other' })])).toBeCloseTo((50 * 30.4375) / 14, 12);
+    expect(
+      lineMrr(sub(50, '2026-03-01', '2026-03-15'), 1, [sub(100, '2026-02-01', '2026-03-01', { subscriptionId: 'other' })]),
+    ).toBeCloseTo((50 * 30.4375) / 14, 12);
     // 45 days before a monthly line: longer than the cycle before it.
     expect(lineMrr(sub(150, '2026-01-15', '2026-03-01'), 1, [sub(100, '2026-03-01', '2026-04-01')])).toBeCloseTo((150 * 30.4375) / 45, 12);
   });
@@ -151,7 +161,11 @@ describe('partial lines normalised by their billing cycle', () => {
 
 describe('refunds (docs/metrics.md §1.1)', () => {
   it('a refunded month is neither a churn nor a reactivation: MRR is unchanged by a refund', () => {
-    const lines = [sub(100, '2026-01-01', '2026-02-01'), sub(100, '2026-02-01', '2026-03-01', { status: 'refunded' }), sub(100, '2026-03-01', '2026-04-01')];
+    const lines = [
+      sub(100, '2026-01-01', '2026-02-01'),
+      sub(100, '2026-02-01', '2026-03-01', { status: 'refunded' }),
+      sub(100, '2026-03-01', '2026-04-01'),
+    ];
     const february = snapshot(lines, '2026-02-28');
     expect([february.mrr.churned, february.mrr.end]).toEqual([0, 100]);
     const march = snapshot(lines, '2026-03-31');

@@ -26,7 +26,11 @@ const customerArb = fc
   .record({
     lines: fc.array(lineArb, { maxLength: 8 }),
     cancellations: fc.array(
-      fc.record({ subscriptionId: fc.constantFrom('s1', 's2'), at: fc.integer({ min: 0, max: 700 }), reason: fc.constantFrom('price', ' bugs ', '', undefined) }),
+      fc.record({
+        subscriptionId: fc.constantFrom('s1', 's2'),
+        at: fc.integer({ min: 0, max: 700 }),
+        reason: fc.constantFrom('price', ' bugs ', '', undefined),
+      }),
       { maxLength: 2 },
     ),
   })
@@ -202,7 +206,10 @@ describe('properties of the engine', () => {
         const asOf = day(book.asOf);
         const reference = computeSnapshot(timelines, SETTINGS, asOf);
         // Prepend stale versions (voided copies) of every line: the current versions come last and win.
-        const withHistory = timelines.map((t) => ({ ...t, lines: [...t.lines.map((l) => ({ ...l, status: 'void' as const, amount: 1 })), ...t.lines] }));
+        const withHistory = timelines.map((t) => ({
+          ...t,
+          lines: [...t.lines.map((l) => ({ ...l, status: 'void' as const, amount: 1 })), ...t.lines],
+        }));
         expect(computeSnapshot(withHistory, SETTINGS, asOf)).toEqual(reference);
       }),
       { numRuns: propertyRuns(100) },

@@ -132,7 +132,10 @@ describe('risk reasons (docs/metrics.md §3.5)', () => {
   });
 
   it('payment_failed: a failed line issued (else starting) in the last 30 days', () => {
-    const failedOn = (issuedAt: string) => [...annual(), line(100, undefined, undefined, { status: 'failed', issuedAt, invoiceId: 'in_123' })];
+    const failedOn = (issuedAt: string) => [
+      ...annual(),
+      line(100, undefined, undefined, { status: 'failed', issuedAt, invoiceId: 'in_123' }),
+    ];
     const r = assess({ lines: failedOn(addDays(AS_OF, -29)) });
     expect(r?.reasons.map((x) => x.code)).toEqual(['payment_failed']);
     expect(r?.reasons[0]!.detail).toBe('payment failed on invoice in_123 (2026-02-19)');
@@ -159,10 +162,20 @@ describe('risk reasons (docs/metrics.md §3.5)', () => {
 describe('riskScore and the atRisk list', () => {
   it('reports every reason that holds, and a riskScore that is the rounded churn probability', () => {
     const r = assess({
-      lines: [line(14400, '2025-02-19', '2026-02-19'), line(9600, '2026-02-19', '2027-02-19'), line(5, undefined, undefined, { status: 'failed', issuedAt: AS_OF })],
+      lines: [
+        line(14400, '2025-02-19', '2026-02-19'),
+        line(9600, '2026-02-19', '2027-02-19'),
+        line(5, undefined, undefined, { status: 'failed', issuedAt: AS_OF }),
+      ],
       activity: activityOn(daysEnding(PREV_END, 20)),
     });
-    expect(r?.reasons.map((x) => x.code).sort()).toEqual(['activity_decline', 'contraction', 'frequency_downgrade', 'inactive', 'payment_failed']);
+    expect(r?.reasons.map((x) => x.code).sort()).toEqual([
+      'activity_decline',
+      'contraction',
+      'frequency_downgrade',
+      'inactive',
+      'payment_failed',
+    ]);
     expect(r?.riskScore).toBe(Math.round(100 * r!.churnProbability!));
   });
 
@@ -188,11 +201,22 @@ describe('riskScore and the atRisk list', () => {
     expect(snap.atRisk.map((c) => c.customerId).sort()).toEqual(['a', 'b', 'big', 'worse']);
     for (let i = 1; i < snap.atRisk.length; i++) {
       const [x, y] = [snap.atRisk[i - 1]!, snap.atRisk[i]!];
-      expect(x.churnProbability! > y.churnProbability! || (x.churnProbability === y.churnProbability && (x.mrr > y.mrr || (x.mrr === y.mrr && x.customerId < y.customerId)))).toBe(true);
+      expect(
+        x.churnProbability! > y.churnProbability! ||
+          (x.churnProbability === y.churnProbability && (x.mrr > y.mrr || (x.mrr === y.mrr && x.customerId < y.customerId))),
+      ).toBe(true);
     }
     const byId = (id: string) => snap.atRisk.find((c) => c.customerId === id)!;
     const a = byId('a');
-    expect(a).toMatchObject({ name: 'Acme', owner: 'csm@example.com', plan: 'pro', tier: 'B', mrr: 100, mrrPrevious: 100, frequency: 'daily' });
+    expect(a).toMatchObject({
+      name: 'Acme',
+      owner: 'csm@example.com',
+      plan: 'pro',
+      tier: 'B',
+      mrr: 100,
+      mrrPrevious: 100,
+      frequency: 'daily',
+    });
     expect(a.riskScore).toBe(Math.round(100 * a.churnProbability!));
     expect(byId('b')).toMatchObject({ name: null, owner: null, plan: null });
     expect(byId('big').tier).toBe('A');

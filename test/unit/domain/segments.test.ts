@@ -105,7 +105,22 @@ describe('cohorts', () => {
 
   it('keeps the 12 latest non-empty cohorts', () => {
     // One customer starting in each of 14 months, skipping one month, all still active.
-    const starts = ['2024-12', '2025-01', '2025-02', '2025-03', '2025-04', '2025-06', '2025-07', '2025-08', '2025-09', '2025-10', '2025-11', '2025-12', '2026-01', '2026-02'];
+    const starts = [
+      '2024-12',
+      '2025-01',
+      '2025-02',
+      '2025-03',
+      '2025-04',
+      '2025-06',
+      '2025-07',
+      '2025-08',
+      '2025-09',
+      '2025-10',
+      '2025-11',
+      '2025-12',
+      '2026-01',
+      '2026-02',
+    ];
     const snap = computeSnapshot(
       starts.map((m) => customer(m, [line(1000, `${m}-05`, '2026-12-05')])),
       SETTINGS,
@@ -120,9 +135,13 @@ describe('cohorts', () => {
 describe('churnReasons', () => {
   it('uses the latest cancellation effective within the month up to the close, trimmed, else unknown', () => {
     const cancelled = (id: string, cancellations: { subscriptionId: string; effectiveAt: string; reason?: string }[]) =>
-      customer(id, [line(100, '2026-02-10', '2026-03-10', { subscriptionId: 's1' }), line(50, '2026-02-10', '2026-03-10', { subscriptionId: 's2' })], {
-        cancellations,
-      });
+      customer(
+        id,
+        [line(100, '2026-02-10', '2026-03-10', { subscriptionId: 's1' }), line(50, '2026-02-10', '2026-03-10', { subscriptionId: 's2' })],
+        {
+          cancellations,
+        },
+      );
     const snap = computeSnapshot(
       [
         cancelled('a', [{ subscriptionId: 's1', effectiveAt: '2026-03-05', reason: '  Too expensive ' }]),

@@ -25,7 +25,12 @@ import { propertyRuns } from '../../support/property-runs';
  * kept, sorted by customer id, then summed with plain `+=`. Kept here, in the test only, as the
  * reference the incremental builder must reproduce.
  */
-function allFactsSnapshot(customers: readonly CustomerTimeline[], settings: EngineSettings, asOf: string, forecast: ForecastContext): { snapshot: Snapshot; bands: Map<string, Band> } {
+function allFactsSnapshot(
+  customers: readonly CustomerTimeline[],
+  settings: EngineSettings,
+  asOf: string,
+  forecast: ForecastContext,
+): { snapshot: Snapshot; bands: Map<string, Band> } {
   const cal = snapshotCalendar(asOf);
   const rateCache = new Map<string, number | undefined>();
   const facts: CustomerFacts[] = customers.map((c) => customerFacts(c, settings, cal, rateCache, forecast));
@@ -49,8 +54,24 @@ function allFactsSnapshot(customers: readonly CustomerTimeline[], settings: Engi
   const finishSegments = (table: Map<string, number[]>) =>
     Object.fromEntries(
       [...table.keys()].sort().map((k) => {
-        const [customersStart, churned, mrrStart, expansion, contraction, churnedMrr] = table.get(k)! as [number, number, number, number, number, number];
-        const seg: Segment = { customersStart, churned, logoChurnRate: ratio(churned, customersStart), mrrStart, expansion, contraction, churnedMrr, ndr: ratio(mrrStart + expansion - contraction - churnedMrr, mrrStart) };
+        const [customersStart, churned, mrrStart, expansion, contraction, churnedMrr] = table.get(k)! as [
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+        ];
+        const seg: Segment = {
+          customersStart,
+          churned,
+          logoChurnRate: ratio(churned, customersStart),
+          mrrStart,
+          expansion,
+          contraction,
+          churnedMrr,
+          ndr: ratio(mrrStart + expansion - contraction - churnedMrr, mrrStart),
+        };
         return [k, seg];
       }),
     );
@@ -119,7 +140,13 @@ function allFactsSnapshot(customers: readonly CustomerTimeline[], settings: Engi
   }
   const totals = { customers: customersT, mrr: { ...mrr, end: endByIdentity(mrr) } };
   const rates = periodRates(totals);
-  const trend = months.map((m, i) => ({ month: monthKey(cal.trendMonths[i]!), logoChurnRate: ratio(m.churned, m.customersStart), ndr: ratio(m.retained, m.mrrStart), mrrStart: m.mrrStart, mrrEnd: m.mrrEnd }));
+  const trend = months.map((m, i) => ({
+    month: monthKey(cal.trendMonths[i]!),
+    logoChurnRate: ratio(m.churned, m.customersStart),
+    ndr: ratio(m.retained, m.mrrStart),
+    mrrStart: m.mrrStart,
+    mrrEnd: m.mrrEnd,
+  }));
   // Stable sorts over customers in id order: ties keep id order.
   atRisk.sort((a, b) => (b.churnProbability ?? -1) - (a.churnProbability ?? -1) || b.mrr - a.mrr || (a.customerId < b.customerId ? -1 : 1));
   scheduledChurn.sort((a, b) => (a.effectiveAt < b.effectiveAt ? -1 : a.effectiveAt > b.effectiveAt ? 1 : b.mrr - a.mrr));
@@ -234,7 +261,15 @@ describe('SnapshotBuilder folding customers on arrival', () => {
   });
 
   it('keeps the at-risk rows apart in finishParts, in list order, with the same summary', () => {
-    const { customers, forecast, settings } = makeBook({ seed: 42, size: 300, asOf: '2026-11-20', months: 24, previous: [], orderSeed: 1, eurRate: 1.08 });
+    const { customers, forecast, settings } = makeBook({
+      seed: 42,
+      size: 300,
+      asOf: '2026-11-20',
+      months: 24,
+      previous: [],
+      orderSeed: 1,
+      eurRate: 1.08,
+    });
     const builder = new SnapshotBuilder(settings, '2026-11-20', forecast);
     for (const c of customers) builder.add(c);
     const { summary, atRisk } = builder.finishParts();

@@ -63,11 +63,7 @@ describe('seed examples', () => {
   });
 
   it('5 % monthly logo churn annualises to 45.96 %, 8 % to 63.2 %', () => {
-    const five = computeSnapshot(
-      [...Array.from({ length: 19 }, (_, i) => steady(`s${i}`)), gone('g')],
-      SETTINGS,
-      '2026-03-31',
-    );
+    const five = computeSnapshot([...Array.from({ length: 19 }, (_, i) => steady(`s${i}`)), gone('g')], SETTINGS, '2026-03-31');
     expect(five.logoChurnRate).toBe(0.05);
     expect(five.annualizedFromMonth!).toBeCloseTo(0.4596, 4);
 
@@ -85,7 +81,16 @@ describe('seed examples', () => {
 describe('zero denominators', () => {
   it('gives null rates for an empty book, and a 0 annualised churn', () => {
     const snap = computeSnapshot([], SETTINGS, '2026-03-20');
-    for (const k of ['logoChurnRate', 'grossMrrChurnRate', 'netMrrChurnRate', 'ndr', 'grr', 'ndr12m', 'grr12m', 'annualizedFromMonth'] as const) {
+    for (const k of [
+      'logoChurnRate',
+      'grossMrrChurnRate',
+      'netMrrChurnRate',
+      'ndr',
+      'grr',
+      'ndr12m',
+      'grr12m',
+      'annualizedFromMonth',
+    ] as const) {
       expect(snap[k]).toBeNull();
     }
     expect(snap.annualizedLogoChurn).toBe(0);
@@ -112,8 +117,18 @@ describe('annualised logo churn over 12 months', () => {
     const customers = [year('a', '2027-05-01'), year('b', '2027-05-01'), year('c', '2025-12-15'), year('d', '2026-03-10')];
     const snap = computeSnapshot(customers, SETTINGS, '2026-03-31');
     expect(snap.trend.map((t) => t.month)).toEqual([
-      '2025-04', '2025-05', '2025-06', '2025-07', '2025-08', '2025-09',
-      '2025-10', '2025-11', '2025-12', '2026-01', '2026-02', '2026-03',
+      '2025-04',
+      '2025-05',
+      '2025-06',
+      '2025-07',
+      '2025-08',
+      '2025-09',
+      '2025-10',
+      '2025-11',
+      '2025-12',
+      '2026-01',
+      '2026-02',
+      '2026-03',
     ]);
     expect(snap.trend[0]!.logoChurnRate).toBeNull(); // April 2025: nobody yet
     expect(snap.trend[1]!.logoChurnRate).toBeNull(); // May: nobody on April 30
@@ -151,7 +166,10 @@ describe('FX and diagnostics', () => {
   it('converts foreign lines and counts lines without a rate instead of failing', () => {
     const snap = computeSnapshot(
       [
-        customer('eur', [line(100, '2026-02-15', '2026-03-15', { currency: 'EUR' }), line(100, '2026-03-15', '2026-04-15', { currency: 'eur' })]),
+        customer('eur', [
+          line(100, '2026-02-15', '2026-03-15', { currency: 'EUR' }),
+          line(100, '2026-03-15', '2026-04-15', { currency: 'eur' }),
+        ]),
         customer('jpy', [line(10000, '2026-02-15', '2026-03-15', { currency: 'JPY' })]),
       ],
       SETTINGS,
@@ -182,7 +200,10 @@ describe('mid-period cancellation', () => {
 describe('incomplete profiles', () => {
   it('treats missing lines, cancellations, activity and feature data as empty', () => {
     const bare = { customerId: 'bare' } as unknown as Parameters<typeof computeSnapshot>[0] extends Iterable<infer C> ? C : never;
-    const paying = { customerId: 'paying', lines: [line(100, '2026-02-15', '2026-03-15'), line(100, '2026-03-15', '2026-04-15')] } as typeof bare;
+    const paying = {
+      customerId: 'paying',
+      lines: [line(100, '2026-02-15', '2026-03-15'), line(100, '2026-03-15', '2026-04-15')],
+    } as typeof bare;
     const snap = computeSnapshot([bare, paying], { ...SETTINGS, coreFeatures: ['reports'] }, '2026-03-20');
     expect(snap.customers.start).toBe(1);
     expect(snap.customers.end).toBe(1);

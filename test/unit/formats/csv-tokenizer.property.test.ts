@@ -38,8 +38,7 @@ function tokenize(bytes: Uint8Array, chunkSizes: number[]): Tokenized {
   return out;
 }
 
-const reference = (text: string): string[][] =>
-  parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true }) as string[][];
+const reference = (text: string): string[][] => parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true }) as string[][];
 
 // Field text exercising every rule: delimiters, quotes, both line breaks, spaces, multi-byte UTF-8.
 const fieldChar = fc.constantFrom('a', 'Z', '0', ' ', ',', '"', '\n', '\r\n', 'ü', '東', '😀', '.', '-');

@@ -32,7 +32,9 @@ describe('fast field checks agree with their reference', () => {
 
   it('isRealPlainDay accepts exactly the ISO dates zod accepts', () => {
     const digits = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), minLength: n, maxLength: n });
-    const shaped = fc.tuple(digits(4), fc.constantFrom('01', '02', '04', '09', '11', '12', '13', '00'), digits(2)).map(([y, m, d]) => `${y}-${m}-${d}`);
+    const shaped = fc
+      .tuple(digits(4), fc.constantFrom('01', '02', '04', '09', '11', '12', '13', '00'), digits(2))
+      .map(([y, m, d]) => `${y}-${m}-${d}`);
     const loose = fc.string({ unit: fc.constantFrom(...'0123456789-/ x'.split('')), minLength: 8, maxLength: 12 });
     const leap = fc.constantFrom('2024-02-29', '2025-02-29', '1900-02-29', '2000-02-29', '0000-02-29', '2025-04-31', '2025-12-31');
     fc.assert(
@@ -70,9 +72,14 @@ type Row = Record<(typeof COLUMNS)[number], string>;
 
 const pad = (v: fc.Arbitrary<string>) =>
   fc.tuple(fc.constantFrom('', ' ', '\t', '\u00a0'), v, fc.constantFrom('', ' ', '\u00a0')).map(([a, s, b]) => a + s + b);
-const idValue = fc.oneof(fc.constantFrom('', ' ', 'in_1', 'cus_東京', 'a'.repeat(MAX_ID), 'a'.repeat(MAX_ID + 1)), fc.string({ maxLength: 6 }));
+const idValue = fc.oneof(
+  fc.constantFrom('', ' ', 'in_1', 'cus_東京', 'a'.repeat(MAX_ID), 'a'.repeat(MAX_ID + 1)),
+  fc.string({ maxLength: 6 }),
+);
 const dayValue = fc.oneof(
-  fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+  fc
+    .date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-12-31T00:00:00Z'), noInvalidDate: true })
+    .map((d) => d.toISOString().slice(0, 10)),
   fc.constantFrom('', '2025-02-29', '2024-02-29', '2025-13-01', '2025-1-01', '01/02/2025', '2025-00-10'),
 );
 const rowArb: fc.Arbitrary<Row> = fc.record({

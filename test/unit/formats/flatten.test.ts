@@ -17,18 +17,22 @@ async function* batches<T>(list: T[][], log: string[]): AsyncGenerator<T[]> {
 describe('Flatten', () => {
   it('yields every item in order, skipping empty batches, even when next() is called before the last one settled', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(fc.integer(), { maxLength: 4 }), { maxLength: 8 }), fc.integer({ min: 1, max: 5 }), async (list, parallel) => {
-        const it = new Flatten(batches(list, []));
-        const got: number[] = [];
-        for (;;) {
-          // Several next() calls in flight at once, as a careless consumer might make.
-          const rs = await Promise.all(Array.from({ length: parallel }, () => it.next()));
-          for (const r of rs) if (!r.done) got.push(r.value);
-          if (rs.some((r) => r.done)) break;
-        }
-        expect(got).toEqual(list.flat());
-        expect(await it.next()).toEqual({ value: undefined, done: true });
-      }),
+      fc.asyncProperty(
+        fc.array(fc.array(fc.integer(), { maxLength: 4 }), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 5 }),
+        async (list, parallel) => {
+          const it = new Flatten(batches(list, []));
+          const got: number[] = [];
+          for (;;) {
+            // Several next() calls in flight at once, as a careless consumer might make.
+            const rs = await Promise.all(Array.from({ length: parallel }, () => it.next()));
+            for (const r of rs) if (!r.done) got.push(r.value);
+            if (rs.some((r) => r.done)) break;
+          }
+          expect(got).toEqual(list.flat());
+          expect(await it.next()).toEqual({ value: undefined, done: true });
+        },
+      ),
       { numRuns: propertyRuns(100) },
     );
   });

@@ -26,13 +26,29 @@ describe('billing export quirks', () => {
         kind: 'invoice_line',
         customerId: 'cus_1',
         customerName: 'Acme',
-        line: { invoiceId: 'in_1', lineId: '#1', amount: 99, currency: 'USD', periodStart: '2026-01-01', periodEnd: '2026-02-01', status: 'paid' },
+        line: {
+          invoiceId: 'in_1',
+          lineId: '#1',
+          amount: 99,
+          currency: 'USD',
+          periodStart: '2026-01-01',
+          periodEnd: '2026-02-01',
+          status: 'paid',
+        },
       },
       {
         kind: 'invoice_line',
         customerId: 'cus_2',
         customerName: 'Zürich Ölwerke',
-        line: { invoiceId: 'in_2', lineId: '#1', amount: 49.5, currency: 'USD', periodStart: '2026-01-15', periodEnd: '2026-02-15', status: 'open' },
+        line: {
+          invoiceId: 'in_2',
+          lineId: '#1',
+          amount: 49.5,
+          currency: 'USD',
+          periodStart: '2026-01-15',
+          periodEnd: '2026-02-15',
+          status: 'open',
+        },
       },
     ]);
   });
@@ -157,7 +173,16 @@ describe('billing export quirks', () => {
         {
           kind: 'invoice_line',
           customerId: 'cus_1',
-          line: { invoiceId: 'in_1', lineId: '#1', amount: 99, currency: 'USD', periodStart: '2026-01-01', periodEnd: '2026-02-01', status: 'paid', quantity: 3 },
+          line: {
+            invoiceId: 'in_1',
+            lineId: '#1',
+            amount: 99,
+            currency: 'USD',
+            periodStart: '2026-01-01',
+            periodEnd: '2026-02-01',
+            status: 'paid',
+            quantity: 3,
+          },
         },
       ],
       [
@@ -166,7 +191,13 @@ describe('billing export quirks', () => {
           kind: 'cancellation',
           customerId: 'cus_1',
           // 23:30 at UTC-2 is 01:30 UTC the next day.
-          cancellation: { subscriptionId: 'sub_1', effectiveAt: '2026-02-01', canceledAt: '2026-01-21', reason: 'too_expensive', feedback: 'Budget cut' },
+          cancellation: {
+            subscriptionId: 'sub_1',
+            effectiveAt: '2026-02-01',
+            canceledAt: '2026-01-21',
+            reason: 'too_expensive',
+            feedback: 'Budget cut',
+          },
         },
       ],
     ]);
@@ -187,7 +218,13 @@ describe('billing export quirks', () => {
         {
           kind: 'cancellation',
           customerId: 'cus_1',
-          cancellation: { subscriptionId: 'sub_1', effectiveAt: '2026-02-01', canceledAt: '2026-01-20', reason: 'too_expensive', feedback: 'Budget cut, will return' },
+          cancellation: {
+            subscriptionId: 'sub_1',
+            effectiveAt: '2026-02-01',
+            canceledAt: '2026-01-20',
+            reason: 'too_expensive',
+            feedback: 'Budget cut, will return',
+          },
         },
       ],
       [3, 'effective_at is missing'],

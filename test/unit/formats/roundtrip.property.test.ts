@@ -19,10 +19,9 @@ const idChar = fc.constantFrom(...'abcXYZ019_-.#'.split(''));
 const id = fc.string({ unit: idChar, minLength: 1, maxLength: 12 });
 // Names exercise the quoting rules: commas, quotes, line breaks, non-ASCII (inner spaces kept, edges trimmed).
 const nameChar = fc.constantFrom('a', 'Z', ' ', ',', '"', '\n', '\r\n', 'ü', 'Ö', '東', '京', "'", ';');
-const name = fc
-  .array(nameChar, { minLength: 1, maxLength: 10 })
-  .map((cs) => `N${cs.join('')}N`);
-const day = fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-12-31T00:00:00Z'), noInvalidDate: true })
+const name = fc.array(nameChar, { minLength: 1, maxLength: 10 }).map((cs) => `N${cs.join('')}N`);
+const day = fc
+  .date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-12-31T00:00:00Z'), noInvalidDate: true })
   .map((d) => d.toISOString().slice(0, 10));
 
 const row: fc.Arbitrary<Row> = fc.record({
@@ -30,14 +29,24 @@ const row: fc.Arbitrary<Row> = fc.record({
   customerId: id,
   cents: fc.integer({ min: -1_000_000, max: 10_000_000 }),
   currency: fc.constantFrom('USD' as const, 'EUR' as const),
-  period: fc.option(fc.tuple(day, day).filter(([a, b]) => a !== b).map(([a, b]) => (a < b ? [a, b] : [b, a]) as [string, string]), { nil: undefined }),
+  period: fc.option(
+    fc
+      .tuple(day, day)
+      .filter(([a, b]) => a !== b)
+      .map(([a, b]) => (a < b ? [a, b] : [b, a]) as [string, string]),
+    { nil: undefined },
+  ),
   status: fc.constantFrom(...LINE_STATUSES),
   customerName: fc.option(name, { nil: undefined }),
 });
 
-const amountText = (cents: number): string => `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;
+const amountText = (cents: number): string =>
+  `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;
 
-function serialise(rows: Row[], style: { quoteAll: boolean; eol: string; bom: boolean; statusUpper: boolean }): { text: string; lines: number[] } {
+function serialise(
+  rows: Row[],
+  style: { quoteAll: boolean; eol: string; bom: boolean; statusUpper: boolean },
+): { text: string; lines: number[] } {
   const q = (v: string) => (style.quoteAll || /[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
   const header = 'invoice_id,customer_id,amount,currency,period_start,period_end,status,customer_name';
   let text = (style.bom ? '\ufeff' : '') + header + style.eol;
@@ -45,8 +54,14 @@ function serialise(rows: Row[], style: { quoteAll: boolean; eol: string; bom: bo
   const lines: number[] = [];
   for (const r of rows) {
     const fields = [
-      r.invoiceId, r.customerId, amountText(r.cents), r.currency === 'EUR' ? 'eur' : 'USD',
-      r.period?.[0] ?? '', r.period?.[1] ?? '', style.statusUpper ? r.status.toUpperCase() : r.status, r.customerName ?? '',
+      r.invoiceId,
+      r.customerId,
+      amountText(r.cents),
+      r.currency === 'EUR' ? 'eur' : 'USD',
+      r.period?.[0] ?? '',
+      r.period?.[1] ?? '',
+      style.statusUpper ? r.status.toUpperCase() : r.status,
+      r.customerName ?? '',
     ];
     const rec = fields.map((f) => (f === '' ? f : q(f))).join(',');
     lines.push(line);

@@ -72,12 +72,18 @@ describe('Segment track calls', () => {
   });
 
   it('reject a call over 32 KB and a type that disagrees with the endpoint', () => {
-    expect(map(track({ properties: { blob: 'x'.repeat(33 * 1024) } }))).toMatchObject({ kind: 'rejected', reason: expect.stringMatching(/32 KB/) });
+    expect(map(track({ properties: { blob: 'x'.repeat(33 * 1024) } }))).toMatchObject({
+      kind: 'rejected',
+      reason: expect.stringMatching(/32 KB/),
+    });
     expect(map(track({ type: 'group' }), 'track')).toMatchObject({ kind: 'rejected', reason: 'type: "group" sent to /v1/track' });
   });
 
   it('read paths as data: __proto__ and constructor are never looked up on the prototype', () => {
-    const m = mapSegmentMessage(0, track({ context: {} }), { mapping: { ...mapping, groupIdPaths: ['constructor.name', '__proto__'] }, receivedAt: NOW });
+    const m = mapSegmentMessage(0, track({ context: {} }), {
+      mapping: { ...mapping, groupIdPaths: ['constructor.name', '__proto__'] },
+      receivedAt: NOW,
+    });
     expect(m.kind).toBe('needsLink');
     const n = map(JSON.parse('{"type":"track","messageId":"m","userId":"u","event":"__proto__","context":{"groupId":"constructor"}}'));
     expect(n).toMatchObject({ kind: 'event', event: { feature: '__proto__', customerId: 'constructor' } });
@@ -86,7 +92,10 @@ describe('Segment track calls', () => {
 
 describe('Segment timestamps', () => {
   it('prefer timestamp, else correct originalTimestamp by the device clock (sentAt vs received)', () => {
-    expect(segmentTimestamp({ timestamp: '2026-11-01T00:00:00Z', originalTimestamp: 'x' }, undefined, NOW)).toEqual({ ok: true, timestamp: '2026-11-01T00:00:00Z' });
+    expect(segmentTimestamp({ timestamp: '2026-11-01T00:00:00Z', originalTimestamp: 'x' }, undefined, NOW)).toEqual({
+      ok: true,
+      timestamp: '2026-11-01T00:00:00Z',
+    });
     // The device clock runs 1 hour fast: sent at 13:00 by its clock, received at 12:00.
     expect(segmentTimestamp({ originalTimestamp: '2026-11-24T12:30:00Z', sentAt: '2026-11-24T13:00:00Z' }, undefined, NOW)).toEqual({
       ok: true,
@@ -97,14 +106,21 @@ describe('Segment timestamps', () => {
       timestamp: '2026-11-24T11:30:00.000Z',
     });
     expect(segmentTimestamp({}, undefined, NOW)).toEqual({ ok: true, timestamp: NOW.toISOString() });
-    expect(segmentTimestamp({ originalTimestamp: 'yesterday' }, undefined, NOW)).toMatchObject({ ok: false, reason: expect.stringMatching(/^originalTimestamp/) });
+    expect(segmentTimestamp({ originalTimestamp: 'yesterday' }, undefined, NOW)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^originalTimestamp/),
+    });
   });
 
   it('the corrected time is received − (sent − original), whatever the clocks', () => {
     const instant = fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) });
     fc.assert(
       fc.property(instant, instant, instant, (original, sent, received) => {
-        const r = segmentTimestamp({ originalTimestamp: new Date(original).toISOString(), sentAt: new Date(sent).toISOString() }, undefined, new Date(received));
+        const r = segmentTimestamp(
+          { originalTimestamp: new Date(original).toISOString(), sentAt: new Date(sent).toISOString() },
+          undefined,
+          new Date(received),
+        );
         expect(r).toEqual({ ok: true, timestamp: new Date(received - (sent - original)).toISOString() });
       }),
       { numRuns: RUNS },
@@ -114,21 +130,40 @@ describe('Segment timestamps', () => {
 
 describe('group and identify calls', () => {
   it('a group call links the user to the account, with name and owner from its traits', () => {
-    const m = map({ type: 'group', userId: 'u1', groupId: 'cus_9', traits: { name: ' Acme ', owner_email: 'csm@acme.io' }, timestamp: '2026-11-20T10:00:00Z' });
-    expect(m).toEqual({ index: 0, kind: 'link', link: { userId: 'u1', groupId: 'cus_9', at: Date.parse('2026-11-20T10:00:00Z'), name: 'Acme', ownerEmail: 'csm@acme.io' } });
+    const m = map({
+      type: 'group',
+      userId: 'u1',
+      groupId: 'cus_9',
+      traits: { name: ' Acme ', owner_email: 'csm@acme.io' },
+      timestamp: '2026-11-20T10:00:00Z',
+    });
+    expect(m).toEqual({
+      index: 0,
+      kind: 'link',
+      link: { userId: 'u1', groupId: 'cus_9', at: Date.parse('2026-11-20T10:00:00Z'), name: 'Acme', ownerEmail: 'csm@acme.io' },
+    });
     expect(map({ type: 'group', userId: 'u1' })).toMatchObject({ kind: 'rejected', reason: 'groupId: is required in a group call' });
     expect(map({ type: 'group', userId: 'u1', groupId: 'g', traits: { owner_email: '"><svg>@x.io' } })).toMatchObject({
       kind: 'rejected',
       reason: 'traits.owner_email: "\\"><svg>@x.io" is not an email address',
     });
     // Both ids become key material: bounded and clean as docs/metrics.md §2's ids.
-    expect(map({ type: 'group', userId: 'u'.repeat(300), groupId: 'g' })).toMatchObject({ kind: 'rejected', reason: 'userId: must be at most 256 bytes in UTF-8' });
-    expect(map({ type: 'group', userId: 'u1', groupId: 'a\u0000b' })).toMatchObject({ kind: 'rejected', reason: expect.stringMatching(/^groupId: must not contain control characters/) });
+    expect(map({ type: 'group', userId: 'u'.repeat(300), groupId: 'g' })).toMatchObject({
+      kind: 'rejected',
+      reason: 'userId: must be at most 256 bytes in UTF-8',
+    });
+    expect(map({ type: 'group', userId: 'u1', groupId: 'a\u0000b' })).toMatchObject({
+      kind: 'rejected',
+      reason: expect.stringMatching(/^groupId: must not contain control characters/),
+    });
   });
 
   it('an identify links only when it names the account, and is otherwise acknowledged and not counted', () => {
     expect(map({ userId: 'u1', traits: { email: 'a@b.c' } }, 'identify')).toMatchObject({ kind: 'ignored' });
-    expect(map({ userId: 'u1', context: { groupId: 'cus_3' } }, 'identify')).toMatchObject({ kind: 'link', link: { userId: 'u1', groupId: 'cus_3' } });
+    expect(map({ userId: 'u1', context: { groupId: 'cus_3' } }, 'identify')).toMatchObject({
+      kind: 'link',
+      link: { userId: 'u1', groupId: 'cus_3' },
+    });
     expect(map({ type: 'page', userId: 'u1' })).toMatchObject({ kind: 'ignored' });
   });
 });
@@ -141,7 +176,11 @@ describe('request bodies', () => {
         writeKey: 'wk',
         context: { groupId: 'cus_batch' },
         sentAt: '2026-11-24T12:00:00Z',
-        batch: [track({ context: undefined }), track({ messageId: 'm2', context: { groupId: 'cus_own' } }), { type: 'identify', userId: 'u' }],
+        batch: [
+          track({ context: undefined }),
+          track({ messageId: 'm2', context: { groupId: 'cus_own' } }),
+          { type: 'identify', userId: 'u' },
+        ],
       },
       mapping,
       NOW,
@@ -155,7 +194,9 @@ describe('request bodies', () => {
   it('refuses a body that is not a batch, an empty batch and one over 2,500 calls', () => {
     expect(parseSegmentBody('batch', [track()], mapping, NOW)).toMatchObject({ ok: false, status: 400 });
     expect(parseSegmentBody('batch', { batch: [] }, mapping, NOW)).toMatchObject({ ok: false, status: 400 });
-    expect(parseSegmentBody('batch', { batch: Array.from({ length: SEGMENT_MAX_BATCH_MESSAGES + 1 }, () => track()) }, mapping, NOW)).toMatchObject({ ok: false, status: 413 });
+    expect(
+      parseSegmentBody('batch', { batch: Array.from({ length: SEGMENT_MAX_BATCH_MESSAGES + 1 }, () => track()) }, mapping, NOW),
+    ).toMatchObject({ ok: false, status: 413 });
   });
 
   it('the webhook endpoint takes an array (batched) or one call', () => {
@@ -167,7 +208,16 @@ describe('request bodies', () => {
 
   it('every call gets exactly one outcome, at its own index, in order', () => {
     const call = fc.oneof(
-      fc.record({ type: fc.constantFrom('track', 'group', 'identify', 'page', 'bogus'), messageId: fc.string(), userId: fc.string(), event: fc.string(), groupId: fc.string() }, { requiredKeys: [] }),
+      fc.record(
+        {
+          type: fc.constantFrom('track', 'group', 'identify', 'page', 'bogus'),
+          messageId: fc.string(),
+          userId: fc.string(),
+          event: fc.string(),
+          groupId: fc.string(),
+        },
+        { requiredKeys: [] },
+      ),
       fc.anything(),
     );
     fc.assert(
@@ -200,9 +250,13 @@ describe('authentication', () => {
     expect(basicAuthUser('Bearer abc')).toBeUndefined();
     expect(basicAuthUser(`Basic ${Buffer.from(':pw').toString('base64')}`)).toBeUndefined();
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }).filter((s) => !s.includes(':')), fc.string(), (user, pw) => {
-        expect(basicAuthUser(`Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`)).toBe(user);
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }).filter((s) => !s.includes(':')),
+        fc.string(),
+        (user, pw) => {
+          expect(basicAuthUser(`Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`)).toBe(user);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -93,15 +93,28 @@ describe('the Data Pipeline layout', () => {
   const route = (key: string, includeTestmode = false) => pipelineRoute(key, { includeTestmode });
 
   it('reads the three tables of livemode runs, and knows run markers', () => {
-    expect(route('exports/livemode/20261101T000000Z/invoice_line_items/part-00000.parquet')).toEqual({ kind: 'table', table: 'invoice_line_items', mode: 'livemode' });
-    expect(route('exports/stripe/livemode/2026110100/subscriptions/part-1.snappy.parquet')).toMatchObject({ kind: 'table', table: 'subscriptions' });
+    expect(route('exports/livemode/20261101T000000Z/invoice_line_items/part-00000.parquet')).toEqual({
+      kind: 'table',
+      table: 'invoice_line_items',
+      mode: 'livemode',
+    });
+    expect(route('exports/stripe/livemode/2026110100/subscriptions/part-1.snappy.parquet')).toMatchObject({
+      kind: 'table',
+      table: 'subscriptions',
+    });
     expect(route('exports/livemode/20261101T000000Z/coreapi_SUCCESS')).toEqual({ kind: 'marker' });
     expect(route('exports/livemode/20261101T000000Z/_SUCCESS')).toEqual({ kind: 'marker' });
   });
 
   it('skips other tables, test-mode data (unless asked for) and writers’ bookkeeping files', () => {
-    expect(route('exports/livemode/20261101T000000Z/charges/part-0.parquet')).toMatchObject({ kind: 'skip', reason: expect.stringMatching(/not one of the tables/) });
-    expect(route('exports/testmode/20261101T000000Z/customers/part-0.parquet')).toMatchObject({ kind: 'skip', reason: expect.stringMatching(/test-mode/) });
+    expect(route('exports/livemode/20261101T000000Z/charges/part-0.parquet')).toMatchObject({
+      kind: 'skip',
+      reason: expect.stringMatching(/not one of the tables/),
+    });
+    expect(route('exports/testmode/20261101T000000Z/customers/part-0.parquet')).toMatchObject({
+      kind: 'skip',
+      reason: expect.stringMatching(/test-mode/),
+    });
     expect(route('exports/testmode/20261101T000000Z/customers/part-0.parquet', true)).toMatchObject({ kind: 'table', mode: 'testmode' });
     expect(route('exports/livemode/2026/customers/.part-0.parquet.crc')).toMatchObject({ kind: 'skip' });
     expect(route('exports/livemode/2026/customers/_temporary/0/part-0.parquet')).toMatchObject({ kind: 'skip' });
@@ -141,12 +154,28 @@ describe('reading Parquet tables', () => {
       record: {
         kind: 'invoice_line',
         customerId: 'cus_1',
-        line: { invoiceId: 'in_il_1', lineId: 'il_1', amount: 29.99, currency: 'USD', status: 'paid', subscriptionId: 'sub_1', plan: 'price_pro', periodStart: '2026-01-01', periodEnd: '2026-02-01', quantity: 1 },
+        line: {
+          invoiceId: 'in_il_1',
+          lineId: 'il_1',
+          amount: 29.99,
+          currency: 'USD',
+          status: 'paid',
+          subscriptionId: 'sub_1',
+          plan: 'price_pro',
+          periodStart: '2026-01-01',
+          periodEnd: '2026-02-01',
+          quantity: 1,
+        },
       },
     });
     expect(results[1]).toMatchObject({ ok: true, record: { line: { amount: -3.5, periodStart: '2026-01-20' } } });
     expect(results[2]).toMatchObject({ ok: true, record: { line: { amount: 1200, currency: 'EUR', periodEnd: '2027-01-01' } } });
-    expect(results[3]).toMatchObject({ ok: false, line: 4, reason: expect.stringMatching(/^status: "draft"/), raw: expect.stringContaining('"id":"il_4"') });
+    expect(results[3]).toMatchObject({
+      ok: false,
+      line: 4,
+      reason: expect.stringMatching(/^status: "draft"/),
+      raw: expect.stringContaining('"id":"il_4"'),
+    });
     expect(results[4]).toMatchObject({ ok: true, record: { line: { amount: 500, currency: 'JPY' } } });
     for (const r of results) if (r.ok) expect(billingRecordSchema.safeParse(r.record).success).toBe(true);
   });
@@ -165,7 +194,16 @@ describe('reading Parquet tables', () => {
     ];
     const rows = [
       { id: 'sub_a', customer: 'cus_a', status: 'active', current_period_start: '2026-01-01T00:00:00Z' },
-      { id: 'sub_b', customer: 'cus_b', status: 'canceled', canceled_at: '2025-12-10T16:20:00Z', ended_at: '2026-01-01T00:00:00Z', cancellation_details_reason: 'cancellation_requested', cancellation_details_feedback: 'too_expensive', cancellation_details_comment: 'Moving on' },
+      {
+        id: 'sub_b',
+        customer: 'cus_b',
+        status: 'canceled',
+        canceled_at: '2025-12-10T16:20:00Z',
+        ended_at: '2026-01-01T00:00:00Z',
+        cancellation_details_reason: 'cancellation_requested',
+        cancellation_details_feedback: 'too_expensive',
+        cancellation_details_comment: 'Moving on',
+      },
       { id: 'sub_c', customer: 'cus_c', status: 'unpaid', current_period_start: '2025-11-01T00:00:00Z' },
       { id: 'sub_d', customer: 'cus_d', status: 'canceled' },
     ];
@@ -173,9 +211,22 @@ describe('reading Parquet tables', () => {
     expect(results[0]).toMatchObject({ ok: true, record: { kind: 'customer', customerId: 'cus_a' } });
     expect(results[1]).toMatchObject({
       ok: true,
-      record: { kind: 'cancellation', customerId: 'cus_b', cancellation: { subscriptionId: 'sub_b', effectiveAt: '2026-01-01', canceledAt: '2025-12-10', reason: 'too_expensive', feedback: 'Moving on' } },
+      record: {
+        kind: 'cancellation',
+        customerId: 'cus_b',
+        cancellation: {
+          subscriptionId: 'sub_b',
+          effectiveAt: '2026-01-01',
+          canceledAt: '2025-12-10',
+          reason: 'too_expensive',
+          feedback: 'Moving on',
+        },
+      },
     });
-    expect(results[2]).toMatchObject({ ok: true, record: { kind: 'cancellation', cancellation: { effectiveAt: '2025-11-01', reason: 'unpaid' } } });
+    expect(results[2]).toMatchObject({
+      ok: true,
+      record: { kind: 'cancellation', cancellation: { effectiveAt: '2025-11-01', reason: 'unpaid' } },
+    });
     expect(results[3]).toMatchObject({ ok: false, reason: expect.stringMatching(/both empty/) });
   });
 
@@ -189,12 +240,26 @@ describe('reading Parquet tables', () => {
       { name: 'metadata', type: 'STRING' },
     ];
     const rows = [
-      { id: 'cus_1', name: 'Acme & Co', email: 'b@acme.io', created: '2025-06-01T09:58:00Z', metadata: '{"owner_email":"ana@vendor.io","__proto__":"x"}' },
+      {
+        id: 'cus_1',
+        name: 'Acme & Co',
+        email: 'b@acme.io',
+        created: '2025-06-01T09:58:00Z',
+        metadata: '{"owner_email":"ana@vendor.io","__proto__":"x"}',
+      },
       { id: 'cus_2', description: 'Zürich AG', created: '2025-12-20T14:00:00Z', metadata: 'not json' },
       { id: 'cus_3', name: 'Bad owner', metadata: '{"owner_email":"\\"><svg>@x.io"}' },
     ];
     const results = (await readAll(writeParquet(columns, rows), 'exports/livemode/r1/customers/part-0.parquet')).flat();
-    expect(results[0]).toEqual({ ok: true, line: 1, record: { kind: 'customer', customerId: 'cus_1', attributes: { name: 'Acme & Co', ownerEmail: 'ana@vendor.io', createdAt: '2025-06-01' } } });
+    expect(results[0]).toEqual({
+      ok: true,
+      line: 1,
+      record: {
+        kind: 'customer',
+        customerId: 'cus_1',
+        attributes: { name: 'Acme & Co', ownerEmail: 'ana@vendor.io', createdAt: '2025-06-01' },
+      },
+    });
     expect(results[1]).toMatchObject({ ok: true, record: { attributes: { name: 'Zürich AG', createdAt: '2025-12-20' } } });
     expect(results[2]).toMatchObject({ ok: false, reason: expect.stringMatching(/owner_email: .* is not an email address/) });
   });
@@ -215,7 +280,10 @@ describe('reading Parquet tables', () => {
 
   it('refuses files that are not Parquet, or lack a column a table needs, naming it', async () => {
     await expect(readAll(Buffer.from('invoice_id,amount\n1,2\n'), 'exports/a.parquet')).rejects.toThrow(/no PAR1 footer/);
-    const noStatus = writeParquet(LINE_COLUMNS.filter((c) => c.name !== 'invoice_status'), [line('il_1')]);
+    const noStatus = writeParquet(
+      LINE_COLUMNS.filter((c) => c.name !== 'invoice_status'),
+      [line('il_1')],
+    );
     await expect(readAll(noStatus, 'exports/livemode/r/invoice_line_items/p.parquet')).rejects.toThrow(/needs invoice_status or status/);
   });
 });

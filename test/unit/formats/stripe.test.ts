@@ -24,8 +24,17 @@ describe('Stripe Dashboard export presets', () => {
           customerName: 'Acme GmbH',
           ownerEmail: 'ana@vendor.example',
           line: {
-            invoiceId: 'in_1Qa', lineId: 'il_1Qa', subscriptionId: 'sub_1Qa', plan: 'Pro', amount: 297, currency: 'USD',
-            periodStart: '2026-01-01', periodEnd: '2026-02-01', status: 'paid', quantity: 3, issuedAt: '2026-01-01',
+            invoiceId: 'in_1Qa',
+            lineId: 'il_1Qa',
+            subscriptionId: 'sub_1Qa',
+            plan: 'Pro',
+            amount: 297,
+            currency: 'USD',
+            periodStart: '2026-01-01',
+            periodEnd: '2026-02-01',
+            status: 'paid',
+            quantity: 3,
+            issuedAt: '2026-01-01',
           },
         },
       ],
@@ -36,8 +45,17 @@ describe('Stripe Dashboard export presets', () => {
           customerId: 'cus_R2',
           customerName: 'Zürich Ölwerke AG',
           line: {
-            invoiceId: 'in_1Qb', lineId: 'il_1Qb', subscriptionId: 'sub_1Qb', plan: 'Team', amount: 1200, currency: 'EUR',
-            periodStart: '2026-01-15', periodEnd: '2027-01-15', status: 'open', quantity: 10, issuedAt: '2026-01-15',
+            invoiceId: 'in_1Qb',
+            lineId: 'il_1Qb',
+            subscriptionId: 'sub_1Qb',
+            plan: 'Team',
+            amount: 1200,
+            currency: 'EUR',
+            periodStart: '2026-01-15',
+            periodEnd: '2027-01-15',
+            status: 'open',
+            quantity: 10,
+            issuedAt: '2026-01-15',
           },
         },
       ],
@@ -49,14 +67,25 @@ describe('Stripe Dashboard export presets', () => {
           customerName: 'Acme GmbH',
           ownerEmail: 'ana@vendor.example',
           line: {
-            invoiceId: 'in_1Qc', lineId: 'il_1Qc', subscriptionId: 'sub_1Qa', plan: 'Pro', amount: -35, currency: 'USD',
-            periodStart: '2026-01-20', periodEnd: '2026-02-01', status: 'paid', quantity: 1, issuedAt: '2026-01-20',
+            invoiceId: 'in_1Qc',
+            lineId: 'il_1Qc',
+            subscriptionId: 'sub_1Qa',
+            plan: 'Pro',
+            amount: -35,
+            currency: 'USD',
+            periodStart: '2026-01-20',
+            periodEnd: '2026-02-01',
+            status: 'paid',
+            quantity: 1,
+            issuedAt: '2026-01-20',
           },
         },
       ],
     ]);
     // A draft invoice is not billed yet: quarantined with the reason, not silently dropped.
-    expect(bad(rs).map((r) => [r.line, r.reason])).toEqual([[5, 'status: "draft" is not one of paid|open|failed|void|refunded|uncollectible']]);
+    expect(bad(rs).map((r) => [r.line, r.reason])).toEqual([
+      [5, 'status: "draft" is not one of paid|open|failed|void|refunded|uncollectible'],
+    ]);
   });
 
   it('subscriptions: canceled and unpaid ones become cancellations, the others (past_due included) customer records', async () => {
@@ -69,8 +98,11 @@ describe('Stripe Dashboard export presets', () => {
           kind: 'cancellation',
           customerId: 'cus_R4',
           cancellation: {
-            subscriptionId: 'sub_1Qe', effectiveAt: '2026-01-01', canceledAt: '2025-12-10',
-            reason: 'too_expensive', feedback: 'Moving to a cheaper tool, sorry',
+            subscriptionId: 'sub_1Qe',
+            effectiveAt: '2026-01-01',
+            canceledAt: '2025-12-10',
+            reason: 'too_expensive',
+            feedback: 'Moving to a cheaper tool, sorry',
           },
         },
       ],
@@ -84,7 +116,14 @@ describe('Stripe Dashboard export presets', () => {
       ],
       [5, 'status is canceled but Ended At (UTC) and Canceled At (UTC) are both empty'],
       // Unpaid: churned from the start of its current period, as Stripe's MRR leaves it out (docs/metrics.md §1.2).
-      [6, { kind: 'cancellation', customerId: 'cus_R7', cancellation: { subscriptionId: 'sub_1Qh', effectiveAt: '2026-01-05', reason: 'unpaid' } }],
+      [
+        6,
+        {
+          kind: 'cancellation',
+          customerId: 'cus_R7',
+          cancellation: { subscriptionId: 'sub_1Qh', effectiveAt: '2026-01-05', reason: 'unpaid' },
+        },
+      ],
       // past_due keeps counting: no cancellation.
       [7, { kind: 'customer', customerId: 'cus_R8', attributes: { name: 'Eta Co' } }],
       [8, 'status is unpaid but Current Period Start (UTC) is empty: the day it stopped counting is unknown'],
@@ -102,7 +141,14 @@ describe('Stripe Dashboard export presets', () => {
           attributes: { name: 'Acme GmbH', ownerEmail: 'ana@vendor.example', plan: 'price_pro_m', segment: 'smb', createdAt: '2025-06-01' },
         },
       ],
-      [3, { kind: 'customer', customerId: 'cus_R2', attributes: { name: 'Zürich Ölwerke AG (enterprise)', segment: 'enterprise', createdAt: '2025-12-20' } }],
+      [
+        3,
+        {
+          kind: 'customer',
+          customerId: 'cus_R2',
+          attributes: { name: 'Zürich Ölwerke AG (enterprise)', segment: 'enterprise', createdAt: '2025-12-20' },
+        },
+      ],
     ]);
   });
 

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  MAX_EVENT_COUNT,
-  parseIsoTimestamp,
-  usageRequestSchema,
-  validateUsageEvent,
-} from '../../../lambdas/formats/usage-event';
+import { MAX_EVENT_COUNT, parseIsoTimestamp, usageRequestSchema, validateUsageEvent } from '../../../lambdas/formats/usage-event';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const base = { eventId: 'e1', customerId: 'c1', feature: 'search', timestamp: '2026-11-20T10:00:00Z' };
@@ -49,7 +44,15 @@ describe('validateUsageEvent', () => {
     expect(reasonOf({ ...base, timestamp: '2026-13-01T00:00:00Z' })).toBe(
       'timestamp: "2026-13-01T00:00:00Z" is not a valid ISO-8601 timestamp with a UTC offset (e.g. "2026-11-24T10:15:00Z")',
     );
-    for (const ts of ['2026-02-30T00:00:00Z', '2025-02-29T00:00:00Z', '2026-11-20T24:00:00Z', '2026-11-20T10:00:00', '2026-11-20', 'yesterday', '']) {
+    for (const ts of [
+      '2026-02-30T00:00:00Z',
+      '2025-02-29T00:00:00Z',
+      '2026-11-20T24:00:00Z',
+      '2026-11-20T10:00:00',
+      '2026-11-20',
+      'yesterday',
+      '',
+    ]) {
       expect(reasonOf({ ...base, timestamp: ts })).toMatch(/^timestamp: .* is not a valid ISO-8601 timestamp/);
     }
     expect(reasonOf({ ...base, timestamp: 1732400000 })).toBe('timestamp: must be a string');

@@ -58,7 +58,9 @@ describe('renderAtRiskCsv', () => {
   });
 
   it('round-trips arbitrary names', () => {
-    const tricky = fc.array(fc.constantFrom('a', 'é', ',', '"', '\n', '\r', '\r\n', '=', '+', '-', '@', ' ', '\t', ';', "'")).map((a) => a.join(''));
+    const tricky = fc
+      .array(fc.constantFrom('a', 'é', ',', '"', '\n', '\r', '\r\n', '=', '+', '-', '@', ' ', '\t', ';', "'"))
+      .map((a) => a.join(''));
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.string({ unit: 'binary' }), tricky), { minLength: 1, maxLength: 5 }), (names) => {
         const atRisk = names.map((name, i) => atRiskCustomer({ customerId: `c${i}`, name, plan: name }));

@@ -20,13 +20,19 @@ describe('escapeHtml', () => {
 
   it('never lets < > " \' or a bare & through, and loses nothing but control characters', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.array(fc.constantFrom('<', '>', '"', "'", '&', 'amp;', 'lt;', '#39;', 'x')).map((a) => a.join(''))), (s) => {
-        const out = escapeHtml(s);
-        expect(out).not.toMatch(/[<>"']/);
-        // Every & starts one of the entities we emit, so the browser cannot read a different entity.
-        expect(out.replace(/&(amp|lt|gt|quot|#39);/g, '')).not.toContain('&');
-        expect(decode(out)).toBe(stripControls(s));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary' }),
+          fc.array(fc.constantFrom('<', '>', '"', "'", '&', 'amp;', 'lt;', '#39;', 'x')).map((a) => a.join('')),
+        ),
+        (s) => {
+          const out = escapeHtml(s);
+          expect(out).not.toMatch(/[<>"']/);
+          // Every & starts one of the entities we emit, so the browser cannot read a different entity.
+          expect(out.replace(/&(amp|lt|gt|quot|#39);/g, '')).not.toContain('&');
+          expect(decode(out)).toBe(stripControls(s));
+        },
+      ),
       { numRuns: propertyRuns(200) },
     );
   });

@@ -21,7 +21,12 @@ export function fadingActivity(peak = 12): number[] {
 const reason = (code: RiskReason['code'], detail: string, points: number): RiskReason => ({ code, detail, points });
 const factor = (code: Factor['code'], points: number, detail: string): Factor => ({ code, points, detail });
 /** A customer's forecast fields, its riskScore from its probability as the engine sets it. */
-const forecast = (p: number, band: AtRiskCustomer['band'], factors: Factor[]) => ({ churnProbability: p, riskScore: Math.round(100 * p), band, factors });
+const forecast = (p: number, band: AtRiskCustomer['band'], factors: Factor[]) => ({
+  churnProbability: p,
+  riskScore: Math.round(100 * p),
+  band,
+  factors,
+});
 
 export function atRiskCustomer(overrides: Partial<AtRiskCustomer> = {}): AtRiskCustomer {
   return {
@@ -29,12 +34,12 @@ export function atRiskCustomer(overrides: Partial<AtRiskCustomer> = {}): AtRiskC
     name: 'Acme Analytics',
     owner: 'dana@vendor.example',
     mrr: 1200,
-    ...forecast(0.45, 'red', [factor('engagement', 38.2, 'active 5 of the last 28 days (usually 18); 2 users (usually 6)'), factor('tenure', -4.1, 'paying for 26 months')]),
+    ...forecast(0.45, 'red', [
+      factor('engagement', 38.2, 'active 5 of the last 28 days (usually 18); 2 users (usually 6)'),
+      factor('tenure', -4.1, 'paying for 26 months'),
+    ]),
     frequency: 'weekly',
-    reasons: [
-      reason('activity_decline', 'active days 18 → 5 in 28 days', 25),
-      reason('inactive', 'no activity for 15 days', 35),
-    ],
+    reasons: [reason('activity_decline', 'active days 18 → 5 in 28 days', 25), reason('inactive', 'no activity for 15 days', 35)],
     tier: 'A',
     mrrPrevious: 1200,
     plan: 'Enterprise',
@@ -45,7 +50,14 @@ export function atRiskCustomer(overrides: Partial<AtRiskCustomer> = {}): AtRiskC
   };
 }
 
-const segment = (customersStart: number, churned: number, mrrStart: number, expansion: number, contraction: number, churnedMrr: number): Segment => ({
+const segment = (
+  customersStart: number,
+  churned: number,
+  mrrStart: number,
+  expansion: number,
+  contraction: number,
+  churnedMrr: number,
+): Segment => ({
   customersStart,
   churned,
   logoChurnRate: customersStart ? churned / customersStart : null,
@@ -67,11 +79,17 @@ export function sampleSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       owner: 'sam@vendor.example',
       mrr: 450,
       mrrPrevious: 600,
-      ...forecast(0.18, 'yellow', [factor('mrr_movement', 14.5, `MRR 600 → 450 ${HOSTILE_TEXT}`), factor('engagement', 9.1, 'active 3 of the last 28 days (usually 9)')]),
+      ...forecast(0.18, 'yellow', [
+        factor('mrr_movement', 14.5, `MRR 600 → 450 ${HOSTILE_TEXT}`),
+        factor('engagement', 9.1, 'active 3 of the last 28 days (usually 9)'),
+      ]),
       tier: 'B',
       plan: `Pro ${HOSTILE_TEXT}`,
       frequency: 'monthly',
-      reasons: [reason('contraction', `MRR fell 600 → 450 ${HOSTILE_TEXT}`, 15), reason('activity_decline', 'active days 9 → 3 in 28 days', 25)],
+      reasons: [
+        reason('contraction', `MRR fell 600 → 450 ${HOSTILE_TEXT}`, 15),
+        reason('activity_decline', 'active days 9 → 3 in 28 days', 25),
+      ],
       activity: fadingActivity(30),
     }),
     atRiskCustomer({
@@ -95,7 +113,10 @@ export function sampleSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       owner: 'dana@vendor.example',
       mrr: 2400,
       mrrPrevious: 2000,
-      ...forecast(0.35, 'red', [factor('payment_failed', 41, '1 failed invoice in the last 90 days'), factor('engagement', -12.3, 'active 28 of the last 28 days (usually 27)')]),
+      ...forecast(0.35, 'red', [
+        factor('payment_failed', 41, '1 failed invoice in the last 90 days'),
+        factor('engagement', -12.3, 'active 28 of the last 28 days (usually 27)'),
+      ]),
       tier: 'A',
       plan: 'Enterprise',
       frequency: 'daily',
@@ -114,13 +135,29 @@ export function sampleSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       tier: 'B',
       plan: 'Team',
       frequency: 'weekly',
-      reasons: [reason('retention_feature_lost', 'stopped using exports, alerts', 20), reason('frequency_downgrade', 'usage frequency fell from daily to weekly (active days 17 → 8 in 28 days)', 15)],
+      reasons: [
+        reason('retention_feature_lost', 'stopped using exports, alerts', 20),
+        reason('frequency_downgrade', 'usage frequency fell from daily to weekly (active days 17 → 8 in 28 days)', 15),
+      ],
       activity: Array.from({ length: 56 }, (_, i) => (i < 28 ? 6 : i % 3 === 0 ? 2 : 0)),
       activeDaysCurrent: 8,
       activeDaysPrevious: 17,
     }),
   ];
-  const months = ['2025-12', '2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10', '2026-11'];
+  const months = [
+    '2025-12',
+    '2026-01',
+    '2026-02',
+    '2026-03',
+    '2026-04',
+    '2026-05',
+    '2026-06',
+    '2026-07',
+    '2026-08',
+    '2026-09',
+    '2026-10',
+    '2026-11',
+  ];
   return {
     asOf: '2026-11-24',
     period: { start: '2026-11-01', end: '2026-11-30' },
@@ -143,7 +180,11 @@ export function sampleSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       [`Legacy ${HOSTILE_TEXT}`]: segment(0, 0, 0, 0, 0, 0),
     },
     byTier: { A: segment(12, 0, 28800, 1200, 0, 0), B: segment(70, 3, 15400, 500, 420, 1350), C: segment(60, 2, 4050, 150, 200, 800) },
-    byLifecycle: { onboarding: segment(6, 1, 900, 0, 0, 150), adoption: segment(40, 2, 11000, 600, 220, 900), mature: segment(96, 2, 36350, 1250, 400, 1100) },
+    byLifecycle: {
+      onboarding: segment(6, 1, 900, 0, 0, 150),
+      adoption: segment(40, 2, 11000, 600, 220, 900),
+      mature: segment(96, 2, 36350, 1250, 400, 1100),
+    },
     cohorts: [
       { cohort: '2026-08', size: 14, retention: [0.93, 0.86, 0.79] },
       { cohort: '2026-09', size: 11, retention: [1, 0.91] },
@@ -156,7 +197,15 @@ export function sampleSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
     },
     atRisk,
     scheduledChurn: [
-      { customerId: 'cus_006', name: `Initech ${HOSTILE_TEXT}`, owner: 'dana@vendor.example', mrr: 640, effectiveAt: '2026-12-31', canceledAt: '2026-11-10', reason: 'switched_competitor' },
+      {
+        customerId: 'cus_006',
+        name: `Initech ${HOSTILE_TEXT}`,
+        owner: 'dana@vendor.example',
+        mrr: 640,
+        effectiveAt: '2026-12-31',
+        canceledAt: '2026-11-10',
+        reason: 'switched_competitor',
+      },
       { customerId: 'cus_007', name: null, owner: null, mrr: 49, effectiveAt: '2027-01-15', canceledAt: null, reason: null },
     ],
     risk: {

@@ -6,7 +6,9 @@ const count = (html: string, re: RegExp) => (html.match(re) ?? []).length;
 
 /** The value shown on the headline card with this label. */
 function cardValue(html: string, label: string): string {
-  const m = new RegExp(`<div class="card-label">${label.replace(/[()]/g, '\\$&')}</div><div class="card-value[^"]*">([^<]*)</div>`).exec(html);
+  const m = new RegExp(`<div class="card-label">${label.replace(/[()]/g, '\\$&')}</div><div class="card-value[^"]*">([^<]*)</div>`).exec(
+    html,
+  );
   if (!m) throw new Error(`no card ${label}`);
   return m[1]!;
 }
@@ -27,7 +29,7 @@ describe('renderReportHtml', () => {
 
   const listed = snapshot.atRisk.filter((c) => c.band === 'red' || c.band === 'yellow');
 
-  it('draws an SVG for the waterfall, both trend charts and each red or yellow customer\'s sparkline', () => {
+  it("draws an SVG for the waterfall, both trend charts and each red or yellow customer's sparkline", () => {
     expect(count(html, /<svg /g)).toBe(3 + listed.length);
     expect(html).toContain('aria-label="MRR movements over the period"');
     expect(html).toContain('aria-label="Monthly logo churn rate, last 12 months"');
@@ -39,7 +41,9 @@ describe('renderReportHtml', () => {
     expect(count(html, /<polyline /g)).toBe(4);
     // 11 non-null months per chart, each drawn as a point.
     expect(count(html, /<circle /g)).toBe(22);
-    const allNull = renderReportHtml(sampleSnapshot({ trend: sampleSnapshot().trend.map((t) => ({ ...t, ndr: null, logoChurnRate: null })) }));
+    const allNull = renderReportHtml(
+      sampleSnapshot({ trend: sampleSnapshot().trend.map((t) => ({ ...t, ndr: null, logoChurnRate: null })) }),
+    );
     expect(count(allNull, /<polyline /g)).toBe(0);
   });
 
@@ -55,7 +59,15 @@ describe('renderReportHtml', () => {
 
   it('renders null rates as an em dash', () => {
     const empty = renderReportHtml(
-      sampleSnapshot({ logoChurnRate: null, ndr: null, grr: null, ndr12m: null, grr12m: null, annualizedFromMonth: null, netMrrChurnRate: null }),
+      sampleSnapshot({
+        logoChurnRate: null,
+        ndr: null,
+        grr: null,
+        ndr12m: null,
+        grr12m: null,
+        annualizedFromMonth: null,
+        netMrrChurnRate: null,
+      }),
     );
     for (const label of ['Logo churn', 'NDR (month)', 'GRR (month)', 'NDR (12 months)', 'GRR (12 months)']) {
       expect(cardValue(empty, label)).toBe('—');
@@ -76,7 +88,11 @@ describe('renderReportHtml', () => {
   });
 
   it('makes heat-map colours darker as retention grows', () => {
-    const darkness = (share: number) => heatColor(share).background.match(/\d+/g)!.map(Number).reduce((a, b) => a + b, 0);
+    const darkness = (share: number) =>
+      heatColor(share)
+        .background.match(/\d+/g)!
+        .map(Number)
+        .reduce((a, b) => a + b, 0);
     expect(darkness(0)).toBeGreaterThan(darkness(0.5));
     expect(darkness(0.5)).toBeGreaterThan(darkness(1));
   });
@@ -117,8 +133,36 @@ describe('renderReportHtml', () => {
   });
 
   it('shows how well the warnings worked, with the lift table against the old points and a calibration chart', () => {
-    const e = { customers: 1000, churners: 80, baseRate: 0.08, auc: 0.78, precisionRed: 0.41, recallRed: 0.3, liftRed: 5.1, precisionFlagged: 0.25, recallFlagged: 0.55, liftFlagged: 3.1, flaggedShare: 0.12, precisionTop10: 0.45, calibration: [{ predicted: 0.02, observed: 0.018, customers: 200 }, { predicted: 0.3, observed: 0.33, customers: 200 }], calibrationError: 0.03, medianDaysListedBeforeChurn: 41, liftTable: [] };
-    const withBacktest = renderReportHtml(snapshot, { backtest: { from: '2025-11-30', to: '2026-10-31', evaluation: e, baselines: { fixedPoints: { ...e, auc: 0.61 }, activeDaysAuc: 0.66 }, saveList: { churners: 90, onSaveList: 30 } } });
+    const e = {
+      customers: 1000,
+      churners: 80,
+      baseRate: 0.08,
+      auc: 0.78,
+      precisionRed: 0.41,
+      recallRed: 0.3,
+      liftRed: 5.1,
+      precisionFlagged: 0.25,
+      recallFlagged: 0.55,
+      liftFlagged: 3.1,
+      flaggedShare: 0.12,
+      precisionTop10: 0.45,
+      calibration: [
+        { predicted: 0.02, observed: 0.018, customers: 200 },
+        { predicted: 0.3, observed: 0.33, customers: 200 },
+      ],
+      calibrationError: 0.03,
+      medianDaysListedBeforeChurn: 41,
+      liftTable: [],
+    };
+    const withBacktest = renderReportHtml(snapshot, {
+      backtest: {
+        from: '2025-11-30',
+        to: '2026-10-31',
+        evaluation: e,
+        baselines: { fixedPoints: { ...e, auc: 0.61 }, activeDaysAuc: 0.66 },
+        saveList: { churners: 90, onSaveList: 30 },
+      },
+    });
     expect(withBacktest).toContain('How well the warnings worked');
     expect(withBacktest).toContain('>0.78<');
     expect(withBacktest).toContain('0.61 (active days alone: 0.66)');
@@ -137,14 +181,35 @@ describe('renderReportHtml', () => {
   });
 
   it('renders a first-month snapshot with no history without NaN or errors', () => {
-    const zero = { customersStart: 0, churned: 0, logoChurnRate: null, mrrStart: 0, expansion: 0, contraction: 0, churnedMrr: 0, ndr: null };
+    const zero = {
+      customersStart: 0,
+      churned: 0,
+      logoChurnRate: null,
+      mrrStart: 0,
+      expansion: 0,
+      contraction: 0,
+      churnedMrr: 0,
+      ndr: null,
+    };
     const first = renderReportHtml(
       sampleSnapshot({
         customers: { start: 0, new: 3, reactivated: 0, churned: 0, newChurned: 0, end: 3 },
         mrr: { start: 0, new: 297, expansion: 0, contraction: 0, churned: 0, reactivation: 0, end: 297 },
-        logoChurnRate: null, grossMrrChurnRate: null, netMrrChurnRate: null, ndr: null, grr: null, ndr12m: null, grr12m: null,
-        annualizedLogoChurn: 0, annualizedFromMonth: null,
-        byPlan: {}, byTier: { C: zero }, byLifecycle: {}, cohorts: [], churnReasons: {}, atRisk: [],
+        logoChurnRate: null,
+        grossMrrChurnRate: null,
+        netMrrChurnRate: null,
+        ndr: null,
+        grr: null,
+        ndr12m: null,
+        grr12m: null,
+        annualizedLogoChurn: 0,
+        annualizedFromMonth: null,
+        byPlan: {},
+        byTier: { C: zero },
+        byLifecycle: {},
+        cohorts: [],
+        churnReasons: {},
+        atRisk: [],
         trend: [],
       }),
     );

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { addCountIfAny, createMetrics } from '../../../lambdas/shared/observability';
 
 const published = (metrics: ReturnType<typeof createMetrics>) =>
-  metrics.serializeMetrics()._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name).sort();
+  metrics
+    .serializeMetrics()
+    ._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name)
+    .sort();
 
 describe('addCountIfAny', () => {
   it('publishes a count only when it is not zero (CloudWatch bills each hour a metric receives a value)', () => {

@@ -7,11 +7,16 @@ describe('backoffCeiling', () => {
   it('doubles from the base and never passes the cap', () => {
     expect([1, 2, 3].map((a) => backoffCeiling(a, { baseMs: 10, capMs: 1_000 }))).toEqual([20, 40, 80]);
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 60_000 }), (attempt, baseMs, capMs) => {
-        const c = backoffCeiling(attempt, { baseMs, capMs });
-        expect(c).toBeLessThanOrEqual(capMs);
-        expect(backoffCeiling(attempt + 1, { baseMs, capMs })).toBeGreaterThanOrEqual(c);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer({ min: 1, max: 60_000 }),
+        (attempt, baseMs, capMs) => {
+          const c = backoffCeiling(attempt, { baseMs, capMs });
+          expect(c).toBeLessThanOrEqual(capMs);
+          expect(backoffCeiling(attempt + 1, { baseMs, capMs })).toBeGreaterThanOrEqual(c);
+        },
+      ),
       { numRuns: propertyRuns(200) },
     );
   });
@@ -44,7 +49,9 @@ describe('withRetries', () => {
 
   it('does not retry an error that is not retryable', async () => {
     const f = failing(5, Object.assign(new Error('no such table'), { name: 'ResourceNotFoundException' }));
-    await expect(withRetries(f.fn, { attempts: 5, ...fast, retryable: (e) => (e as Error).name !== 'ResourceNotFoundException' })).rejects.toThrow('no such table');
+    await expect(
+      withRetries(f.fn, { attempts: 5, ...fast, retryable: (e) => (e as Error).name !== 'ResourceNotFoundException' }),
+    ).rejects.toThrow('no such table');
     expect(f.calls()).toBe(1);
   });
 });
@@ -71,7 +78,11 @@ describe('forEachLimit', () => {
   });
 
   it('rejects with the first failure and refuses a limit below 1', async () => {
-    await expect(forEachLimit([1, 2, 3], 2, async (x) => { if (x === 2) throw new Error('two'); })).rejects.toThrow('two');
+    await expect(
+      forEachLimit([1, 2, 3], 2, async (x) => {
+        if (x === 2) throw new Error('two');
+      }),
+    ).rejects.toThrow('two');
     await expect(forEachLimit([1], 0, async () => {})).rejects.toThrow(/at least 1/);
   });
 });

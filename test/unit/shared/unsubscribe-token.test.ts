@@ -15,15 +15,27 @@ describe('unsubscribe tokens', () => {
   it('verify for the address they were signed for (lower-cased), under the same key only', () => {
     const token = signUnsubscribeToken('Ana.Lopez@ACME.io', KEY);
     expect(verifyUnsubscribeToken(token, KEY)).toEqual({ ok: true, owner: 'ana.lopez@acme.io' });
-    expect(verifyUnsubscribeToken(token, OTHER_KEY)).toMatchObject({ ok: false, reason: expect.stringMatching(/not issued by this Churnwatch stage/) });
+    expect(verifyUnsubscribeToken(token, OTHER_KEY)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not issued by this Churnwatch stage/),
+    });
     expect(token).toMatch(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
   });
 
   it('say what is wrong with a token that is cut, of another version, or not base64url', () => {
     const token = signUnsubscribeToken('ana@acme.io', KEY);
-    expect(verifyUnsubscribeToken(token.split('.').slice(0, 2).join('.'), KEY)).toMatchObject({ ok: false, reason: expect.stringMatching(/incomplete/) });
-    expect(verifyUnsubscribeToken(token.replace(/^v1/, 'v2'), KEY)).toMatchObject({ ok: false, reason: expect.stringMatching(/version "v2"/) });
-    expect(verifyUnsubscribeToken(token.replace(/\.[^.]+$/, '.!!!'), KEY)).toMatchObject({ ok: false, reason: expect.stringMatching(/damaged/) });
+    expect(verifyUnsubscribeToken(token.split('.').slice(0, 2).join('.'), KEY)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/incomplete/),
+    });
+    expect(verifyUnsubscribeToken(token.replace(/^v1/, 'v2'), KEY)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/version "v2"/),
+    });
+    expect(verifyUnsubscribeToken(token.replace(/\.[^.]+$/, '.!!!'), KEY)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/damaged/),
+    });
     // Another address under the original MAC: the forgery the MAC exists to stop.
     const [v, , m] = token.split('.');
     const forged = `${v}.${Buffer.from('eve@acme.io').toString('base64url')}.${m}`;
@@ -32,14 +44,24 @@ describe('unsubscribe tokens', () => {
 
   it('property: any change to a token makes it fail (no two strings carry the same token)', () => {
     fc.assert(
-      fc.property(address, fc.nat(), fc.constantFrom(...'ABCabc019-_.='.split('')), fc.constantFrom('replace', 'insert', 'delete'), (owner, at, ch, op) => {
-        const token = signUnsubscribeToken(owner, KEY);
-        const i = at % token.length;
-        const tampered =
-          op === 'replace' ? token.slice(0, i) + ch + token.slice(i + 1) : op === 'insert' ? token.slice(0, i) + ch + token.slice(i) : token.slice(0, i) + token.slice(i + 1);
-        fc.pre(tampered !== token);
-        expect(verifyUnsubscribeToken(tampered, KEY).ok).toBe(false);
-      }),
+      fc.property(
+        address,
+        fc.nat(),
+        fc.constantFrom(...'ABCabc019-_.='.split('')),
+        fc.constantFrom('replace', 'insert', 'delete'),
+        (owner, at, ch, op) => {
+          const token = signUnsubscribeToken(owner, KEY);
+          const i = at % token.length;
+          const tampered =
+            op === 'replace'
+              ? token.slice(0, i) + ch + token.slice(i + 1)
+              : op === 'insert'
+                ? token.slice(0, i) + ch + token.slice(i)
+                : token.slice(0, i) + token.slice(i + 1);
+          fc.pre(tampered !== token);
+          expect(verifyUnsubscribeToken(tampered, KEY).ok).toBe(false);
+        },
+      ),
       { numRuns: propertyRuns(2000) },
     );
   });

@@ -14,7 +14,10 @@ describe('the snapshot summary item', () => {
   });
 
   it('falls back to the headline figures when text-keyed segments would make the item too large', () => {
-    const huge = { ...snapshot, churnReasons: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`${'why '.repeat(500)}${i}`, { customers: 1, mrr: 1 }])) };
+    const huge = {
+      ...snapshot,
+      churnReasons: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`${'why '.repeat(500)}${i}`, { customers: 1, mrr: 1 }])),
+    };
     const summary = snapshotSummary(huge);
     expect(JSON.stringify(summary).length).toBeLessThan(300_000);
     expect(summary).not.toHaveProperty('churnReasons');

@@ -7,7 +7,17 @@ const monthly = (i: number, over: Partial<LedgerLine> = {}): LedgerLine => {
   const m = (i % 12) + 1;
   const start = `${y}-${String(m).padStart(2, '0')}-01`;
   const end = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
-  return { invoiceId: `in_${i}`, lineId: '1', amount: 100, currency: 'USD', periodStart: start, periodEnd: end, status: 'paid', subscriptionId: 's', ...over };
+  return {
+    invoiceId: `in_${i}`,
+    lineId: '1',
+    amount: 100,
+    currency: 'USD',
+    periodStart: start,
+    periodEnd: end,
+    status: 'paid',
+    subscriptionId: 's',
+    ...over,
+  };
 };
 
 describe('archiving a long ledger history', () => {

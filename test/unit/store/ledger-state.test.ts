@@ -1,14 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LedgerLine } from '../../../lambdas/domain/types';
-import {
-  decodeLedger,
-  emptyLedger,
-  encodeLedger,
-  lineIdentity,
-  mergeCancellation,
-  mergeLine,
-} from '../../../lambdas/store/ledger-state';
+import { decodeLedger, emptyLedger, encodeLedger, lineIdentity, mergeCancellation, mergeLine } from '../../../lambdas/store/ledger-state';
 
 const line = (over: Partial<LedgerLine> = {}): LedgerLine => ({
   invoiceId: 'in_1',
@@ -69,7 +62,7 @@ describe('ledger state', () => {
     status: fc.constantFrom('paid', 'void' as const),
   });
 
-  it('keeps the latest file\'s version when the same content arrives again in between', () => {
+  it("keeps the latest file's version when the same content arrives again in between", () => {
     const state = emptyLedger();
     mergeLine(state, line({ amount: 1 }), 10);
     mergeLine(state, line({ amount: 1 }), 30);
@@ -79,36 +72,31 @@ describe('ledger state', () => {
 
   it('ends in the same state whatever the order of files, and re-applying changes nothing', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.tuple(arbLine, fc.integer({ min: 1, max: 50 })), { maxLength: 40 }),
-        fc.integer(),
-        (versions, seed) => {
-          // Distinct event times per identity make "last file wins" a total order.
-          const seen = new Set<string>();
-          const unique = versions.filter(([l, at]) => {
-            const k = `${lineIdentity(l)}@${at}`;
-            if (seen.has(k)) return false;
-            seen.add(k);
-            return true;
-          });
-          const inOrder = emptyLedger();
-          for (const [l, at] of [...unique].sort((a, b) => a[1] - b[1])) mergeLine(inOrder, l, at);
-          const shuffled = emptyLedger();
-          const copy = [...unique];
-          let s = seed;
-          for (let i = copy.length - 1; i > 0; i--) {
-            s = (s * 1103515245 + 12345) & 0x7fffffff;
-            const j = s % (i + 1);
-            [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-          }
-          for (const [l, at] of copy) mergeLine(shuffled, l, at);
-          const values = (st: typeof inOrder) =>
-            new Map([...st.lines].map(([k, v]) => [k, v.value]));
-          expect(values(shuffled)).toEqual(values(inOrder));
-          for (const [l, at] of copy) expect(mergeLine(shuffled, l, at)).toBe('unchanged');
-          expect(shuffled).toEqual(inOrder);
-        },
-      ),
+      fc.property(fc.array(fc.tuple(arbLine, fc.integer({ min: 1, max: 50 })), { maxLength: 40 }), fc.integer(), (versions, seed) => {
+        // Distinct event times per identity make "last file wins" a total order.
+        const seen = new Set<string>();
+        const unique = versions.filter(([l, at]) => {
+          const k = `${lineIdentity(l)}@${at}`;
+          if (seen.has(k)) return false;
+          seen.add(k);
+          return true;
+        });
+        const inOrder = emptyLedger();
+        for (const [l, at] of [...unique].sort((a, b) => a[1] - b[1])) mergeLine(inOrder, l, at);
+        const shuffled = emptyLedger();
+        const copy = [...unique];
+        let s = seed;
+        for (let i = copy.length - 1; i > 0; i--) {
+          s = (s * 1103515245 + 12345) & 0x7fffffff;
+          const j = s % (i + 1);
+          [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+        }
+        for (const [l, at] of copy) mergeLine(shuffled, l, at);
+        const values = (st: typeof inOrder) => new Map([...st.lines].map(([k, v]) => [k, v.value]));
+        expect(values(shuffled)).toEqual(values(inOrder));
+        for (const [l, at] of copy) expect(mergeLine(shuffled, l, at)).toBe('unchanged');
+        expect(shuffled).toEqual(inOrder);
+      }),
     );
   });
 });

@@ -15,8 +15,14 @@ describe('UpdateExpression', () => {
   });
 
   it('requires a missing version for the first write, and omits values for a REMOVE-only update', () => {
-    expect(new UpdateExpression().bumpVersion('uv', 0).build()).toMatchObject({ ConditionExpression: 'attribute_not_exists(#n0)', ExpressionAttributeValues: { ':v0': 1 } });
-    expect(new UpdateExpression().remove('a').build()).toEqual({ UpdateExpression: 'REMOVE #n0', ExpressionAttributeNames: { '#n0': 'a' } });
+    expect(new UpdateExpression().bumpVersion('uv', 0).build()).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(#n0)',
+      ExpressionAttributeValues: { ':v0': 1 },
+    });
+    expect(new UpdateExpression().remove('a').build()).toEqual({
+      UpdateExpression: 'REMOVE #n0',
+      ExpressionAttributeNames: { '#n0': 'a' },
+    });
     expect(() => new UpdateExpression().build()).toThrow(/at least one/);
   });
 

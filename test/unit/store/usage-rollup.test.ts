@@ -62,10 +62,19 @@ class Model {
 
   /** Everything except versions, which count writes and so depend on the batching. */
   view() {
-    const days = [...this.days].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, s]) => [k, s.events, Object.fromEntries(s.features), [...s.users].sort(), [...s.ids].sort()]);
+    const days = [...this.days]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, s]) => [k, s.events, Object.fromEntries(s.features), [...s.users].sort(), [...s.ids].sort()]);
     const profiles = [...this.profiles]
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, p]) => [k, p.activity, [...p.weeks].sort(([a], [b]) => (a < b ? -1 : 1)), p.firstEventDay, p.lastEventDay, Object.fromEntries(p.featureFirstSeen)]);
+      .map(([k, p]) => [
+        k,
+        p.activity,
+        [...p.weeks].sort(([a], [b]) => (a < b ? -1 : 1)),
+        p.firstEventDay,
+        p.lastEventDay,
+        Object.fromEntries(p.featureFirstSeen),
+      ]);
     return { days, profiles };
   }
 }
@@ -104,13 +113,13 @@ function expected(events: UsageEvent[]) {
         const [cust, day] = key.split('|') as [string, string];
         if (cust === c) allDays[day] = { events: d.n, features: d.f, users: d.users.size };
       }
-      const weeks = [...weeksFromDays(allDays, dayNum(last))].map(([w, summary]) => [dayFromNum(w), summary]).sort(([a], [b]) => (a! < b! ? -1 : 1));
+      const weeks = [...weeksFromDays(allDays, dayNum(last))]
+        .map(([w, summary]) => [dayFromNum(w), summary])
+        .sort(([a], [b]) => (a! < b! ? -1 : 1));
       return [c, activity, weeks, dayList[0], last, ff];
     });
   return {
-    days: [...days]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, d]) => [k, d.n, d.f, [...d.users].sort(), [...d.ids].sort()]),
+    days: [...days].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, d]) => [k, d.n, d.f, [...d.users].sort(), [...d.ids].sort()]),
     profiles,
     distinct: distinct.size,
   };
@@ -195,7 +204,13 @@ describe('usage rollups (in-memory replay of the store plans)', () => {
 describe('planProfile', () => {
   const touched = (day: Day, features: string[] = ['search']): [Day, TouchedDay] => [
     day,
-    { totals: { events: 1, features: Object.fromEntries(features.map((f) => [f, 1])) }, featuresUsed: features, wasActive: false, eventsAdded: 1, users: 1 },
+    {
+      totals: { events: 1, features: Object.fromEntries(features.map((f) => [f, 1])) },
+      featuresUsed: features,
+      wasActive: false,
+      eventsAdded: 1,
+      users: 1,
+    },
   ];
 
   it('keeps the 60 days up to the latest event day and removes older ones', () => {

@@ -23,7 +23,16 @@ describe('runBacktest', () => {
   const result = runBacktest({ customers: book, settings: SETTINGS, risk, from: '2025-01-31', to: '2025-08-31' });
 
   it('forecasts every active customer at every month-end, and puts notice-givers on the save list', () => {
-    expect(result.dates.map((d) => d.asOf)).toEqual(['2025-01-31', '2025-02-28', '2025-03-31', '2025-04-30', '2025-05-31', '2025-06-30', '2025-07-31', '2025-08-31']);
+    expect(result.dates.map((d) => d.asOf)).toEqual([
+      '2025-01-31',
+      '2025-02-28',
+      '2025-03-31',
+      '2025-04-30',
+      '2025-05-31',
+      '2025-06-30',
+      '2025-07-31',
+      '2025-08-31',
+    ]);
     for (const date of result.dates) {
       const active = book.filter((c) => c.lines.some((l) => l.periodStart! <= date.asOf && date.asOf < l.periodEnd!));
       expect(date.predictions.map((p) => p.customerId).sort()).toEqual(active.map((c) => c.customerId).sort());
@@ -54,7 +63,10 @@ describe('runBacktest', () => {
   it('never sees the future: a date forecast on the full book equals the same date on the book as known then', () => {
     const date = '2025-05-31';
     // Plant a future-only signal: everyone who churns later gets a burst of unusual usage after the date.
-    const planted = book.map((c) => ({ ...c, activity: { ...c.activity, '2025-06-15': { events: 999, features: { future_only: 999 }, users: 50 } } }));
+    const planted = book.map((c) => ({
+      ...c,
+      activity: { ...c.activity, '2025-06-15': { events: 999, features: { future_only: 999 }, users: 50 } },
+    }));
     const full = runBacktest({ customers: planted, settings: SETTINGS, risk, from: date, to: date });
     const truncated = runBacktest({ customers: knownOn(planted, date), settings: SETTINGS, risk, from: date, to: date });
     // Outcomes differ (the truncated book has none yet); what was predicted must not.

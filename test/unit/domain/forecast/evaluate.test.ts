@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { calibrationBins, evaluate, liftTable, medianDaysListed, rocAuc, type ScoredOutcome } from '../../../../lambdas/domain/forecast/evaluate';
+import {
+  calibrationBins,
+  evaluate,
+  liftTable,
+  medianDaysListed,
+  rocAuc,
+  type ScoredOutcome,
+} from '../../../../lambdas/domain/forecast/evaluate';
 import { propertyRuns } from '../../../support/property-runs';
 
 /** AUC by its definition: the share of (churner, stayer) pairs ranked the right way, ties half. */
@@ -47,8 +54,22 @@ describe('evaluation', () => {
   });
 
   it('measures precision, recall and lift of the lists, the flagged share and the top-10 precision per date', () => {
-    const row = (date: number, i: number, band: ScoredOutcome['band'], churned: boolean): ScoredOutcome => ({ date, customerId: `c${i}`, probability: band === 'red' ? 0.5 : band === 'yellow' ? 0.2 : 0.01, band, mrr: 100, churned });
-    const rows = [row(1, 1, 'red', true), row(1, 2, 'red', false), row(1, 3, 'yellow', true), row(1, 4, 'green', true), row(1, 5, 'green', false), row(2, 1, 'red', true)];
+    const row = (date: number, i: number, band: ScoredOutcome['band'], churned: boolean): ScoredOutcome => ({
+      date,
+      customerId: `c${i}`,
+      probability: band === 'red' ? 0.5 : band === 'yellow' ? 0.2 : 0.01,
+      band,
+      mrr: 100,
+      churned,
+    });
+    const rows = [
+      row(1, 1, 'red', true),
+      row(1, 2, 'red', false),
+      row(1, 3, 'yellow', true),
+      row(1, 4, 'green', true),
+      row(1, 5, 'green', false),
+      row(2, 1, 'red', true),
+    ];
     const e = evaluate(rows, null);
     expect(e.precisionRed).toBe(2 / 3);
     expect(e.recallRed).toBe(2 / 4);
@@ -60,8 +81,15 @@ describe('evaluation', () => {
 
   it('counts the days a churner was listed before churning, from the start of its last run of listings', () => {
     const dates = [10, 20, 30, 40];
-    const listed = new Map([['a', new Set([10, 30, 40])], ['b', new Set([10])]]);
-    const churns = new Map([['a', [45]], ['b', [35]], ['c', [25]]]);
+    const listed = new Map([
+      ['a', new Set([10, 30, 40])],
+      ['b', new Set([10])],
+    ]);
+    const churns = new Map([
+      ['a', [45]],
+      ['b', [35]],
+      ['c', [25]],
+    ]);
     // a: listed on 30 and 40 (10 broke the run), churned on 45 → 15 days; b: not listed on 30 → left out.
     expect(medianDaysListed(listed, churns, dates)).toBe(15);
   });

@@ -81,7 +81,8 @@ describe('the scorecard', () => {
     const weights = FEATURES.map((f) => (f === 'payment_in_dunning' ? 1 : 0));
     const model = toModel({ weights, means: FEATURES.map(() => 0), intercept: -2 });
     const values = FEATURES.map((f) => (f === 'payment_in_dunning' ? 1 : 0));
-    const detail = (daysAgo: number) => score(model, { values, facts: { ...facts, failedChargeDaysAgo: daysAgo } }, 'USD').factors[0]!.detail;
+    const detail = (daysAgo: number) =>
+      score(model, { values, facts: { ...facts, failedChargeDaysAgo: daysAgo } }, 'USD').factors[0]!.detail;
     expect(detail(1)).toBe('1 failed invoice in the last 90 days; the latest, charged 1 day ago, still unpaid: dunning still retrying');
     expect(detail(40)).toBe('1 failed invoice in the last 90 days; the latest, charged 40 days ago, still unpaid');
   });

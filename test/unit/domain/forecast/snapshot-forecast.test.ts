@@ -50,7 +50,17 @@ describe('the snapshot forecast', () => {
   );
 
   it('lists customers with a cancellation on file on the save list, with its date, reason and MRR', () => {
-    expect(snap.scheduledChurn).toEqual([{ customerId: 'leaving', name: null, owner: null, mrr: 300, effectiveAt: '2026-11-01', canceledAt: '2026-10-03', reason: 'too_expensive' }]);
+    expect(snap.scheduledChurn).toEqual([
+      {
+        customerId: 'leaving',
+        name: null,
+        owner: null,
+        mrr: 300,
+        effectiveAt: '2026-11-01',
+        canceledAt: '2026-10-03',
+        reason: 'too_expensive',
+      },
+    ]);
     const leaving = snap.atRisk.find((c) => c.customerId === 'leaving')!;
     // Still listed with its signals, but not forecast.
     expect(leaving.reasons.map((r) => r.code)).toContain('inactive');
@@ -64,7 +74,11 @@ describe('the snapshot forecast', () => {
     expect(probabilityFromPoints(snap.risk.interceptPoints, quietOne.factors)).toBeCloseTo(quietOne.churnProbability!, 12);
     expect(quietOne.factors[0]).toMatchObject({ code: 'engagement', points: 72.1 });
     expect(snap.atRisk.map((c) => c.customerId)).not.toContain('addon');
-    expect(snap.risk.bands).toEqual({ red: { customers: 1, mrr: 200 }, yellow: { customers: 0, mrr: 0 }, green: { customers: 2, mrr: 220 } });
+    expect(snap.risk.bands).toEqual({
+      red: { customers: 1, mrr: 200 },
+      yellow: { customers: 0, mrr: 0 },
+      green: { customers: 2, mrr: 220 },
+    });
     expect(snap.risk).toMatchObject({ model: 'fitted', fittedAt: '2026-09-30', horizonDays: 90, thresholds: { red: 0.3, yellow: 0.12 } });
   });
 

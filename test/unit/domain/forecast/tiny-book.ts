@@ -28,15 +28,27 @@ export function tinyBook(opts: TinyBookOptions): CustomerTimeline[] {
     for (let m = joinMonth; m < opts.months; m++) {
       const start = addMonthsClamped(opts.start, m);
       const end = addMonthsClamped(opts.start, m + 1);
-      lines.push({ invoiceId: `in_${customerId}_${m}`, lineId: '1', subscriptionId: `sub_${customerId}`, amount: 100, currency: 'USD', periodStart: start, periodEnd: end, status: 'paid', issuedAt: start });
+      lines.push({
+        invoiceId: `in_${customerId}_${m}`,
+        lineId: '1',
+        subscriptionId: `sub_${customerId}`,
+        amount: 100,
+        currency: 'USD',
+        periodStart: start,
+        periodEnd: end,
+        status: 'paid',
+        issuedAt: start,
+      });
       engagement = Math.min(0.95, Math.max(0.02, engagement + (next() - 0.55) * 0.25));
       for (let d = dayNum(start); d < dayNum(end); d++) {
-        if (next() < engagement) activity[dayFromNum(d)] = { events: 3, features: { dashboard: 2, reports: 1 }, users: 1 + Math.floor(engagement * 5) };
+        if (next() < engagement)
+          activity[dayFromNum(d)] = { events: 3, features: { dashboard: 2, reports: 1 }, users: 1 + Math.floor(engagement * 5) };
       }
       const churnChance = 1 / (1 + Math.exp(-(-3.2 + 5 * (0.35 - engagement))));
       if (m < opts.months - 1 && next() < churnChance) {
         // Half give notice a month ahead: their last month is then on the save list.
-        if (next() < 0.5) cancellations.push({ subscriptionId: `sub_${customerId}`, effectiveAt: end, canceledAt: start, reason: 'too_expensive' });
+        if (next() < 0.5)
+          cancellations.push({ subscriptionId: `sub_${customerId}`, effectiveAt: end, canceledAt: start, reason: 'too_expensive' });
         break;
       }
     }

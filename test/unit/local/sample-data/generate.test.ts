@@ -8,12 +8,7 @@ import { LINE_STATUSES } from '../../../../lambdas/domain/types';
 import { fxRateFor } from '../../../../lambdas/domain/fx';
 import { parseConfig } from '../../../../lambdas/shared/config';
 import { HOSTILE_NAME, OWNERS, SPECIAL_NAMES } from '../../../../local/sample-data/catalog';
-import {
-  generateSampleSaas,
-  sampleConfig,
-  writeSampleSaas,
-  type SampleSaas,
-} from '../../../../local/sample-data/generate';
+import { generateSampleSaas, sampleConfig, writeSampleSaas, type SampleSaas } from '../../../../local/sample-data/generate';
 
 const AS_OF = '2026-03-15';
 const DAY_MS = 86_400_000;
@@ -28,7 +23,9 @@ async function hashDir(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const sub of ['billing', 'events']) {
     for (const name of (await readdir(join(dir, sub))).sort()) {
-      out[`${sub}/${name}`] = createHash('sha256').update(await readFile(join(dir, sub, name))).digest('hex');
+      out[`${sub}/${name}`] = createHash('sha256')
+        .update(await readFile(join(dir, sub, name)))
+        .digest('hex');
     }
   }
   return out;
@@ -82,10 +79,18 @@ describe('generateSampleSaas + writeSampleSaas (default size)', () => {
     for (const f of files.billingFiles.filter((f) => basename(f).startsWith('invoices-'))) {
       lines.push(...(parse(await read(f), { columns: true }) as Record<string, string>[]));
     }
-    cancellations = (await read(join(dir, 'billing/cancellations.jsonl'))).trim().split('\n').map((l) => JSON.parse(l));
+    cancellations = (await read(join(dir, 'billing/cancellations.jsonl')))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     events = [];
     for (const f of files.eventFiles) {
-      events.push(...(await read(f)).trim().split('\n').map((l) => JSON.parse(l)));
+      events.push(
+        ...(await read(f))
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      );
     }
     usage = usageByCustomer(events);
   });
@@ -183,7 +188,10 @@ describe('generateSampleSaas + writeSampleSaas (default size)', () => {
   it('has setup fees, every status, recent failures and several currencies', () => {
     expect(lines.filter((l) => l.period_start === '').length).toBeGreaterThan(5);
     for (const status of ['paid', 'open', 'failed', 'void', 'refunded']) {
-      expect(lines.some((l) => l.status === status), status).toBe(true);
+      expect(
+        lines.some((l) => l.status === status),
+        status,
+      ).toBe(true);
     }
     const recentFailed = lines.filter((l) => l.status === 'failed' && dayNo(l.issued_at!) >= asOfNo - 29);
     expect(recentFailed.length).toBeGreaterThanOrEqual(1);
@@ -197,7 +205,14 @@ describe('generateSampleSaas + writeSampleSaas (default size)', () => {
   });
 
   it('writes cancellations as typed JSONL with realistic reasons, and stops billing at effective_at', () => {
-    const reasons = new Set(['too_expensive', 'missing_features', 'switched_to_competitor', 'low_usage', 'company_closed', 'payment_failed']);
+    const reasons = new Set([
+      'too_expensive',
+      'missing_features',
+      'switched_to_competitor',
+      'low_usage',
+      'company_closed',
+      'payment_failed',
+    ]);
     for (const c of cancellations) {
       expect(c.type).toBe('cancellation');
       // Filed by asOf; notice given may take effect after it (the save list).
@@ -253,7 +268,10 @@ describe('generateSampleSaas + writeSampleSaas (default size)', () => {
     // Customers who never activate touch only the setup features, if anything.
     const core = new Set(sampleConfig.coreFeatures);
     for (const id of idsOf('never_activated')) {
-      expect([...featuresIn(usage.get(id), -Infinity, Infinity)].filter((f) => core.has(f)), id).toEqual([]);
+      expect(
+        [...featuresIn(usage.get(id), -Infinity, Infinity)].filter((f) => core.has(f)),
+        id,
+      ).toEqual([]);
     }
   });
 
@@ -298,7 +316,10 @@ describe('generateSampleSaas + writeSampleSaas (default size)', () => {
       expect(sample.events.filter((e) => e.timestamp.startsWith(month)).length).toBeGreaterThan(0);
     }
     for (const f of [...sampleConfig.coreFeatures, ...sampleConfig.retentionFeatures]) {
-      expect(events.some((e) => e.feature === f), f).toBe(true);
+      expect(
+        events.some((e) => e.feature === f),
+        f,
+      ).toBe(true);
     }
   });
 

@@ -87,7 +87,9 @@ describe('generator invariants over seeds, dates and sizes', () => {
           expect(s.usageStart).toBe(s.historyStart);
           const offDays = s.events.filter((e) => {
             const day = toNum(e.timestamp.slice(0, 10));
-            return !s.subscriptions.some((x) => x.customerId === e.customerId && x.start <= day && (x.end === undefined || day < x.end + 10));
+            return !s.subscriptions.some(
+              (x) => x.customerId === e.customerId && x.start <= day && (x.end === undefined || day < x.end + 10),
+            );
           });
           expect(offDays.slice(0, 3)).toEqual([]);
           expect(s.customers.every((c) => c.healthAtMonthEnd.every((h) => Number.isFinite(h.health)))).toBe(true);

@@ -134,7 +134,9 @@ describe('a generated book of 600 customers over 24 months', () => {
 
   it('lets annual customers go quiet before the renewal, where they churn or renew', () => {
     const annual = new Map(sample.subscriptions.filter((s) => s.interval === 'year').map((s) => [s.subscriptionId, s]));
-    const atRenewal = sample.cancellations.filter((c) => annual.has(c.subscriptionId) && c.cause === 'disengaged' && c.effectiveAt <= AS_OF);
+    const atRenewal = sample.cancellations.filter(
+      (c) => annual.has(c.subscriptionId) && c.cause === 'disengaged' && c.effectiveAt <= AS_OF,
+    );
     expect(atRenewal.length).toBeGreaterThanOrEqual(3);
     for (const c of atRenewal) {
       const sub = annual.get(c.subscriptionId)!;

@@ -20,7 +20,8 @@ const eventsIn = (a: CustomerTruth, from: number, to: number): number => {
 };
 
 /** Active days per 28 days in [from, to). */
-const activityRate = (a: CustomerTruth, from: number, to: number): number => (28 * activeDaysIn(eventsByDay.get(a.customerId), from, to)) / Math.max(1, to - from);
+const activityRate = (a: CustomerTruth, from: number, to: number): number =>
+  (28 * activeDaysIn(eventsByDay.get(a.customerId), from, to)) / Math.max(1, to - from);
 
 describe('independent book: the default book (1,000 customers, 24 months)', () => {
   it('has a realistic size, growth and monthly logo churn of 1.5–3 %', () => {
@@ -45,7 +46,15 @@ describe('independent book: the default book (1,000 customers, 24 months)', () =
   });
 
   it('shows every churn mechanism, with about a third of churners giving notice', () => {
-    const causes: ChurnCause[] = ['disengagement', 'champion_left', 'team_shrank', 'failed_onboarding', 'budget_cut', 'annual_non_renewal', 'involuntary'];
+    const causes: ChurnCause[] = [
+      'disengagement',
+      'champion_left',
+      'team_shrank',
+      'failed_onboarding',
+      'budget_cut',
+      'annual_non_renewal',
+      'involuntary',
+    ];
     for (const cause of causes) expect(truth.summary.churnsByCause[cause], cause).toBeGreaterThanOrEqual(3);
     expect(truth.summary.noticeShareOfChurns).toBeGreaterThan(0.22);
     expect(truth.summary.noticeShareOfChurns).toBeLessThan(0.45);
@@ -91,7 +100,11 @@ describe('independent book: the default book (1,000 customers, 24 months)', () =
     // accounts old enough to have that baseline.
     const decline = (causes: ChurnCause[]) =>
       churnsInHistory
-        .filter(({ account, churn }) => causes.includes(churn.cause) && dayNumber(churn.decidedOn) - Math.max(dayNumber(truth.historyStart), dayNumber(account.createdAt)) >= 200)
+        .filter(
+          ({ account, churn }) =>
+            causes.includes(churn.cause) &&
+            dayNumber(churn.decidedOn) - Math.max(dayNumber(truth.historyStart), dayNumber(account.createdAt)) >= 200,
+        )
         .map(({ account, churn }) => {
           const decided = dayNumber(churn.decidedOn);
           return (eventsIn(account, decided - 28, decided) + 1) / ((eventsIn(account, decided - 150, decided - 90) * 28) / 60 + 1);
@@ -102,7 +115,8 @@ describe('independent book: the default book (1,000 customers, 24 months)', () =
     expect(abrupt.length).toBeGreaterThan(10);
     expect(median(declining)).toBeLessThan(0.75);
     expect(median(abrupt)).toBeGreaterThan(median(declining));
-    const valueAt = (cause: ChurnCause) => median(churnsInHistory.filter(({ churn }) => churn.cause === cause).map(({ churn }) => churn.valueAtDecision));
+    const valueAt = (cause: ChurnCause) =>
+      median(churnsInHistory.filter(({ churn }) => churn.cause === cause).map(({ churn }) => churn.valueAtDecision));
     expect(valueAt('budget_cut')).toBeGreaterThan(valueAt('disengagement') + 0.8);
   });
 
@@ -147,7 +161,14 @@ describe('independent book: the default book (1,000 customers, 24 months)', () =
     const low = accounts.filter((a) => a.traits.settledLow);
     const rest = accounts.filter((a) => !a.traits.settledLow);
     expect(low.length).toBeGreaterThan(50);
-    const eventsPerActiveDay = (group: CustomerTruth[]) => median(group.map((a) => [...(eventsByDay.get(a.customerId)?.values() ?? [])].reduce((s, n) => s + n, 0) / Math.max(1, eventsByDay.get(a.customerId)?.size ?? 0)));
+    const eventsPerActiveDay = (group: CustomerTruth[]) =>
+      median(
+        group.map(
+          (a) =>
+            [...(eventsByDay.get(a.customerId)?.values() ?? [])].reduce((s, n) => s + n, 0) /
+            Math.max(1, eventsByDay.get(a.customerId)?.size ?? 0),
+        ),
+      );
     const activeDays = (group: CustomerTruth[]) => median(group.map((a) => eventsByDay.get(a.customerId)?.size ?? 0));
     expect(activeDays(low)).toBeLessThan(activeDays(rest) * 0.6);
     expect(eventsPerActiveDay(low)).toBeLessThan(eventsPerActiveDay(rest));
@@ -178,7 +199,12 @@ describe('independent book: the default book (1,000 customers, 24 months)', () =
   });
 
   it('records usage only while a subscription is live', () => {
-    const live = new Map(accounts.map((a) => [a.customerId, a.subscriptions.map((s) => [dayNumber(s.from), s.to === null ? Infinity : dayNumber(s.to)] as const)]));
+    const live = new Map(
+      accounts.map((a) => [
+        a.customerId,
+        a.subscriptions.map((s) => [dayNumber(s.from), s.to === null ? Infinity : dayNumber(s.to)] as const),
+      ]),
+    );
     const outside: string[] = [];
     for (const [customerId, days] of eventsByDay) {
       const spans = live.get(customerId)!;

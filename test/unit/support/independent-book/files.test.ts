@@ -131,7 +131,14 @@ describe('independent book: usage events (docs/metrics.md §2)', () => {
     lines.forEach((line, i) => {
       const e = JSON.parse(line) as Record<string, unknown>;
       check(Object.keys(e).join() === 'eventId,customerId,feature,timestamp,userId,count', 'keys', i);
-      const { eventId, customerId, feature, timestamp, userId, count } = e as { eventId: string; customerId: string; feature: string; timestamp: string; userId: string; count: number };
+      const { eventId, customerId, feature, timestamp, userId, count } = e as {
+        eventId: string;
+        customerId: string;
+        feature: string;
+        timestamp: string;
+        userId: string;
+        count: number;
+      };
       check(customers.has(customerId), 'unknown customer', i);
       check(typeof feature === 'string' && feature.length > 0, 'feature', i);
       check(ISO_UTC.test(timestamp), 'timestamp format', i);
