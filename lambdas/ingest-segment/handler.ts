@@ -23,7 +23,7 @@ import { screenBatch } from '../store/usage-rollup';
 import { dynamo, sqsClient } from '../shared/aws-clients';
 import { sqsEnqueue, usageQueueUrl, type UsageEnqueue } from '../shared/usage-queue';
 import { lazyHandler } from '../shared/lazy-handler';
-import { createLogger, createMetrics } from '../shared/observability';
+import { addCountIfAny, createLogger, createMetrics } from '../shared/observability';
 import { secretsManagerCredentials } from './credentials';
 
 /**
@@ -171,9 +171,9 @@ export function createSegmentIntakeHandler(deps: SegmentIntakeDeps): ApiHandler 
     rejected.sort((a, b) => a.index - b.index);
 
     metrics.addMetric('EventsAccepted', MetricUnit.Count, accepted);
-    metrics.addMetric('EventsDuplicate', MetricUnit.Count, duplicates);
-    metrics.addMetric('EventsRejected', MetricUnit.Count, rejected.length);
-    metrics.addMetric('GroupLinks', MetricUnit.Count, links.length);
+    addCountIfAny(metrics, 'EventsDuplicate', duplicates);
+    addCountIfAny(metrics, 'EventsRejected', rejected.length);
+    addCountIfAny(metrics, 'GroupLinks', links.length);
     logger.info('segment calls enqueued', {
       endpoint,
       calls: result.messages.length,
