@@ -56,6 +56,8 @@ export interface ChurnwatchFunctionProps {
   environment?: Record<string, string>;
   /** Concurrency reserved for this function (unset: none, the account pool). */
   reservedConcurrency?: number;
+  /** V8 options added to NODE_OPTIONS (heap sizes), for a function whose run is sized by them. */
+  v8Flags?: readonly string[];
 }
 
 /**
@@ -82,7 +84,7 @@ export class ChurnwatchFunction extends Construct {
       // lambdas/shared/aws-clients.ts loads the Powertools Tracer on the SDK clients only when true.
       POWERTOOLS_TRACE_ENABLED: props.tracing ? 'true' : 'false',
       LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
+      NODE_OPTIONS: ['--enable-source-maps', ...(props.v8Flags ?? [])].join(' '),
       ...props.environment,
     };
     const bytes = environmentBytes(environment);

@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { ChurnwatchFunction, type ChurnwatchFunctionProps } from './function';
 import { grantObjects, grantTable } from './grants';
 import { acknowledge } from './nag';
+import { SNAPSHOT_MEMORY_MB, SNAPSHOT_TIMEOUT_SECONDS, SNAPSHOT_V8_FLAGS } from './snapshot-sizing';
 import { failureQueue } from './queues';
 import { PREFIX } from '../lambdas/shared/layout';
 
@@ -39,8 +40,9 @@ export class SnapshotStage extends Construct {
     this.function = new ChurnwatchFunction(this, 'SnapshotFunction', {
       ...props.fn,
       name: 'snapshot',
-      memoryMb: 2048,
-      timeout: Duration.minutes(10),
+      memoryMb: SNAPSHOT_MEMORY_MB,
+      timeout: Duration.seconds(SNAPSHOT_TIMEOUT_SECONDS),
+      v8Flags: SNAPSHOT_V8_FLAGS,
       environment: { ...props.fn.environment, DIGEST_FUNCTION_NAME: props.digestFunction.functionName },
     });
     const { fn, role } = this.function;

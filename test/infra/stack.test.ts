@@ -181,7 +181,7 @@ describe('functions', () => {
     'ingest-large': { MemorySize: 1024, Timeout: 300 },
     'ingest-usage': { MemorySize: 512, Timeout: 10 },
     'ingest-segment': { MemorySize: 512, Timeout: 10 },
-    snapshot: { MemorySize: 2048, Timeout: 600 },
+    snapshot: { MemorySize: 3008, Timeout: 600 },
     digest: { MemorySize: 512, Timeout: 300 },
   };
 
@@ -198,6 +198,24 @@ describe('functions', () => {
     expect(env.TABLE_NAME).toEqual({ Ref: onlyResource(s.template, 'AWS::DynamoDB::Table').id });
     expect(env.BUCKET_NAME.Ref).toMatch(/^StorageData/);
     expect(JSON.parse(env.CHURNWATCH_CONFIG).snapshot.schedule).toBe('cron(0 6 * * ? *)');
+  });
+
+  it('sizes the snapshot heap in NODE_OPTIONS: flags Node accepts there, heap under half the memory', () => {
+    const { Properties: p } = fnByService('snapshot').resource;
+    const options = p.Environment.Variables.NODE_OPTIONS as string;
+    expect(options).toMatch(/--max-old-space-size=\d+/);
+    expect(options).toMatch(/--max-semi-space-size=\d+/);
+    // Node refuses to start on an option NODE_OPTIONS does not allow: this runs the deployed value.
+    const limitMb = Number(
+      execFileSync(process.execPath, ['-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit / 2 ** 20))'], {
+        env: { ...process.env, NODE_OPTIONS: options },
+      }).toString(),
+    );
+    const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(options)![1]);
+    const semiSpace = Number(/--max-semi-space-size=(\d+)/.exec(options)![1]);
+    expect(limitMb).toBe(oldSpace + 3 * semiSpace);
+    expect(limitMb).toBeLessThanOrEqual(p.MemorySize / 2);
+    expect(fnByService('digest').resource.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
   });
 
   it.each(Object.keys(expected))('%s: logs to its own log group with a retention period', (service) => {
