@@ -1,7 +1,7 @@
 /**
  * `backtest.seconds`: `churnwatch backtest` end to end on the embedded stack — 1,700 customers, 24
  * months of the sample book (~0.8M events), loaded through the real paths, histories read back, the
- * walk-forward backtest at 10 month-ends — plus where the time goes. `--quick`: 120 customers, 14 months,
+ * walk-forward backtest at 10 month-ends — plus where the time goes. `--quick`: 60 customers, 14 months,
  * 4 month-ends, under names of its own (`backtest.quick.seconds`): a book that small measures no forecast.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -20,7 +20,7 @@ export const backtestBench: BenchModule = {
     // The handlers' structured logs are for CloudWatch; here they would drown the figures.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-    const customers = quick ? 120 : 1700;
+    const customers = quick ? 60 : 1700;
     const months = quick ? 14 : 24;
     const name = (figure: string) => `backtest.${quick ? 'quick.' : ''}${figure}`;
     const dir = await mkdtemp(join(tmpdir(), 'churnwatch-bench-backtest-'));
