@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { byteLines, OVERLONG } from './byte-lines';
 import { buffers, gunzip, peek, type ByteSource } from './byte-stream';
 
 /**
@@ -34,9 +35,6 @@ async function decompressed(source: ByteSource): Promise<AsyncIterable<Buffer>> 
  */
 export async function* readJsonLines(source: ByteSource): AsyncGenerator<JsonLine> {
   let line = 0;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let overlong = false;
   const tooLong = (): JsonLine => ({ line, error: `line is longer than ${MAX_LINE_BYTES} bytes`, text: '' });
 
   function parse(bytes: Buffer): JsonLine | undefined {
@@ -55,36 +53,13 @@ export async function* readJsonLines(source: ByteSource): AsyncGenerator<JsonLin
     }
   }
 
-  for await (const buf of await decompressed(source)) {
-    let start = 0;
-    for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, start)) {
-      const piece = buf.subarray(start, nl);
-      start = nl + 1;
-      if (overlong) {
-        line++;
-        overlong = false;
-        pending = [];
-        pendingBytes = 0;
-        yield tooLong();
-        continue;
-      }
-      const whole = pending.length > 0 ? Buffer.concat([...pending, piece]) : piece;
-      pending = [];
-      pendingBytes = 0;
-      const l = parse(whole);
-      if (l) yield l;
+  for await (const bytes of byteLines(await decompressed(source), MAX_LINE_BYTES)) {
+    if (bytes === OVERLONG) {
+      line++;
+      yield tooLong();
+      continue;
     }
-    if (start < buf.length && !overlong) {
-      pending.push(buf.subarray(start));
-      pendingBytes += buf.length - start;
-      if (pendingBytes > MAX_LINE_BYTES) overlong = true;
-    }
-  }
-  if (overlong) {
-    line++;
-    yield tooLong();
-  } else if (pending.length > 0) {
-    const l = parse(Buffer.concat(pending));
+    const l = parse(bytes);
     if (l) yield l;
   }
 }
