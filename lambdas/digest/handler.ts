@@ -6,7 +6,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import * as z from 'zod';
-import type { Snapshot } from '../domain/types';
+import type { Readable } from 'node:stream';
 import { dynamo, s3Client, sesClient } from '../shared/aws-clients';
 import type { Config } from '../shared/config';
 import { createLogger, createMetrics } from '../shared/observability';
@@ -15,7 +15,8 @@ import { DigestStore } from '../store/digest-store';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { UnsubscribeStore } from '../store/unsubscribe-store';
 import { secretsManagerUnsubscribeKey, UNSUBSCRIBE_URL_ENV } from '../shared/unsubscribe-key';
-import { sendDigests, type DigestSummary, type EmailOptOuts, type SlackDelivery } from './send-digests';
+import { sendBookDigests, type DigestDeps, type DigestSummary, type EmailOptOuts, type SlackDelivery } from './send-digests';
+import { readSnapshotBooks } from './snapshot-lines';
 import { parseSlackSecret, postToSlack, slackTargetFor } from './slack';
 import { unsubscribeUrl } from '../shared/unsubscribe-token';
 
@@ -54,9 +55,17 @@ export function createDigestHandler(deps: DigestHandlerDeps) {
       throw new Error(`Digest input must be {"asOf": "YYYY-MM-DD", "snapshotKey"?: "..."}: ${parsed.error.issues[0]?.message}`);
     const key = parsed.data.snapshotKey ?? `reports/${parsed.data.asOf}/snapshot.json`;
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucketName, Key: key }));
-    const snapshot = JSON.parse(await object.Body!.transformToString('utf-8')) as Snapshot;
+    if (!object.Body) throw new Error(`s3://${deps.bucketName}/${key}: no body`);
+    const log: DigestDeps['log'] = (level, message, data) => logger[level](message, data ?? {});
+    // Streamed: at a million customers the file is several times the function's heap as one string.
+    const books = await readSnapshotBooks(object.Body as Readable, {
+      fallbackTo: deps.config.digest.fallbackTo,
+      allowedDomains: deps.config.digest.allowedRecipientDomains,
+      key,
+      log,
+    });
 
-    const summary = await sendDigests(
+    const summary = await sendBookDigests(
       {
         ses: deps.ses,
         store,
@@ -65,9 +74,9 @@ export function createDigestHandler(deps: DigestHandlerDeps) {
         slack: deps.slack,
         optOuts: deps.optOuts,
         reportUrl: `s3://${deps.bucketName}/${key.replace(/snapshot\.json$/, 'report.html')}`,
-        log: (level, message, data) => logger[level](message, data ?? {}),
+        log,
       },
-      snapshot,
+      books,
     );
     metrics.addMetric('DigestsSent', MetricUnit.Count, summary.sent);
     metrics.addMetric('DigestFailures', MetricUnit.Count, summary.failed);

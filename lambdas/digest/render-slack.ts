@@ -7,7 +7,7 @@
 import type { AtRiskCustomer } from '../domain/types';
 import { topRiskFactors } from '../report/forecast-html';
 import { formatMoney, formatMoneyChange, plural } from '../report/format';
-import { digestSubject, orderForDigest, type DigestInput } from './render';
+import { digestSubject, orderForDigest, countSignalsOnly, type DigestInput } from './render';
 
 /** Slack's limits (Block Kit reference): checked by validateSlackMessage before anything is sent. */
 export const SLACK_LIMITS = {
@@ -125,7 +125,7 @@ export function renderSlackDigest(input: DigestInput, opts: { mention?: string }
     );
     tail.push(section(`*Save list: cancellations on file*\n${clip(rows.join('\n'), SLACK_LIMITS.sectionText - 40)}`));
   }
-  const signalsOnly = input.customers.length - listed.length;
+  const signalsOnly = countSignalsOnly(input, listed);
   const notes: string[] = [];
   if (signalsOnly)
     notes.push(

@@ -25,6 +25,8 @@ export interface DigestInput {
   currency: string;
   /** The owner's at-risk customers: red and yellow are described, green (signals only) counted. */
   customers: AtRiskCustomer[];
+  /** Green customers counted beside any in `customers`: the digest passes their number, not the rows. */
+  signalsOnly?: number;
   /** The owner's customers with a cancellation on file. */
   scheduled: ScheduledChurn[];
   /** Bands in the previous digest; null when there was none (then nothing is "new"). */
@@ -60,6 +62,10 @@ export const isListed = (c: AtRiskCustomer) => c.band === 'red' || c.band === 'y
 export function orderForDigest(customers: readonly AtRiskCustomer[]): AtRiskCustomer[] {
   return customers.filter(isListed).sort(compareForDigest);
 }
+
+/** Customers with a warning signal but a green band: those in `customers` and those only counted. */
+export const countSignalsOnly = (input: Pick<DigestInput, 'customers' | 'signalsOnly'>, listed: readonly AtRiskCustomer[]) =>
+  input.customers.length - listed.length + (input.signalsOnly ?? 0);
 
 /** Whether an owner gets a digest at all: something to act on, or good news to hear. */
 export const hasNews = (input: Pick<DigestInput, 'customers' | 'scheduled' | 'recovered'>) =>
@@ -120,7 +126,7 @@ export function renderDigest(input: DigestInput): DigestEmail {
     red,
     yellow: listed.length - red,
     fresh,
-    signalsOnly: input.customers.length - listed.length,
+    signalsOnly: countSignalsOnly(input, listed),
   };
   const subject = digestSubject(input, red, view.yellow, input.scheduled.length, input.recovered.length);
   return { subject, html: renderHtml(view, subject), text: renderText(view) };

@@ -1,10 +1,10 @@
 import { SendEmailCommand, type MessageHeader, type SESv2Client } from '@aws-sdk/client-sesv2';
-import type { ScheduledChurn } from '../domain/forecast/types';
-import type { AtRiskCustomer, Day, Snapshot } from '../domain/types';
-import { recipientDomainAllowed, type Config } from '../shared/config';
+import type { Day, Snapshot } from '../domain/types';
+import type { Config } from '../shared/config';
 import { backoff, sleep, withRetries } from '../shared/retry';
 import type { DigestStore } from '../store/digest-store';
-import { hasNews, isListed, orderForDigest, renderDigest, type DigestedBand, type DigestInput } from './render';
+import { snapshotBooks, type OwnerBook, type SnapshotBooks } from './owner-books';
+import { hasNews, orderForDigest, renderDigest, type DigestedBand, type DigestInput } from './render';
 import { renderSlackDigest, slackMention, validateSlackMessage, type SlackMessage } from './render-slack';
 import { SlackPostError, type SlackTarget } from './slack';
 
@@ -63,38 +63,6 @@ export interface DigestSummary {
   recipientsRefused?: number;
 }
 
-export interface OwnerBook {
-  customers: AtRiskCustomer[];
-  scheduled: ScheduledChurn[];
-}
-
-/**
- * Groups the at-risk customers and the save list by account owner; customers without one, or whose
- * owner is outside `allowedDomains` (digest.allowedRecipientDomains), go to the fallback recipient.
- */
-export function groupByOwner(
-  snapshot: Pick<Snapshot, 'atRisk' | 'scheduledChurn'>,
-  fallbackTo: string,
-  allowedDomains?: readonly string[],
-): Map<string, OwnerBook> {
-  const byOwner = new Map<string, OwnerBook>();
-  const bookOf = (owner: string | null) => {
-    const key = owner !== null && recipientDomainAllowed(allowedDomains, owner) ? owner : fallbackTo;
-    let book = byOwner.get(key);
-    if (!book) byOwner.set(key, (book = { customers: [], scheduled: [] }));
-    return book;
-  };
-  for (const customer of snapshot.atRisk) if (customer.band !== null) bookOf(customer.owner).customers.push(customer);
-  for (const customer of snapshot.scheduledChurn ?? []) bookOf(customer.owner).scheduled.push(customer);
-  return byOwner;
-}
-
-/** Owners (from billing data) that a digest may not be addressed to: outside `allowedDomains`. */
-export function refusedOwners(snapshot: Pick<Snapshot, 'atRisk' | 'scheduledChurn'>, allowedDomains?: readonly string[]): string[] {
-  const owners = [...snapshot.atRisk.filter((c) => c.band !== null), ...(snapshot.scheduledChurn ?? [])].map((c) => c.owner);
-  return [...new Set(owners.filter((o): o is string => o !== null && !recipientDomainAllowed(allowedDomains, o)))];
-}
-
 /** SES (v2) errors that will not go away by retrying the same request. */
 const PERMANENT = new Set([
   'MessageRejected',
@@ -133,16 +101,25 @@ export function unsubscribeHeaders(url: string): MessageHeader[] {
   ];
 }
 
+/** Sends the digests of a snapshot held as an object (tests, in-memory runs): see sendBookDigests. */
+export function sendDigests(
+  deps: DigestDeps,
+  snapshot: Pick<Snapshot, 'asOf' | 'currency' | 'atRisk' | 'scheduledChurn'>,
+): Promise<DigestSummary> {
+  const { fallbackTo, allowedRecipientDomains } = deps.config.digest;
+  return sendBookDigests(deps, snapshotBooks(snapshot, fallbackTo, allowedRecipientDomains));
+}
+
 /**
  * Sends one digest per owner. Each owner is claimed in DynamoDB before its email goes out, so a rerun
  * sends nothing twice; a failure for one owner is retried with backoff and never stops the others.
  */
-export async function sendDigests(deps: DigestDeps, snapshot: Snapshot): Promise<DigestSummary> {
+export async function sendBookDigests(deps: DigestDeps, books: SnapshotBooks): Promise<DigestSummary> {
   const { config } = deps;
   const log = deps.log ?? (() => undefined);
   const maxAttempts = deps.maxAttempts ?? 4;
   const summary: DigestSummary = {
-    asOf: snapshot.asOf,
+    asOf: books.asOf,
     owners: [],
     sent: 0,
     skipped: 0,
@@ -153,19 +130,18 @@ export async function sendDigests(deps: DigestDeps, snapshot: Snapshot): Promise
   };
 
   const allowed = config.digest.allowedRecipientDomains;
-  const refused = refusedOwners(snapshot, allowed);
-  for (const owner of refused) {
+  for (const owner of books.refused) {
     log('warn', 'owner outside digest.allowedRecipientDomains: not mailed, their customers go to the fallback recipient', {
       owner,
       fallbackTo: config.digest.fallbackTo,
       allowedRecipientDomains: allowed,
     });
   }
-  if (refused.length) summary.recipientsRefused = refused.length;
-  for (const [owner, book] of groupByOwner(snapshot, config.digest.fallbackTo, allowed)) {
-    const customers = book.customers.filter(isListed).length + book.scheduled.length;
+  if (books.refused.length) summary.recipientsRefused = books.refused.length;
+  for (const [owner, book] of books.owners) {
+    const customers = book.listed.length + book.scheduled.length;
     try {
-      const outcome = await sendOne(deps, snapshot, owner, book, maxAttempts, log);
+      const outcome = await sendOne(deps, books, owner, book, maxAttempts, log);
       summary[outcome.outcome]++;
       if (outcome.slack?.outcome === 'sent') summary.slackSent++;
       if (outcome.slack?.outcome === 'failed') summary.slackFailed++;
@@ -186,7 +162,7 @@ const MAX_RECORDED_CUSTOMERS = 1_000;
 
 async function sendOne(
   deps: DigestDeps,
-  snapshot: Snapshot,
+  snapshot: Pick<SnapshotBooks, 'asOf' | 'currency'>,
   owner: string,
   book: OwnerBook,
   maxAttempts: number,
@@ -198,12 +174,13 @@ async function sendOne(
   slack?: { outcome: OwnerOutcome; error?: string; retryable?: boolean };
 }> {
   const { store, config } = deps;
-  const { customers, scheduled } = book;
-  const allowed = config.digest.allowedRecipientDomains;
+  const { scheduled } = book;
+  // Parsed for this owner only: the other owners' rows stay as text.
+  const customers = book.listed.toArray();
   const record = await store.previous(owner, snapshot.asOf);
   // Records written before bands existed listed at-risk customers only: read those as yellow.
   const previous = record ? new Map<string, DigestedBand>(record.customers.map((c) => [c.customerId, c.band ?? 'yellow'])) : null;
-  const listedNow = new Set([...customers.filter(isListed).map((c) => c.customerId), ...scheduled.map((c) => c.customerId)]);
+  const listedNow = new Set([...customers.map((c) => c.customerId), ...scheduled.map((c) => c.customerId)]);
   const recovered = (record?.customers ?? []).filter((c) => (c.band ?? 'yellow') !== 'scheduled' && !listedNow.has(c.customerId));
 
   const input = {
@@ -211,14 +188,13 @@ async function sendOne(
     asOf: snapshot.asOf,
     currency: snapshot.currency,
     customers,
+    signalsOnly: book.signalsOnly,
     scheduled,
     previous,
     recovered,
     reportUrl: deps.reportUrl,
     subjectPrefix: config.digest.subjectPrefix,
-    isFallback:
-      owner === config.digest.fallbackTo &&
-      [...customers, ...scheduled].some((c) => c.owner === null || !recipientDomainAllowed(allowed, c.owner)),
+    isFallback: owner === config.digest.fallbackTo && book.hasFallbackCustomers,
   };
   if (!hasNews(input)) return { outcome: 'skipped' };
   const recorded = [
@@ -240,7 +216,7 @@ async function sendOne(
 
 async function sendEmail(
   deps: DigestDeps,
-  snapshot: Snapshot,
+  snapshot: Pick<SnapshotBooks, 'asOf'>,
   owner: string,
   input: DigestInput,
   recorded: Parameters<DigestStore['claim']>[2],

@@ -1,6 +1,7 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { describe, expect, it } from 'vitest';
-import { groupByOwner, refusedOwners, sendDigests } from '../../../lambdas/digest/send-digests';
+import { snapshotBooks } from '../../../lambdas/digest/owner-books';
+import { sendDigests } from '../../../lambdas/digest/send-digests';
 import type { AtRiskCustomer, Snapshot } from '../../../lambdas/domain/types';
 import { parseConfig } from '../../../lambdas/shared/config';
 import type { DigestStore } from '../../../lambdas/store/digest-store';
@@ -54,13 +55,16 @@ describe('digest.allowedRecipientDomains', () => {
   });
 
   it('routes the customers of an owner outside the allowlist to the fallback recipient', () => {
-    const groups = groupByOwner(snapshot, config.digest.fallbackTo, config.digest.allowedRecipientDomains);
-    expect([...groups.keys()].sort()).toEqual(['Bob@ACME.io', 'ana@acme.io', 'cs@acme.io']);
-    expect(groups.get('cs@acme.io')!.customers.map((c) => c.customerId)).toEqual(['c2', 'c3']);
-    expect(groups.get('cs@acme.io')!.scheduled.map((c) => c.customerId)).toEqual(['c5']);
-    expect(refusedOwners(snapshot, config.digest.allowedRecipientDomains).sort()).toEqual(['eve@elsewhere.io', 'mallory@evil.example']);
+    const books = snapshotBooks(snapshot, config.digest.fallbackTo, config.digest.allowedRecipientDomains);
+    expect([...books.owners.keys()].sort()).toEqual(['Bob@ACME.io', 'ana@acme.io', 'cs@acme.io']);
+    const fallback = books.owners.get('cs@acme.io')!;
+    expect(fallback.listed.toArray().map((c) => c.customerId)).toEqual(['c2', 'c3']);
+    expect(fallback.scheduled.map((c) => c.customerId)).toEqual(['c5']);
+    expect(fallback.hasFallbackCustomers).toBe(true);
+    expect(books.owners.get('ana@acme.io')!.hasFallbackCustomers).toBe(false);
+    expect(books.refused).toEqual(['mallory@evil.example', 'eve@elsewhere.io']);
     // Without an allowlist (local runs, test stages) every owner is mailed.
-    expect(refusedOwners(snapshot, undefined)).toEqual([]);
+    expect(snapshotBooks(snapshot, config.digest.fallbackTo, undefined).refused).toEqual([]);
   });
 
   it('never sends to a refused owner, logs each one and counts them in the summary', async () => {
