@@ -11,6 +11,7 @@ import { largeFileBench } from './large-file';
 import { snapshotEngineBench } from './snapshot-engine';
 import { snapshotStoreBench } from './snapshot-store';
 import { snapshot1mBench } from './snapshot-1m';
+import { digest1mBench } from './digest-1m';
 import { usageBench } from './usage';
 import { usageSpreadBench } from './usage-spread';
 import { costModelBench } from './cost-model';
@@ -26,6 +27,7 @@ const MODULES: BenchModule[] = [
   snapshotEngineBench,
   snapshotStoreBench,
   snapshot1mBench,
+  digest1mBench,
   bundleSizeBench,
   backtestBench,
 ];

@@ -15,6 +15,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config } from '../lambdas/shared/config';
+import { DIGEST_MEMORY_MB } from './digest-sizing';
 import { ChurnwatchFunction, type ChurnwatchFunctionProps } from './function';
 import { grantObjects, grantTable } from './grants';
 import { acknowledge } from './nag';
@@ -69,7 +70,7 @@ export class Digest extends Construct {
     this.function = new ChurnwatchFunction(this, 'DigestFunction', {
       ...props.fn,
       name: 'digest',
-      memoryMb: 512,
+      memoryMb: DIGEST_MEMORY_MB,
       timeout: Duration.minutes(5),
       environment: {
         ...props.fn.environment,

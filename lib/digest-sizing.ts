@@ -1,0 +1,17 @@
+/**
+ * The digest function's size, as plain constants: lib/digest.ts deploys them, and bench/digest-1m.ts
+ * runs the digest in a child process limited the same way. No CDK import here.
+ */
+
+/**
+ * Memory of the digest function. It streams snapshot.json (lambdas/digest/snapshot-lines.ts) and keeps
+ * only the red and yellow rows, as text, and one owner's rows parsed at a time: at a million customers
+ * it stays well under half of this (bench/digest-1m.ts, `digest.peakRssMb1M`).
+ */
+export const DIGEST_MEMORY_MB = 512;
+
+/**
+ * The V8 old space the function runs with: no heap flag is set, so V8 sizes it from the machine's
+ * memory, a quarter of it. The bench limits its child to the same.
+ */
+export const DIGEST_HEAP_MB = DIGEST_MEMORY_MB / 4;
