@@ -2,9 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildCohorts } from '../../../lambdas/domain/cohorts';
 import { dayFromNum, monthIndexOfNum, monthKey } from '../../../lambdas/domain/dates';
-import { DEFAULT_MODEL } from '../../../lambdas/domain/forecast/default-model';
 import { interceptPoints } from '../../../lambdas/domain/forecast/scorecard';
-import { BANDS, DEFAULT_RISK_SETTINGS, type Band } from '../../../lambdas/domain/forecast/types';
+import { BANDS, type Band } from '../../../lambdas/domain/forecast/types';
 import { endByIdentity } from '../../../lambdas/domain/movements';
 import { annualizedFromMonth, compoundChurn, periodRates, ratio } from '../../../lambdas/domain/rates';
 import { lifecycleOf, tierOf } from '../../../lambdas/domain/segments';
@@ -16,9 +15,9 @@ import {
   type ForecastContext,
 } from '../../../lambdas/domain/snapshot';
 import type { CustomerTimeline, EngineSettings, Segment, Snapshot } from '../../../lambdas/domain/types';
-import { SYNTHETIC_SETTINGS, syntheticTimelines } from '../../../bench/synthetic';
 import { expectClose } from '../../support/expect-close';
 import { propertyRuns } from '../../support/property-runs';
+import { bookArb, makeBook, shuffled } from './books';
 
 /**
  * The aggregation as it was before the builder folded customers on arrival: every customer's facts
@@ -187,40 +186,6 @@ function allFactsSnapshot(
     diagnostics: { customers: facts.length, linesWithoutFxRate: Object.fromEntries(linesWithoutFxRate) },
   };
   return { snapshot, bands: bandMap };
-}
-
-const AS_OFS = ['2026-11-20', '2026-06-30', '2026-02-28', '2027-01-01'] as const;
-
-/** A random book: synthetic customers (plans, upgrades, failed payments, EUR, cancellations, activity) from a seed. */
-const bookArb = fc.record({
-  seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-  size: fc.integer({ min: 0, max: 80 }),
-  asOf: fc.constantFrom(...AS_OFS),
-  months: fc.integer({ min: 2, max: 30 }),
-  // Customers the previous run had in red or yellow (hysteresis), by index.
-  previous: fc.array(fc.tuple(fc.nat(), fc.constantFrom<Band>('red', 'yellow')), { maxLength: 20 }),
-  orderSeed: fc.integer(),
-  // Without a rate for EUR, those lines are left out and counted in diagnostics.
-  eurRate: fc.constantFrom<number | undefined>(1.08, 0.9137, undefined),
-});
-
-function makeBook(b: typeof bookArb extends fc.Arbitrary<infer T> ? T : never) {
-  const customers = syntheticTimelines({ customers: b.size, asOf: b.asOf, seed: b.seed, months: b.months });
-  const previousBands = new Map(b.previous.filter(([i]) => i < customers.length).map(([i, band]) => [customers[i]!.customerId, band]));
-  const forecast: ForecastContext = { model: DEFAULT_MODEL, risk: DEFAULT_RISK_SETTINGS, previousBands };
-  const settings: EngineSettings = { ...SYNTHETIC_SETTINGS, fxRates: b.eurRate === undefined ? {} : { EUR: b.eurRate } };
-  return { customers, forecast, settings };
-}
-
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = items.slice();
-  let s = seed >>> 0 || 1;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 describe('SnapshotBuilder folding customers on arrival', () => {
