@@ -5,6 +5,17 @@
  * must be the same for any order; a plain running `+=` differs in the last bits from one order to
  * the next.
  */
+import { invalid, list } from './partial-state';
+
+/**
+ * An ExactSum's partials as JSON can carry them: numbers, with the values JSON has no literal for
+ * (-0, which JSON.stringify writes as 0, and the non-finite ones) as their names.
+ */
+export type SumState = (number | NonJsonNumber)[];
+type NonJsonNumber = '-0' | 'Infinity' | '-Infinity' | 'NaN';
+const NON_JSON: readonly string[] = ['-0', 'Infinity', '-Infinity', 'NaN'];
+const jsonSafe = (p: number): number | NonJsonNumber => (Object.is(p, -0) ? '-0' : Number.isFinite(p) ? p : (String(p) as NonJsonNumber));
+
 export class ExactSum {
   /** Non-overlapping partial sums, smallest magnitude first; their exact sum is the total. */
   private readonly partials: number[] = [];
@@ -23,6 +34,28 @@ export class ExactSum {
     }
     p.length = kept;
     p.push(x);
+  }
+
+  /**
+   * Adds another sum's terms, exactly: its partials are numbers whose exact sum is its total, and
+   * each add keeps this sum exact, so the result is what adding all the other's terms here would give.
+   */
+  merge(other: ExactSum): void {
+    for (const p of other.partials.slice()) this.add(p);
+  }
+
+  toState(): SumState {
+    return this.partials.map(jsonSafe);
+  }
+
+  /** The sum of a `toState()` read back from JSON; throws naming `at` when it is not one. */
+  static fromState(value: unknown, at: string): ExactSum {
+    const sum = new ExactSum();
+    list(value, at).forEach((p, i) => {
+      if (typeof p === 'number' || NON_JSON.includes(p as string)) sum.add(Number(p));
+      else invalid(`${at}[${i}]`, 'a number', p);
+    });
+    return sum;
   }
 
   /** The true sum rounded to the nearest double (ties to even), as math.fsum rounds it. */

@@ -82,3 +82,44 @@ describe('ExactSum', () => {
     expect(sumOf([1, 2 ** -53, 2 ** -80])).toBe(1 + 2 ** -52);
   });
 });
+
+describe('ExactSum.merge', () => {
+  const sumsOf = (chunks: readonly (readonly number[])[]) =>
+    chunks.map((xs) => {
+      const s = new ExactSum();
+      for (const x of xs) s.add(x);
+      return s;
+    });
+
+  it('gives the sum of adding all the terms one by one, whatever the split, through JSON', () => {
+    const mergeTermArb = fc.oneof(termArb, fc.constant(-0), fc.constant(0));
+    fc.assert(
+      fc.property(fc.array(fc.array(mergeTermArb, { maxLength: 15 }), { minLength: 1, maxLength: 6 }), (chunks) => {
+        const merged = new ExactSum();
+        for (const part of sumsOf(chunks)) merged.merge(ExactSum.fromState(JSON.parse(JSON.stringify(part.toState())), 'sum'));
+        expect(Object.is(merged.value(), sumOf(chunks.flat()))).toBe(true);
+      }),
+      { numRuns: propertyRuns(1000) },
+    );
+  });
+
+  it('keeps what JSON cannot write: a sum of negative zeros stays -0', () => {
+    const [negative] = sumsOf([[-0, -0]]);
+    expect(JSON.stringify(negative!.toState())).toBe('["-0"]');
+    const merged = new ExactSum();
+    merged.merge(ExactSum.fromState(JSON.parse(JSON.stringify(negative!.toState())), 'sum'));
+    expect(Object.is(merged.value(), -0)).toBe(true);
+    // Merging leaves the other sum as it was, and merging nothing changes nothing.
+    const [a, b] = sumsOf([[0.1, 0.2], [0.3]]);
+    a!.merge(b!);
+    a!.merge(new ExactSum());
+    expect(a!.value()).toBe(0.6);
+    expect(b!.value()).toBe(0.3);
+  });
+
+  it('names the place of a malformed state', () => {
+    expect(() => ExactSum.fromState('12', 'state.d0.mrr')).toThrow('snapshot partial: state.d0.mrr must be an array, got "12"');
+    expect(() => ExactSum.fromState([1, null], 'state.d0.mrr')).toThrow('snapshot partial: state.d0.mrr[1] must be a number, got null');
+    expect(() => ExactSum.fromState([1, '2'], 'x')).toThrow('x[1] must be a number, got "2"');
+  });
+});
