@@ -1,5 +1,6 @@
 /** Net MRR movements of one customer over one period (docs/metrics.md §3.2), and their totals. */
-import { ExactSum } from './exact-sum';
+import { ExactSum, type SumState } from './exact-sum';
+import { count, record } from './partial-state';
 
 export type MovementKind = 'new' | 'reactivation' | 'churned' | 'expansion' | 'contraction' | 'newChurned' | 'none';
 
@@ -30,7 +31,16 @@ export interface MovementTotals {
   mrr: { start: number; new: number; expansion: number; contraction: number; churned: number; reactivation: number; end: number };
 }
 
-type MrrSums = Record<Exclude<keyof MovementTotals['mrr'], 'end'>, ExactSum>;
+type MrrKey = Exclude<keyof MovementTotals['mrr'], 'end'>;
+type MrrSums = Record<MrrKey, ExactSum>;
+const MRR_KEYS: readonly MrrKey[] = ['start', 'new', 'expansion', 'contraction', 'churned', 'reactivation'];
+const CUSTOMER_KEYS: readonly (keyof MovementTotals['customers'])[] = ['start', 'new', 'reactivated', 'churned', 'newChurned', 'end'];
+
+/** MovementSums as JSON-safe data, to merge in another process (see SnapshotPartial). */
+export interface MovementState {
+  customers: MovementTotals['customers'];
+  mrr: Record<MrrKey, SumState>;
+}
 
 /** The period's movement totals, customer by customer, with exact sums (the same in any order of customers). */
 export class MovementSums {
@@ -76,6 +86,30 @@ export class MovementSums {
       case 'none':
         break;
     }
+  }
+
+  toState(): MovementState {
+    return {
+      customers: { ...this.customers },
+      mrr: Object.fromEntries(MRR_KEYS.map((k) => [k, this.mrr[k].toState()])) as MovementState['mrr'],
+    };
+  }
+
+  /** Reads a `toState()` back from JSON; throws naming `at` when it is not one. */
+  static fromState(value: unknown, at: string): MovementSums {
+    const state = record(value, at);
+    const customers = record(state.customers, `${at}.customers`);
+    const mrr = record(state.mrr, `${at}.mrr`);
+    const sums = new MovementSums();
+    for (const k of CUSTOMER_KEYS) sums.customers[k] = count(customers[k], `${at}.customers.${k}`);
+    for (const k of MRR_KEYS) sums.mrr[k].merge(ExactSum.fromState(mrr[k], `${at}.mrr.${k}`));
+    return sums;
+  }
+
+  /** Adds another part's customers' movements (exactly: the sums merge their partials). */
+  merge(other: MovementSums): void {
+    for (const k of CUSTOMER_KEYS) this.customers[k] += other.customers[k];
+    for (const k of MRR_KEYS) this.mrr[k].merge(other.mrr[k]);
   }
 
   totals(): MovementTotals {

@@ -20,11 +20,26 @@ import {
 } from './forecast/types';
 import { CohortTable } from './cohorts';
 import { ExactSum } from './exact-sum';
+export { InvalidSnapshotPartial, type SnapshotPartial } from './snapshot-partial';
 import { addMonthsClamped, dayNum, dayFromNum, monthEndNum, monthIndexOfNum, monthKey, monthStartNum } from './dates';
 import { classifyMovement, MovementSums, type Movement } from './movements';
 import { buildCustomerMrr, dominantPlan, type MrrSeries } from './mrr';
 import { annualizedFromMonth, compoundChurn, periodRates, ratio } from './rates';
-import { lifecycleOf, SegmentTable, tierOf } from './segments';
+import { count, entries, InvalidSnapshotPartial, list, oneOf, record, text } from './partial-state';
+import { LIFECYCLES, lifecycleOf, SegmentTable, tierOf, TIERS } from './segments';
+import {
+  checkPartHeader,
+  countedState,
+  readBand,
+  readCounted,
+  readHysteresisBand,
+  readRowLine,
+  readScheduledChurn,
+  rowLine,
+  SNAPSHOT_PARTIAL_VERSION,
+  type Counted,
+  type SnapshotPartial,
+} from './snapshot-partial';
 import type {
   AtRiskCustomer,
   Cancellation,
@@ -301,11 +316,30 @@ interface KeptRow {
   json: Uint8Array;
 }
 
+/** A trend month's running totals. */
+interface MonthSums {
+  customersStart: number;
+  churned: number;
+  mrrStart: ExactSum;
+  retained: ExactSum;
+  mrrEnd: ExactSum;
+}
+
+const newMonthSums = (): MonthSums => ({
+  customersStart: 0,
+  churned: 0,
+  mrrStart: new ExactSum(),
+  retained: new ExactSum(),
+  mrrEnd: new ExactSum(),
+});
+
 /**
  * Folds customers one at a time (e.g. page by page from a parallel DynamoDB scan) into running
  * totals: per customer it keeps only what the output lists (the at-risk row as text, the save-list
  * entry, the red/yellow band for the next run's hysteresis). The sums are exact (ExactSum) and the
- * lists are sorted at the end, so the snapshot is the same whatever order the customers arrive in.
+ * lists are sorted at the end, so the snapshot is the same whatever order the customers arrive in,
+ * and the same when parts of the customers are folded by other builders and merged in (see
+ * snapshot-partial.ts).
  */
 export class SnapshotBuilder {
   private readonly cal: SnapshotCalendar;
@@ -316,12 +350,10 @@ export class SnapshotBuilder {
   private readonly byTier = new SegmentTable<Tier>();
   private readonly byLifecycle = new SegmentTable<Lifecycle>();
   // Maps, not objects: reasons and currencies are data from exports (a reason may be "__proto__").
-  private readonly churnReasons = new Map<string, { customers: number; mrr: ExactSum }>();
-  private readonly months: { customersStart: number; churned: number; mrrStart: ExactSum; retained: ExactSum; mrrEnd: ExactSum }[];
+  private readonly churnReasons = new Map<string, Counted>();
+  private readonly months: MonthSums[];
   private readonly d0 = { mrr: new ExactSum(), retained: new ExactSum(), floor: new ExactSum() };
-  private readonly bandTotals = new Map<Band, { customers: number; mrr: ExactSum }>(
-    BANDS.map((b) => [b, { customers: 0, mrr: new ExactSum() }]),
-  );
+  private readonly bandTotals = new Map<Band, Counted>(BANDS.map((b) => [b, { customers: 0, mrr: new ExactSum() }]));
   private readonly cohorts: CohortTable;
   private readonly linesWithoutFxRate = new Map<string, number>();
   private readonly atRisk: KeptRow[] = [];
@@ -334,13 +366,7 @@ export class SnapshotBuilder {
     private readonly forecast: ForecastContext = defaultForecastContext(),
   ) {
     this.cal = snapshotCalendar(asOf);
-    this.months = this.cal.trendMonths.map(() => ({
-      customersStart: 0,
-      churned: 0,
-      mrrStart: new ExactSum(),
-      retained: new ExactSum(),
-      mrrEnd: new ExactSum(),
-    }));
+    this.months = this.cal.trendMonths.map(newMonthSums);
     this.cohorts = new CohortTable(this.cal.periodMonth, this.cal.closeDay);
   }
 
@@ -355,6 +381,124 @@ export class SnapshotBuilder {
   /** Red and yellow bands of the forecast customers: the next run's hysteresis. */
   bands(): Map<string, Band> {
     return new Map(this.forecastBands);
+  }
+
+  /** This builder's state, without the at-risk rows. */
+  partialState(): SnapshotPartial {
+    const sum = (e: ExactSum) => e.toState();
+    return {
+      version: SNAPSHOT_PARTIAL_VERSION,
+      asOf: this.asOf,
+      currency: this.settings.reportingCurrency,
+      customers: this.customers,
+      movements: this.movements.toState(),
+      byPlan: this.byPlan.toState(),
+      byTier: this.byTier.toState(),
+      byLifecycle: this.byLifecycle.toState(),
+      churnReasons: [...this.churnReasons].map(([reason, c]) => [reason, countedState(c)]),
+      trend: this.months.map((m) => ({
+        customersStart: m.customersStart,
+        churned: m.churned,
+        mrrStart: sum(m.mrrStart),
+        retained: sum(m.retained),
+        mrrEnd: sum(m.mrrEnd),
+      })),
+      d0: { mrr: sum(this.d0.mrr), retained: sum(this.d0.retained), floor: sum(this.d0.floor) },
+      bands: [...this.bandTotals].map(([band, c]) => [band, countedState(c)]),
+      cohorts: this.cohorts.toState(),
+      linesWithoutFxRate: [...this.linesWithoutFxRate],
+      scheduledChurn: this.scheduledChurn.map((s) => ({ ...s })),
+      forecastBands: [...this.forecastBands],
+    };
+  }
+
+  /** The kept at-risk rows, one self-contained text line each (no newline inside), in any order. */
+  *partialRows(): Generator<string> {
+    for (const r of this.atRisk)
+      yield rowLine({ probability: r.probability, mrr: r.mrr, customerId: r.customerId, json: utf8.decode(r.json) });
+  }
+
+  /**
+   * Folds another builder's state in (its rows come through mergeRow). The whole state is read and
+   * checked first, so a part that is malformed or of another snapshot throws and changes nothing.
+   */
+  mergeState(state: SnapshotPartial): void {
+    const part = this.readPart(state);
+    this.customers += part.customers;
+    this.movements.merge(part.movements);
+    this.byPlan.merge(part.byPlan);
+    this.byTier.merge(part.byTier);
+    this.byLifecycle.merge(part.byLifecycle);
+    for (const [reason, c] of part.churnReasons) {
+      let r = this.churnReasons.get(reason);
+      if (!r) this.churnReasons.set(reason, (r = { customers: 0, mrr: new ExactSum() }));
+      r.customers += c.customers;
+      r.mrr.merge(c.mrr);
+    }
+    part.trend.forEach((p, i) => {
+      const m = this.months[i]!;
+      m.customersStart += p.customersStart;
+      m.churned += p.churned;
+      m.mrrStart.merge(p.mrrStart);
+      m.retained.merge(p.retained);
+      m.mrrEnd.merge(p.mrrEnd);
+    });
+    this.d0.mrr.merge(part.d0.mrr);
+    this.d0.retained.merge(part.d0.retained);
+    this.d0.floor.merge(part.d0.floor);
+    for (const [band, c] of part.bands) {
+      const t = this.bandTotals.get(band)!;
+      t.customers += c.customers;
+      t.mrr.merge(c.mrr);
+    }
+    this.cohorts.mergeState(part.cohorts);
+    for (const [currency, n] of part.linesWithoutFxRate)
+      this.linesWithoutFxRate.set(currency, (this.linesWithoutFxRate.get(currency) ?? 0) + n);
+    this.scheduledChurn.push(...part.scheduledChurn);
+    for (const [customerId, band] of part.forecastBands) this.forecastBands.set(customerId, band);
+  }
+
+  /** Adds one line of another builder's partialRows(). */
+  mergeRow(line: string): void {
+    const row = readRowLine(line);
+    this.atRisk.push({ probability: row.probability, mrr: row.mrr, customerId: row.customerId, json: utf8Encoder.encode(row.json) });
+  }
+
+  private readPart(state: SnapshotPartial) {
+    const s = checkPartHeader(state, { asOf: this.asOf, currency: this.settings.reportingCurrency });
+    const trend = list(s.trend, 'state.trend');
+    if (trend.length !== this.months.length)
+      throw new InvalidSnapshotPartial(`snapshot partial: state.trend has ${trend.length} months, not ${this.months.length}`);
+    const d0 = record(s.d0, 'state.d0');
+    return {
+      customers: count(s.customers, 'state.customers'),
+      movements: MovementSums.fromState(s.movements, 'state.movements'),
+      byPlan: SegmentTable.fromState(s.byPlan, 'state.byPlan', text),
+      byTier: SegmentTable.fromState(s.byTier, 'state.byTier', (v, at) => oneOf(TIERS, v, at)),
+      byLifecycle: SegmentTable.fromState(s.byLifecycle, 'state.byLifecycle', (v, at) => oneOf(LIFECYCLES, v, at)),
+      churnReasons: entries(s.churnReasons, 'state.churnReasons', text, readCounted),
+      trend: trend.map((v, i): MonthSums => {
+        const at = `state.trend[${i}]`;
+        const m = record(v, at);
+        return {
+          customersStart: count(m.customersStart, `${at}.customersStart`),
+          churned: count(m.churned, `${at}.churned`),
+          mrrStart: ExactSum.fromState(m.mrrStart, `${at}.mrrStart`),
+          retained: ExactSum.fromState(m.retained, `${at}.retained`),
+          mrrEnd: ExactSum.fromState(m.mrrEnd, `${at}.mrrEnd`),
+        };
+      }),
+      d0: {
+        mrr: ExactSum.fromState(d0.mrr, 'state.d0.mrr'),
+        retained: ExactSum.fromState(d0.retained, 'state.d0.retained'),
+        floor: ExactSum.fromState(d0.floor, 'state.d0.floor'),
+      },
+      bands: entries(s.bands, 'state.bands', readBand, readCounted),
+      cohorts: this.cohorts.readState(s.cohorts, 'state.cohorts'),
+      linesWithoutFxRate: entries(s.linesWithoutFxRate, 'state.linesWithoutFxRate', text, count),
+      scheduledChurn: list(s.scheduledChurn, 'state.scheduledChurn').map((v, i) => readScheduledChurn(v, `state.scheduledChurn[${i}]`)),
+      forecastBands: entries(s.forecastBands, 'state.forecastBands', text, readHysteresisBand),
+    };
   }
 
   finish(): Snapshot {
