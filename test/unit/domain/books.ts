@@ -29,6 +29,7 @@ export function makeBook(b: typeof bookArb extends fc.Arbitrary<infer T> ? T : n
   return { customers, forecast, settings };
 }
 
+/** A tiny PRNG so a shuffle is reproducible from a fast-check integer. */
 export function shuffled<T>(items: readonly T[], seed: number): T[] {
   const out = items.slice();
   let s = seed >>> 0 || 1;

@@ -5,6 +5,7 @@ import { addDays, dayNum } from '../../../lambdas/domain/dates';
 import { buildCustomerMrr, lineMrr, MRR_EPSILON } from '../../../lambdas/domain/mrr';
 import { fxRateFor } from '../../../lambdas/domain/fx';
 import { LINE_STATUSES, type Cancellation, type CustomerTimeline, type LedgerLine } from '../../../lambdas/domain/types';
+import { shuffled } from './books';
 import { SETTINGS } from './builders';
 import { propertyRuns } from '../../support/property-runs';
 
@@ -72,18 +73,6 @@ function toTimelines(book: { customers: CustomerSpec[] }): CustomerTimeline[] {
       featureFirstSeen: {},
     };
   });
-}
-
-/** A tiny PRNG so a shuffle is reproducible from a fast-check integer. */
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = items.slice();
-  let s = seed >>> 0 || 1;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 /** MRR of a customer on a day, straight from the docs/metrics.md §3.1 definition (lines deduplicated by identity). */
