@@ -36,7 +36,13 @@ describe('snapshot.json (docs/metrics.md §5)', () => {
     const empty = sampleSnapshot({ atRisk: [] });
     expect(JSON.parse(written(empty))).toEqual(JSON.parse(JSON.stringify(empty)));
     const { summary, atRisk } = snapshotParts(empty);
-    const bare = { ...summary, scheduledChurn: undefined, risk: undefined, trend: undefined, diagnostics: undefined } as unknown as typeof summary;
+    const bare = {
+      ...summary,
+      scheduledChurn: undefined,
+      risk: undefined,
+      trend: undefined,
+      diagnostics: undefined,
+    } as unknown as typeof summary;
     const text = [...snapshotJsonChunks(bare, atRisk)].join('');
     expect(text.endsWith('"atRisk":[\n]}')).toBe(true);
     expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify({ ...bare, atRisk: [] })));
