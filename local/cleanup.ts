@@ -23,11 +23,16 @@ function install(): void {
   installed = true;
   process.once('exit', runAll);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
+    const onSignal = () => {
+      // Someone else handles the signal (`demo --serve` stops its stack in order): killing the
+      // emulators now would pull them from under that shutdown. The exit hook still runs after it.
+      if (process.listenerCount(signal) > 1) return;
       runAll();
-      // Re-raise for the default behaviour (exit) unless someone else handles the signal.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
+      // Nobody else: die of the signal, as the default behaviour would.
+      process.off(signal, onSignal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
   }
 }
 

@@ -108,7 +108,8 @@ export async function startS3Emulator(options: S3EmulatorOptions = {}): Promise<
       http?.closeAllConnections?.();
       await closing;
       removeExitHook();
-      await rm(directory, { recursive: true, force: true });
+      // retried: s3rver may still be finishing a write the closed connection asked for
+      await rm(directory, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }

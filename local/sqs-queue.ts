@@ -73,6 +73,15 @@ export class LocalSqsQueue {
     this.handler = undefined;
   }
 
+  /**
+   * Disconnects the consumer and waits for the batch it is handling: a shutdown must not take the
+   * emulators away from under a handler that is still writing.
+   */
+  async stop(): Promise<void> {
+    this.handler = undefined;
+    await this.pumping;
+  }
+
   /** Sends a message (a string body, or a value serialised as JSON); returns its messageId. */
   send(body: string | object): string {
     const message: Message = {

@@ -153,7 +153,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       for (const listener of listeners) listener(notification);
       if (matchesPrefixes(record.s3.object.key, prefixes)) queue.send(notification);
     });
-    stops.push(async () => queue.unsubscribe());
+    stops.push(() => queue.stop());
     // As the stack's event source mapping: batches of up to 1,000 messages (lib/usage-api.ts).
     const usageQueue = new LocalSqsQueue({
       name: `${prefix}-usage-${suffix}`,
@@ -161,7 +161,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       ...options.usageQueue,
       region: LOCAL_REGION,
     });
-    stops.push(async () => usageQueue.unsubscribe());
+    stops.push(() => usageQueue.stop());
 
     const endpoints = { dynamodb: dynamodbEndpoint, s3: s3.endpoint, ses: ses?.endpoint };
     return {

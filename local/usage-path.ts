@@ -89,8 +89,8 @@ export async function startUsagePath(stack: EmbeddedStack, options: LocalUsagePa
       });
     },
     async stop() {
-      queue.unsubscribe();
       await api.stop();
+      await queue.stop();
     },
   };
 }

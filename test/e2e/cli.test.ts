@@ -245,7 +245,6 @@ describe('churnwatch demo', () => {
           timeoutMs: FULL_RUN_MS - CHILD_GRACE_MS,
         },
       );
-      const exited = served.done.then((run) => run.code);
       await new Promise<void>((resolve, reject) => {
         const timer = setInterval(() => {
           if (/Report and mail viewer\s+http/.test(served.output()) && /API key: /.test(served.output())) {
@@ -279,7 +278,8 @@ describe('churnwatch demo', () => {
       expect((await post('wrong-key')).status).toBe(403);
 
       served.child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      const stopped = await served.done;
+      expect(stopped.code, stopped.stderr).toBe(0);
       await expect(fetch(`${viewer}/`)).rejects.toThrow();
       await expect(fetch(api, { method: 'POST' })).rejects.toThrow();
     },
