@@ -18,7 +18,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { createDigestHandler } from '../lambdas/digest/handler';
 import { createBillingIngestHandler } from '../lambdas/ingest-billing/handler';
 import { parseConfig } from '../lambdas/shared/config';
-import { createSnapshotHandler } from '../lambdas/snapshot/handler';
+import { createSnapshotHandler, snapshotResult } from '../lambdas/snapshot/handler';
 import { buildApp } from '../lib/app';
 import { USAGE_BATCHING_WINDOW } from '../lib/usage-api';
 import { lambdaContext } from '../local/lambda-context';
@@ -108,7 +108,9 @@ async function measureDay(customers: number): Promise<DayMeasured> {
         );
         await stack.queue.drain();
       });
-      const snapshot = await phase(() => createSnapshotHandler(deps)({ asOf: today }, ctx('churnwatch-snapshot')));
+      const snapshot = await phase(async () =>
+        snapshotResult(await createSnapshotHandler(deps)({ asOf: today }, ctx('churnwatch-snapshot'))),
+      );
       await stack.clearMail();
       const digest = await phase(() =>
         createDigestHandler({ ...deps, ses: stack.clients.ses! })(

@@ -38,6 +38,8 @@ export interface SyntheticOptions {
   seed?: number;
   months?: number;
   activityDays?: number;
+  /** Number of the first customer (ids are numbered from it), so that two books can share a table. */
+  firstId?: number;
 }
 
 /** Shared immutable day records: the engine only reads them, and sharing keeps 100k customers in memory cheap. */
@@ -72,7 +74,8 @@ export function* syntheticCustomers(opts: SyntheticOptions): Generator<CustomerT
   const days: string[] = [];
   for (let i = activityDays - 1; i >= 0; i--) days.push(dayFromNum(asOfNum - i));
 
-  for (let n = 0; n < opts.customers; n++) {
+  const first = opts.firstId ?? 0;
+  for (let n = first; n < first + opts.customers; n++) {
     const customerId = `cus_${n.toString(36).padStart(6, '0')}`;
     const currency = random() < 0.1 ? 'EUR' : 'USD';
     let planIdx = Math.floor(random() ** 2 * SYNTHETIC_PLANS.length);

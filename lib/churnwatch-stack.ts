@@ -133,11 +133,13 @@ export class ChurnwatchStack extends Stack {
         {
           name: 'SnapshotFailures',
           queue: this.snapshot.failures,
-          meaning: 'A scheduled snapshot failed after its retries; no snapshot or digest for that day.',
+          meaning:
+            'The schedule could not start the snapshot state machine (or a manual asynchronous invoke failed) after its retries; no snapshot or digest for that day.',
         },
       ],
       ingestQueue: this.ingest.queue,
       largeFiles: this.largeFiles.stateMachine,
+      snapshots: this.snapshot.stateMachine,
       usageQueue: this.usageApi.queue,
       api: this.usageApi.api,
       apiAccessLogs: this.usageApi.accessLogs,
@@ -173,6 +175,10 @@ export class ChurnwatchStack extends Stack {
     });
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'Drop billing exports under exports/' });
     new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'SnapshotStateMachineArn', {
+      value: this.snapshot.stateMachine.stateMachineArn,
+      description: `Run a snapshot now: aws stepfunctions start-execution --state-machine-arn <arn> --input '{"asOf":"YYYY-MM-DD"}'`,
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'Subscribe ops to this topic' });
     if (this.digest.recipientEvents) {
       new CfnOutput(this, 'RecipientEventsTopicArn', {

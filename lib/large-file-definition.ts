@@ -4,6 +4,7 @@
  * local/state-machine.ts. test/infra/large-files.test.ts checks the synthesised definition against it.
  * No CDK import here: local runs load it without aws-cdk-lib.
  */
+import { lambdaInvoke, lambdaRetry, type AslDefinition } from './asl';
 export interface LargeFileDefinitionProps {
   /** ARN (or CDK token) of the ingest-large function that runs every step. */
   functionArn: string;
@@ -26,33 +27,10 @@ export const LARGE_FILE_STATES = {
   failed: 'Failed',
 } as const;
 
-/** Lambda errors worth retrying at once: the service, throttling, a recycled sandbox. */
-const LAMBDA_TRANSIENT = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-];
-
-export type AslState = Record<string, unknown>;
-export interface AslDefinition {
-  Comment: string;
-  StartAt: string;
-  TimeoutSeconds: number;
-  States: Record<string, AslState>;
-}
-
 export function largeFileDefinition(props: LargeFileDefinitionProps): AslDefinition {
   const S = LARGE_FILE_STATES;
-  const invoke = (payload: Record<string, unknown>) => ({
-    Type: 'Task',
-    Resource: 'arn:aws:states:::lambda:invoke',
-    Parameters: { FunctionName: props.functionArn, Payload: payload },
-  });
-  const retry = (maxAttempts: number) => [
-    { ErrorEquals: LAMBDA_TRANSIENT, IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: 'FULL' },
-    { ErrorEquals: ['States.ALL'], IntervalSeconds: 5, MaxAttempts: maxAttempts, BackoffRate: 2, JitterStrategy: 'FULL' },
-  ];
+  const invoke = (payload: Record<string, unknown>) => lambdaInvoke(props.functionArn, payload);
+  const retry = lambdaRetry;
   const toFailed = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.fail }];
 
   return {

@@ -33,6 +33,8 @@ export interface WatchProps {
   ingestQueue: IQueue;
   /** The large-file state machine (lib/large-files.ts). */
   largeFiles: IStateMachine;
+  /** The snapshot state machine (lib/snapshot.ts). */
+  snapshots: IStateMachine;
   /** The usage API's queue, drained by the aggregator. */
   usageQueue: IQueue;
   api: RestApi;
@@ -207,6 +209,13 @@ export class Monitoring extends Construct {
       props.largeFiles.metricTimedOut({ period: fiveMinutes, statistic: 'Sum' }),
       1,
       'A large-file execution ran past its 6-hour timeout: its ranges did not finish (throttling?). The file has no FILE# record; drop it again once the cause is fixed.',
+    );
+    // A snapshot that runs too long is caught by the heartbeat below (no CustomersScanned for a day).
+    this.add(
+      'SnapshotExecutionsFailed',
+      props.snapshots.metricFailed({ period: fiveMinutes, statistic: 'Sum' }),
+      1,
+      'A snapshot execution failed after its retries: no snapshot, report or digest for that day; the previous ones stay. See the failed step in the Step Functions console and the snapshot logs, then start an execution with {"asOf": "YYYY-MM-DD"}.',
     );
     this.add(
       'DigestFailures',

@@ -10,12 +10,12 @@ import { createDigestHandler, RetryableDigestFailure, tableOptOuts } from '../la
 import type { DigestSummary } from '../lambdas/digest/send-digests';
 import { createBillingIngestHandler } from '../lambdas/ingest-billing/handler';
 import type { FileReport } from '../lambdas/ingest-billing/ingest-file';
-import { createSnapshotHandler } from '../lambdas/snapshot/handler';
 import type { Config } from '../lambdas/shared/config';
 import { keys } from '../lambdas/store/keys';
 import { ModelStore, type StoredModel } from '../lambdas/store/model-store';
 import { UnsubscribeStore } from '../lambdas/store/unsubscribe-store';
 import { lambdaContext } from './lambda-context';
+import { runSnapshotLocally } from './snapshot-machine';
 import { localLargeFileStarter } from './large-files';
 import { startEmbeddedStack, type EmbeddedStack } from './stack';
 import type { SentMail } from './ses-emulator';
@@ -186,8 +186,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const { stack, usageApi, apiKey, unsubscribe, files, usage, deps, stop } = loaded;
   try {
     progress(`snapshot as of ${options.asOf} (fitting the forecast on the loaded history)…`);
-    const snapshotHandler = createSnapshotHandler(deps);
-    const snap = await snapshotHandler({ asOf: options.asOf }, lambdaContext('churnwatch-snapshot'));
+    // As the schedule runs it on AWS: the snapshot state machine, its customers folded in parts.
+    const snap = await runSnapshotLocally(deps, { asOf: options.asOf });
 
     progress('digests…');
     // Locally every owner's digest also goes to one Slack channel (the receiver), as slack.mode "channel" does.

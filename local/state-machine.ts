@@ -1,13 +1,14 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { AslDefinition, AslState } from '../lib/large-file-definition';
+import type { AslDefinition, AslState } from '../lib/asl';
 
 /**
  * A small local runner of Amazon States Language, for the embedded stack: it executes the definition
- * the CDK stack deploys (lib/large-file-definition.ts) with the same Lambda handlers in-process. It
- * knows exactly the parts of ASL that definition uses (Task on lambda:invoke, a DISTRIBUTED Map with
- * an S3 JSON ItemReader, Fail, Succeed; Parameters/ItemSelector/ResultSelector, ResultPath, Retry,
- * Catch, MaxConcurrency), and refuses any other field, so a definition that grows past it fails the
- * tests instead of running differently. (No npm ASL interpreter supports Distributed Map's ItemReader.)
+ * the CDK stack deploys (lib/large-file-definition.ts, lib/snapshot-definition.ts) with the same Lambda
+ * handlers in-process. It knows exactly the parts of ASL those definitions use (Task on lambda:invoke,
+ * a DISTRIBUTED Map with an S3 JSON ItemReader, an INLINE Map over ItemsPath, Fail, Succeed;
+ * Parameters/ItemSelector/ResultSelector, ResultPath, Retry, Catch, MaxConcurrency), and refuses any
+ * other field, so a definition that grows past it fails the tests instead of running differently.
+ * (No npm ASL interpreter supports Distributed Map's ItemReader.)
  */
 export interface RunnerOptions {
   /** Runs a Lambda task: the function named in the definition, with the payload; resolves to its result. */
@@ -54,6 +55,7 @@ const ALLOWED: Record<string, Set<string>> = {
   Map: new Set([
     'Type',
     'ItemReader',
+    'ItemsPath',
     'ItemSelector',
     'ItemProcessor',
     'MaxConcurrency',
@@ -86,7 +88,11 @@ export function assertSupported(definition: { StartAt: string; States: Record<st
       if (reader && (reader.Resource !== S3_GET_OBJECT || reader.ReaderConfig?.InputType !== 'JSON')) {
         throw new Error(`${where}${name}: only an ItemReader of ${S3_GET_OBJECT} with InputType JSON is supported`);
       }
-      const processor = state.ItemProcessor as { StartAt: string; States: Record<string, AslState>; ProcessorConfig?: unknown };
+      const processor = state.ItemProcessor as { StartAt: string; States: Record<string, AslState>; ProcessorConfig?: { Mode?: string } };
+      const mode = processor.ProcessorConfig?.Mode ?? 'INLINE';
+      if (mode === 'DISTRIBUTED' ? !reader || 'ItemsPath' in state : mode !== 'INLINE' || reader || !('ItemsPath' in state)) {
+        throw new Error(`${where}${name}: a Map must be DISTRIBUTED with an ItemReader or INLINE with an ItemsPath`);
+      }
       assertSupported(processor, `${where}${name}/`);
     }
   }
@@ -173,13 +179,24 @@ async function runTask(name: string, state: AslState, data: Json, context: Conte
   }
 }
 
-async function runMap(state: AslState, data: Json, context: Context, options: RunnerOptions): Promise<Json> {
+async function mapItems(state: AslState, data: Json, context: Context, options: RunnerOptions): Promise<Json[]> {
+  if (typeof state.ItemsPath === 'string') {
+    const items = readPath(state.ItemsPath, data, context);
+    if (!Array.isArray(items)) throw new StatesError('States.Runtime', `The ItemsPath ${state.ItemsPath} is not an array`);
+    return items;
+  }
   const reader = state.ItemReader as { Parameters: Record<string, unknown> };
   const { Bucket, Key } = evaluate(reader.Parameters, data, context) as { Bucket: string; Key: string };
   const out = await options.s3.send(new GetObjectCommand({ Bucket, Key }));
   const items = JSON.parse(await out.Body!.transformToString('utf-8')) as Json[];
   if (!Array.isArray(items)) throw new StatesError('States.ItemReaderFailed', `s3://${Bucket}/${Key} is not a JSON array`);
-  const processor = state.ItemProcessor as { StartAt: string; States: Record<string, AslState> };
+  return items;
+}
+
+async function runMap(state: AslState, data: Json, context: Context, options: RunnerOptions): Promise<Json> {
+  const items = await mapItems(state, data, context, options);
+  const processor = state.ItemProcessor as { StartAt: string; States: Record<string, AslState>; ProcessorConfig?: { Mode?: string } };
+  const inline = processor.ProcessorConfig?.Mode !== 'DISTRIBUTED';
   const limit = Math.max(1, Number(state.MaxConcurrency ?? 0) || items.length);
   const results: Json[] = new Array(items.length);
   let next = 0;
@@ -192,8 +209,11 @@ async function runMap(state: AslState, data: Json, context: Context, options: Ru
       try {
         results[index] = await runStates(processor, itemInput, itemContext, options);
       } catch (err) {
-        // ToleratedFailurePercentage 0 (the default): one failed item fails the map, after the running ones end.
-        failure ??= new StatesError('States.ExceedToleratedFailureThreshold', `item ${index} failed: ${asStatesError(err).message}`);
+        // One failed item fails the map, after the running ones end: an inline map with the item's
+        // error, a distributed one (ToleratedFailurePercentage 0, the default) with its own.
+        failure ??= inline
+          ? asStatesError(err)
+          : new StatesError('States.ExceedToleratedFailureThreshold', `item ${index} failed: ${asStatesError(err).message}`);
       }
     }
   };

@@ -10,6 +10,7 @@ import { renderReportHtml } from '../report/report-html';
 import { snapshotJsonChunks } from '../report/snapshot-json';
 import type { Config } from '../shared/config';
 import { forEachLimit } from '../shared/retry';
+import { reportKeysFor } from '../shared/layout';
 import { keys } from '../store/keys';
 import { decodeBands, encodeBands, ModelStore, type StoredModel } from '../store/model-store';
 import { fillActivityWindow, profileToTimeline, scanProfiles, type ScanStats } from '../store/profile-reader';
@@ -41,8 +42,6 @@ export interface SnapshotOptions {
   refit?: boolean;
 }
 
-export const reportPrefix = (asOf: Day) => `reports/${asOf}/`;
-
 /** Well under DynamoDB's 400 KB item limit. */
 const MAX_SUMMARY_CHARS = 300_000;
 
@@ -60,13 +59,27 @@ export function snapshotSummary(snapshot: SnapshotSummary & { atRisk?: unknown }
 }
 
 /**
- * Computes the snapshot for `asOf` from the customer profiles, stores its summary in DynamoDB (one
- * item per date: the history) and writes snapshot.json, at-risk.csv and report.html to S3. The
- * at-risk list (a third of a large book) is never all objects at once: the builder keeps its rows as
- * text, and the files are streamed from them.
+ * Computes the snapshot for `asOf` from the customer profiles in one invocation, stores its summary
+ * in DynamoDB (one item per date: the history) and writes snapshot.json, at-risk.csv and report.html
+ * to S3. The at-risk list (a third of a large book) is never all objects at once: the builder keeps
+ * its rows as text, and the files are streamed from them. The deployed schedule runs the same steps
+ * in parts (./fan-out.ts); a manual invoke and the local CLI run this.
  */
 export async function runSnapshot(deps: SnapshotDeps, asOf: Day, opts: SnapshotOptions = {}): Promise<SnapshotRun> {
-  const { dynamo, s3, tableName, bucketName, config } = deps;
+  const { stored, refitted } = await prepareModel(deps, asOf, opts);
+  const builder = newBuilder(deps.config, asOf, stored, await readPreviousBands(deps, asOf));
+  const stats = await foldProfiles(deps, builder, asOf, { segments: deps.scanSegments });
+  const written = await writeSnapshot(deps, asOf, builder, stored);
+  return { ...written, stats: { ...stats, customers: builder.size }, model: stored, refitted };
+}
+
+/** The forecast model this run uses: refitted first when asked or due (and saved as current). */
+export async function prepareModel(
+  deps: SnapshotDeps,
+  asOf: Day,
+  opts: SnapshotOptions = {},
+): Promise<{ stored: StoredModel | undefined; refitted: boolean }> {
+  const { dynamo, tableName, config } = deps;
   const models = new ModelStore(dynamo, tableName);
   let stored = await models.current();
   const refitted = opts.refit === true || needsRefit(stored, asOf, config.risk.horizonDays);
@@ -74,9 +87,24 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day, opts: SnapshotO
     stored = (await refitModel(dynamo, tableName, config, asOf)).stored;
     await models.save(stored);
   }
-  const previousBands = await readPreviousBands(models, s3, bucketName, asOf);
+  return { stored, refitted };
+}
+
+export function newBuilder(config: Config, asOf: Day, stored: StoredModel | undefined, previousBands: Map<string, Band>): SnapshotBuilder {
   const model = stored?.model ?? { ...DEFAULT_MODEL, horizonDays: config.risk.horizonDays };
-  const builder = new SnapshotBuilder(config, asOf, { model, risk: config.risk, previousBands });
+  return new SnapshotBuilder(config, asOf, { model, risk: config.risk, previousBands });
+}
+
+export type FoldStats = ScanStats & { backfilledActivity: number };
+
+/** Feeds the builder every profile of the scan (or of the segments `only` names), page by page. */
+export async function foldProfiles(
+  deps: Pick<SnapshotDeps, 'dynamo' | 'tableName'>,
+  builder: SnapshotBuilder,
+  asOf: Day,
+  scan: { segments?: number; only?: readonly number[] },
+): Promise<FoldStats> {
+  const { dynamo, tableName } = deps;
   let backfilledActivity = 0;
   const stats = await scanProfiles(
     dynamo,
@@ -88,16 +116,21 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day, opts: SnapshotO
         builder.add(timeline);
       });
     },
-    { segments: deps.scanSegments },
+    scan,
   );
+  return { ...stats, backfilledActivity };
+}
+
+/** Writes the reports and the snapshot item from a builder that has seen every customer. */
+export async function writeSnapshot(
+  deps: SnapshotDeps,
+  asOf: Day,
+  builder: SnapshotBuilder,
+  stored: StoredModel | undefined,
+): Promise<Pick<SnapshotRun, 'summary' | 'atRiskCount' | 'reportKeys'>> {
+  const { dynamo, s3, tableName, bucketName } = deps;
   const { summary: full, atRisk } = builder.finishParts();
-  const prefix = reportPrefix(asOf);
-  const reportKeys = {
-    json: `${prefix}snapshot.json`,
-    csv: `${prefix}at-risk.csv`,
-    html: `${prefix}report.html`,
-    bands: `${prefix}bands.json`,
-  };
+  const reportKeys = reportKeysFor(asOf);
   const put = (key: string, contentType: string, chunks: Iterable<string>) =>
     putTextChunks(s3, { bucket: bucketName, key, contentType }, chunks);
   // One file after the other: each holds at most a part in memory, and the CSV parses the rows again.
@@ -107,7 +140,6 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day, opts: SnapshotO
   await put(reportKeys.html, 'text/html; charset=utf-8', [html]);
   await put(reportKeys.bands, 'application/json', [encodeBands(builder.bands())]);
 
-  const summary = snapshotSummary(full);
   await dynamo.send(
     new PutCommand({
       TableName: tableName,
@@ -116,7 +148,7 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day, opts: SnapshotO
         type: 'snapshot',
         asOf,
         computedAt: new Date().toISOString(),
-        summary: JSON.stringify(summary),
+        summary: JSON.stringify(snapshotSummary(full)),
         atRiskCount: atRisk.length,
         reportKey: reportKeys.json,
         bandsKey: reportKeys.bands,
@@ -124,19 +156,16 @@ export async function runSnapshot(deps: SnapshotDeps, asOf: Day, opts: SnapshotO
       },
     }),
   );
-  return {
-    summary: full,
-    atRiskCount: atRisk.length,
-    reportKeys,
-    stats: { ...stats, customers: builder.size, backfilledActivity },
-    model: stored,
-    refitted,
-  };
+  return { summary: full, atRiskCount: atRisk.length, reportKeys };
 }
 
 /** Bands of the latest earlier snapshot (none on a first run, or when its file is gone). */
-async function readPreviousBands(models: ModelStore, s3: S3Client, bucket: string, asOf: Day): Promise<Map<string, Band>> {
-  const key = await models.previousSnapshotBandsKey(asOf);
+export async function readPreviousBands(
+  deps: Pick<SnapshotDeps, 'dynamo' | 'tableName' | 's3' | 'bucketName'>,
+  asOf: Day,
+): Promise<Map<string, Band>> {
+  const { s3, bucketName: bucket } = deps;
+  const key = await new ModelStore(deps.dynamo, deps.tableName).previousSnapshotBandsKey(asOf);
   if (!key) return new Map();
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

@@ -8,7 +8,7 @@ import { decodeLedger } from './ledger-state';
 import { decodeUsageProfile, readActivityDays } from './usage-store';
 
 export interface ScanStats {
-  /** Parallel scan segments used. */
+  /** Parallel scan segments read. */
   segments: number;
   /** Read capacity units the scan consumed, as DynamoDB reports them. */
   readUnits: number;
@@ -33,12 +33,20 @@ export async function scanProfiles(
   dynamo: DynamoDBDocumentClient,
   tableName: string,
   onPage: (items: Record<string, unknown>[]) => Promise<void> | void,
-  opts: { segments?: number } = {},
+  opts: {
+    /** Total segments of the parallel scan (default: from the index's item count). */
+    segments?: number;
+    /** The segments this call reads, of the total (default: all): a part of the snapshot fan-out. */
+    only?: readonly number[];
+  } = {},
 ): Promise<ScanStats> {
   const segments = opts.segments ?? (await scanSegmentsFor(dynamo, tableName));
-  const stats: ScanStats = { readUnits: 0, itemsRead: 0, requests: 0, segments };
+  const mine = opts.only ?? Array.from({ length: segments }, (_, i) => i);
+  if (mine.some((s) => !Number.isInteger(s) || s < 0 || s >= segments))
+    throw new RangeError(`scan segments ${JSON.stringify(mine)} are not all in 0..${segments - 1}`);
+  const stats: ScanStats = { readUnits: 0, itemsRead: 0, requests: 0, segments: mine.length };
   await Promise.all(
-    Array.from({ length: segments }, async (_, segment) => {
+    mine.map(async (segment) => {
       let startKey: Record<string, unknown> | undefined;
       do {
         const page = await dynamo.send(
@@ -74,15 +82,48 @@ const PROFILES_PER_SEGMENT = 2_500;
 const MIN_SEGMENTS = 4;
 const MAX_SEGMENTS = 64;
 
+/** Segments for the parallel scan of this many profiles: one per ~2,500, 4 to 64. */
+export const segmentsForProfiles = (profiles: number): number =>
+  Math.min(MAX_SEGMENTS, Math.max(MIN_SEGMENTS, Math.ceil(profiles / PROFILES_PER_SEGMENT)));
+
 /**
  * Segments for the parallel scan, from the profiles index's item count (DynamoDB refreshes it about
- * every six hours, close enough to size the work): one per ~2,500 profiles, 4 to 64.
+ * every six hours, close enough to size the work).
  */
 export async function scanSegmentsFor(dynamo: DynamoDBDocumentClient, tableName: string): Promise<number> {
   const out = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
   const index = out.Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === PROFILE_INDEX.name);
-  const count = index?.ItemCount ?? 0;
-  return Math.min(MAX_SEGMENTS, Math.max(MIN_SEGMENTS, Math.ceil(count / PROFILES_PER_SEGMENT)));
+  return segmentsForProfiles(index?.ItemCount ?? 0);
+}
+
+/**
+ * The exact number of profiles: a parallel COUNT scan of the keys-only profiles index (a few bytes
+ * per customer, so ~2,000 read units at a million). Sizing the snapshot's fan-out on the index's
+ * item count would trust a figure up to six hours old, as after the first backfill, when it is 0.
+ */
+export async function countProfiles(dynamo: DynamoDBDocumentClient, tableName: string, segments = 16): Promise<number> {
+  const counts = await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let count = 0;
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await dynamo.send(
+          new ScanCommand({
+            TableName: tableName,
+            IndexName: PROFILE_INDEX.name,
+            Segment: segment,
+            TotalSegments: segments,
+            Select: 'COUNT',
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        count += page.Count ?? 0;
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return count;
+    }),
+  );
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 const customerIdOf = (item: Record<string, unknown>) =>

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onlyResource, resourcesOfType, sqsSourceOf, synth, type Synthesized, removeSynthDirs } from './synth';
+import { onlyResource, resourcesOfType, sqsSourceOf, stateMachineInvoking, synth, type Synthesized, removeSynthDirs } from './synth';
 import type { Json } from './synth';
 import { scaled } from '../support/timeouts';
 
@@ -351,12 +351,13 @@ describe('usage API', () => {
 });
 
 describe('schedule', () => {
-  it('runs the snapshot daily at snapshot.schedule, with retries and a dead-letter queue', () => {
+  it('starts the snapshot state machine daily at snapshot.schedule, with retries and a dead-letter queue', () => {
     const rule = onlyResource(s.template, 'AWS::Events::Rule');
     expect(rule.resource.Properties.ScheduleExpression).toBe('cron(0 6 * * ? *)');
     const [target, ...others] = rule.resource.Properties.Targets as Json[];
     expect(others).toEqual([]);
-    expect(target.Arn).toEqual(getAttArn(fnByService('snapshot').id));
+    expect(target.Arn).toEqual({ Ref: stateMachineInvoking(s.template, 'snapshot', '<fn>').id });
+    expect(target.Input).toBeUndefined(); // the scheduled event itself: Plan reads its time
     expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
     const dlq = target.DeadLetterConfig.Arn['Fn::GetAtt'][0] as string;
     expect(resourcesOfType(s.template, 'AWS::SQS::Queue')[dlq]).toBeDefined();
@@ -459,11 +460,14 @@ describe('IAM', () => {
     ]);
     expect(s3Grants('snapshot')).toEqual([
       's3:AbortMultipartUpload /reports/*',
+      's3:AbortMultipartUpload /staging/*',
       's3:DeleteObject /usage-inbox/*',
       's3:GetObject /reports/*',
+      's3:GetObject /staging/*',
       's3:GetObject /usage-inbox/*',
       's3:ListBucket bucket {"StringLike":{"s3:prefix":["usage-inbox/*"]}}',
       's3:PutObject /reports/*',
+      's3:PutObject /staging/*',
     ]);
     expect(s3Grants('digest')).toEqual(['s3:GetObject /reports/*']);
     expect(s3Grants('ingest-usage')).toEqual([]);
@@ -584,7 +588,8 @@ describe('monitoring', () => {
     const table = alarms.filter((a) => a.Namespace === 'AWS/DynamoDB');
     expect(table.map((a) => a.MetricName).sort()).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
     const executions = alarms.filter((a) => a.Namespace === 'AWS/States');
-    expect(executions.map((a) => a.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+    // Failed and timed-out large files, failed snapshots (a snapshot that runs long trips the heartbeat).
+    expect(executions.map((a) => a.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsFailed', 'ExecutionsTimedOut']);
     expect(alarms).toHaveLength(
       dlqAlarms.length +
         age.length +

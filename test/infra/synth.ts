@@ -80,3 +80,21 @@ export function sqsSourceOf(template: Template, service: string) {
   };
   return { fn, mapping, queue };
 }
+
+/**
+ * The state machine whose every task invokes the function of `service`, with its definition as JSON
+ * (the function's ARN token replaced by `placeholder`).
+ */
+export function stateMachineInvoking(template: Template, service: string, placeholder: string) {
+  const fn = onlyResource(template, 'AWS::Lambda::Function', (p) => p.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service);
+  const parts = (p: Record<string, Json>) => p.DefinitionString['Fn::Join'][1] as (string | Json)[];
+  const tokensOf = (p: Record<string, Json>) => parts(p).filter((x) => typeof x !== 'string');
+  const sm = onlyResource(template, 'AWS::StepFunctions::StateMachine', (p) => tokensOf(p).some((t) => t['Fn::GetAtt']?.[0] === fn.id));
+  const tokens = tokensOf(sm.resource.Properties);
+  for (const t of tokens)
+    if (JSON.stringify(t) !== JSON.stringify({ 'Fn::GetAtt': [fn.id, 'Arn'] })) throw new Error(`${sm.id} also names ${JSON.stringify(t)}`);
+  const text = parts(sm.resource.Properties)
+    .map((x) => (typeof x === 'string' ? x : placeholder))
+    .join('');
+  return { ...sm, fnId: fn.id, definition: JSON.parse(text) as Json };
+}

@@ -53,7 +53,19 @@ const LAYERS: Record<string, Layer> = {
     ],
     packages: true,
   },
-  local: { may: ['lambdas', 'lib/app.ts', 'lib/context.ts', 'lib/large-file-definition.ts'], packages: true },
+  // The state machines' definitions and the snapshot's size: the embedded stack runs what is deployed.
+  local: {
+    may: [
+      'lambdas',
+      'lib/app.ts',
+      'lib/context.ts',
+      'lib/asl.ts',
+      'lib/large-file-definition.ts',
+      'lib/snapshot-definition.ts',
+      'lib/snapshot-sizing.ts',
+    ],
+    packages: true,
+  },
   bin: { may: ['lambdas', 'lib', 'local'], packages: true },
 };
 

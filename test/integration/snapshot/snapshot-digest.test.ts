@@ -19,7 +19,8 @@ import { createDigestHandler } from '../../../lambdas/digest/handler';
 import { sendDigests } from '../../../lambdas/digest/send-digests';
 import { DigestStore } from '../../../lambdas/store/digest-store';
 import { createBillingIngestHandler } from '../../../lambdas/ingest-billing/handler';
-import { asOfFor, createSnapshotHandler } from '../../../lambdas/snapshot/handler';
+import { asOfFor, createSnapshotHandler, snapshotResult } from '../../../lambdas/snapshot/handler';
+import { runSnapshotLocally } from '../../../local/snapshot-machine';
 import { parseConfig } from '../../../lambdas/shared/config';
 import { keys } from '../../../lambdas/store/keys';
 import { ingestUsageEvents } from '../../../lambdas/store/usage-store';
@@ -185,8 +186,8 @@ async function s3Text(key: string) {
 describe('snapshot Lambda on the embedded stack', () => {
   it('fits the forecast on the stored history first, and turns the profiles into the snapshot the engine computes from the raw inputs', async () => {
     const handed: unknown[] = [];
-    const handler = createSnapshotHandler({ ...deps(), handOver: async (r) => void handed.push(r) });
-    const out = await handler({ asOf: AS_OF }, context);
+    // The state machine the schedule starts, its five customers folded in three parts.
+    const out = await runSnapshotLocally({ ...deps(), handOver: async (r) => void handed.push(r), profilesPerPart: 2 }, { asOf: AS_OF });
     snapshot = JSON.parse(await s3Text(out.reportKeys.json)) as Snapshot;
     expectClose(snapshot, expected);
     // Ten months without a churn: nothing to fit on yet, so the default weights, with their provenance.
@@ -204,7 +205,8 @@ describe('snapshot Lambda on the embedded stack', () => {
       backtest: null,
       storedAt: NOW.toISOString(),
     });
-    const out = await createSnapshotHandler(deps())({ asOf: AS_OF }, context);
+    // In parts too: each part bands its customers with the same previous bands.
+    const out = await runSnapshotLocally({ ...deps(), profilesPerPart: 2 }, { asOf: AS_OF });
     snapshot = JSON.parse(await s3Text(out.reportKeys.json)) as Snapshot;
     const previousBands = new Map(
       expected.atRisk.filter((c) => c.band === 'red' || c.band === 'yellow').map((c) => [c.customerId, c.band!]),
@@ -300,7 +302,7 @@ describe('digest Lambda over SES', () => {
     );
     await local.stack.queue.drain();
 
-    const snap = await createSnapshotHandler(deps())({ asOf: next }, context);
+    const snap = snapshotResult(await createSnapshotHandler(deps())({ asOf: next }, context));
     const nextSnapshot = JSON.parse(await s3Text(snap.reportKeys.json)) as Snapshot;
     expect(nextSnapshot.atRisk.map((c) => c.customerId)).not.toContain('cust-a');
     expect(nextSnapshot.atRisk.find((c) => c.customerId === 'cust-b')?.reasons.map((r) => r.code)).toEqual(['payment_failed']);
@@ -318,7 +320,7 @@ describe('digest Lambda over SES', () => {
 
   it('does not send again when recording the sent digest fails after SES accepted it', async () => {
     const asOf = addDays(AS_OF, 2);
-    const snap = await createSnapshotHandler(deps())({ asOf }, context);
+    const snap = snapshotResult(await createSnapshotHandler(deps())({ asOf }, context));
     const snapshot = JSON.parse(await s3Text(snap.reportKeys.json)) as Snapshot;
     class FlakyStore extends DigestStore {
       failures = 0;
