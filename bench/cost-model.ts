@@ -16,12 +16,16 @@ import { readFileSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { createDigestHandler } from '../lambdas/digest/handler';
+import { addDays } from '../lambdas/domain/dates';
 import { createBillingIngestHandler } from '../lambdas/ingest-billing/handler';
 import { parseConfig } from '../lambdas/shared/config';
-import { createSnapshotHandler, snapshotResult } from '../lambdas/snapshot/handler';
+import { planParts } from '../lambdas/snapshot/fan-out';
+import { segmentsForProfiles } from '../lambdas/store/profile-reader';
 import { buildApp } from '../lib/app';
+import { DIGEST_MEMORY_MB } from '../lib/digest-sizing';
 import { USAGE_BATCHING_WINDOW } from '../lib/usage-api';
 import { lambdaContext } from '../local/lambda-context';
+import { runSnapshotLocally } from '../local/snapshot-machine';
 import { sumOps, type DynamoCounters } from './dynamo-counters';
 import { formatTable, isMain, recordResults, type BenchModule, type Figure } from './harness';
 import { SYNTHETIC_SETTINGS } from './synthetic';
@@ -50,6 +54,7 @@ export const PRICES = {
   cloudwatchLogsIngestGb: 0.5,
   cloudwatchLogsStoreGbMonth: 0.03,
   sesPer1000: 0.1,
+  stepFunctionsTransitionsPer1000: 0.025,
   kmsKeyMonth: 1,
   secretMonth: 0.4,
   xrayTracesPerMillion: 5,
@@ -109,7 +114,8 @@ async function measureDay(customers: number): Promise<DayMeasured> {
         await stack.queue.drain();
       });
       const snapshot = await phase(async () =>
-        snapshotResult(await createSnapshotHandler(deps)({ asOf: today }, ctx('churnwatch-snapshot'))),
+        // As the schedule runs it: the state machine's Plan (with its COUNT scan), parts and Finish.
+        runSnapshotLocally(deps, { 'detail-type': 'Scheduled Event', time: `${addDays(today, 1)}T06:00:00Z` }),
       );
       await stack.clearMail();
       const digest = await phase(() =>
@@ -205,7 +211,9 @@ export function monthlyLines(
     requests * 0.5 * (ASSUMED.apiMs / 1000) +
     aggregatorRuns * 0.5 * (ASSUMED.aggregatorMs / 1000) +
     DAYS *
-      (1 * (ASSUMED.ingestBillingMs / 1000) + deployed.snapshotMemoryGb * day.snapshot.seconds * scale + 0.5 * (ASSUMED.digestMs / 1000));
+      (1 * (ASSUMED.ingestBillingMs / 1000) +
+        deployed.snapshotMemoryGb * day.snapshot.seconds * scale +
+        (DIGEST_MEMORY_MB / 1024) * (ASSUMED.digestMs / 1000));
   const invocations = requests + aggregatorRuns + DAYS * 3;
   add(
     'Lambda',
@@ -255,6 +263,15 @@ export function monthlyLines(
     'custom metrics (EMF)',
     metricMonths * PRICES.cloudwatchMetricMonth,
     `${Object.values(hourly).reduce((a, b) => a + b, 0)} metrics sent every hour (ingest-usage, usage-aggregator) + ${Object.values(daily).reduce((a, b) => a + b, 0)} sent once a day (1 h of 730 each) = ${fmt(metricMonths, 2)} metric-months × $${PRICES.cloudwatchMetricMonth}`,
+  );
+  // Step Functions (Standard): Plan, the Map, one FoldPart per part, Finish, and the execution's start and end.
+  const parts = planParts(day.customers * scale, segmentsForProfiles(day.customers * scale)).length;
+  const transitions = DAYS * (5 + parts);
+  add(
+    'Step Functions',
+    'state transitions',
+    (transitions / 1000) * PRICES.stepFunctionsTransitionsPer1000,
+    `${DAYS} snapshot runs × (5 + ${parts} part${parts === 1 ? '' : 's'}) = ${fmt(transitions)} transitions × $${PRICES.stepFunctionsTransitionsPer1000}/1000 (large exports add theirs)`,
   );
   add(
     'CloudWatch',

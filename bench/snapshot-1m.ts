@@ -1,18 +1,20 @@
 /**
- * The snapshot Lambda's work at one million customers (docs/metrics.md §6: `snapshot.seconds1M`,
- * `snapshot.peakRssMb1M`): `runSnapshot` itself, with the real AWS SDK clients, in a child process
- * whose V8 heap is limited as the function's NODE_OPTIONS limit it (lib/snapshot-sizing.ts). The only
- * thing missing is the network: the DynamoDB client's
- * request handler answers in-process whatever scanProfiles asks (Scan pages of the keys-only profile
- * index, honouring Limit and the 1 MB page, then BatchGetItem of those profiles, in the shape the
- * profile store writes them, marshalled),
- * and the S3 client's handler is a sink that counts the bytes of PutObject and multipart parts.
- * So the figure is everything the Lambda does (SDK parsing and unmarshalling, profileToTimeline, the
- * builder, the report writers) except DynamoDB's and S3's own time. The in-process DynamoDB's work
- * (generating the synthetic profiles, marshalling them, serialising each response: DynamoDB's own work
- * in AWS) happens in the same process and is timed apart and subtracted.
+ * The snapshot at one million customers (docs/metrics.md §6: `snapshot.seconds1M`,
+ * `snapshot.peakRssMb1M`), as the deployed state machine runs it (lib/snapshot-definition.ts): Plan,
+ * then each part (one per 100k customers), then Finish, every step the snapshot code itself with the
+ * real AWS SDK clients, each in its own child process whose V8 heap is limited as the function's
+ * NODE_OPTIONS limit it (lib/snapshot-sizing.ts), as each step is its own invocation. On AWS the parts
+ * run at once (MaxConcurrency 10), so the run takes Plan + the slowest part + Finish.
  *
- *   npx tsx bench/snapshot-1m.ts [--size N]   (prints one measurement; `npm run bench` runs it in a child)
+ * S3 is the embedded s3rver in the parent process (the parts' files really travel to Finish). DynamoDB
+ * has no network: the client's request handler answers in-process whatever the scan asks (Scan pages
+ * of the keys-only profile index, honouring Limit and the 1 MB page, then BatchGetItem of those
+ * profiles, in the shape the profile store writes them, marshalled). Each part draws its customers from
+ * its own generator (which segment a customer falls in does not matter to the snapshot), so the book is
+ * ten books of 100k. That in-process DynamoDB's work (generating, marshalling, serialising each
+ * response: DynamoDB's own work in AWS) is timed apart and subtracted.
+ *
+ *   npx tsx bench/snapshot-1m.ts --job '<json>'   (one step; `npm run bench -- --only snapshot-1m` runs them all)
  */
 import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -21,8 +23,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { addDays } from '../lambdas/domain/dates';
 import { DEFAULT_MODEL } from '../lambdas/domain/forecast/default-model';
 import { parseConfig } from '../lambdas/shared/config';
-import { runSnapshot } from '../lambdas/snapshot/run-snapshot';
+import { finishSnapshot, planSnapshot, runSnapshotPart, type SnapshotPart, type SnapshotPlan } from '../lambdas/snapshot/fan-out';
 import { ModelStore } from '../lambdas/store/model-store';
+import { LOCAL_CREDENTIALS } from '../local/local-env';
+import { startS3Emulator } from '../local/s3-emulator';
 import {
   SNAPSHOT_HEAP_MB,
   SNAPSHOT_MEMORY_MB,
@@ -30,7 +34,7 @@ import {
   SNAPSHOT_TIMEOUT_SECONDS,
   SNAPSHOT_V8_FLAGS,
 } from '../lib/snapshot-sizing';
-import { isMain, measureInChild, parseArgs, peakRssMb, reportToParent, type BenchModule, type Figure } from './harness';
+import { isMain, measureInChild, peakRssMb, reportToParent, type BenchModule, type Figure } from './harness';
 import { profileItem, SYNTHETIC_SETTINGS, syntheticCustomers } from './synthetic';
 
 const AS_OF = '2026-11-20';
@@ -38,23 +42,28 @@ const AS_OF = '2026-11-20';
 const TARGET_SECONDS = 300;
 /** The heap V8 is given by the function's NODE_OPTIONS: old space plus three semi-spaces. */
 const HEAP_LIMIT_MB = SNAPSHOT_HEAP_MB + 3 * SNAPSHOT_SEMI_SPACE_MB;
-/** Segments the scan uses at this size (profile-reader: one per 2,500 profiles, at most 64). */
-const SCAN_SEGMENTS = 64;
+const BUCKET = 'bench';
 /** DynamoDB returns at most 1 MB of items per Scan page. */
 const PAGE_BYTES = 1024 * 1024;
-/** The peak RSS of the streamed engine alone at 1M before the builder folded customers on arrival. */
-const BEFORE_PEAK_RSS_MB = 1_800;
+/** The single invocation before the fan-out, at 1M on this bench: CPU seconds and peak RSS. */
+const SINGLE_RUN = { cpuSeconds: 395, peakRssMb: 1_253 };
 
-interface Measurement {
+type Job =
+  | { step: 'plan'; size: number; s3: string; profilesPerPart?: number }
+  | { step: 'part'; s3: string; plan: SnapshotPlan; part: SnapshotPart; customers: number; seed: number; firstId: number }
+  | { step: 'finish'; s3: string; plan: SnapshotPlan };
+
+interface StepMeasurement {
+  step: string;
   customers: number;
   seconds: number;
   cpuSeconds: number;
   serverSeconds: number;
   peakRssMb: number;
-  heapLimitMb: number;
   atRisk: number;
   scanPages: number;
-  writes: { key: string; bytes: number; requests: number }[];
+  /** Plan's answer. */
+  planned?: { plan: SnapshotPlan; parts: SnapshotPart[] };
 }
 
 type HandlerRequest = {
@@ -101,8 +110,14 @@ class InProcessDynamo {
   private readonly scanned = new Map<string, Record<string, Attr>>();
   private done = false;
 
-  constructor(size: number) {
-    const timelines = syntheticCustomers({ customers: size, asOf: AS_OF, seed: 42 });
+  /** `size` customers numbered from `firstId`; `count` is what a COUNT scan answers (the whole book, for Plan). */
+  constructor(
+    size: number,
+    seed: number,
+    firstId: number,
+    private readonly count = size,
+  ) {
+    const timelines = syntheticCustomers({ customers: size, asOf: AS_OF, seed, firstId });
     this.customers = (function* () {
       for (const t of timelines) yield profileItem(t);
     })();
@@ -132,6 +147,10 @@ class InProcessDynamo {
     const keyOf = (key: unknown) => JSON.stringify(key);
     switch (op) {
       case 'Scan':
+        if (body.Select === 'COUNT') {
+          const n = body.Segment === 0 ? this.count : 0;
+          return Promise.resolve(ok(JSON.stringify({ Count: n, ScannedCount: n })));
+        }
         return Promise.resolve(ok(this.page(typeof body.Limit === 'number' ? body.Limit : Infinity)));
       case 'BatchGetItem': {
         // The profiles of the keys a keys-only index page listed (at most 100 a request, as DynamoDB allows).
@@ -186,82 +205,84 @@ class InProcessDynamo {
   }
 }
 
-/** S3 without the network: counts what each object receives (PutObject, or its multipart parts) and keeps nothing. */
-class S3Sink {
-  readonly objects = new Map<string, { bytes: number; requests: number }>();
-
-  handle(request: HandlerRequest) {
-    const key = decodeURIComponent(request.path.split('/').slice(2).join('/'));
-    const query = request.query ?? {};
-    const entry = this.objects.get(key) ?? { bytes: 0, requests: 0 };
-    this.objects.set(key, entry);
-    entry.requests++;
-    const body = request.body;
-    const size = typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.length : 0;
-    if (request.method === 'PUT') {
-      entry.bytes += size;
-      return Promise.resolve(ok('', { etag: `"${entry.requests}"`, 'content-type': 'application/xml' }));
-    }
-    if (request.method === 'POST' && 'uploads' in query) {
-      return Promise.resolve(
-        ok(`<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>${key}</Key><UploadId>u</UploadId></InitiateMultipartUploadResult>`, {
-          'content-type': 'application/xml',
-        }),
-      );
-    }
-    if (request.method === 'POST' && 'uploadId' in query) {
-      return Promise.resolve(
-        ok(`<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>${key}</Key><ETag>"x"</ETag></CompleteMultipartUploadResult>`, {
-          'content-type': 'application/xml',
-        }),
-      );
-    }
-    return Promise.reject(new Error(`snapshot-1m: the S3 sink does not answer ${request.method} ${request.path}`));
-  }
-}
-
-async function measure(size: number): Promise<Measurement> {
+async function runJob(job: Job): Promise<StepMeasurement> {
   const clientConfig = {
     region: 'us-east-1',
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    credentials: LOCAL_CREDENTIALS,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   } as const;
-  const fakeDynamo = new InProcessDynamo(size);
-  const sink = new S3Sink();
+  const fakeDynamo =
+    job.step === 'part'
+      ? new InProcessDynamo(job.customers, job.seed, job.firstId)
+      : new InProcessDynamo(0, 1, 0, job.step === 'plan' ? job.size : 0);
   const dynamo = DynamoDBDocumentClient.from(
     new DynamoDBClient({ ...clientConfig, endpoint: 'http://dynamodb.bench', requestHandler: fakeDynamo }),
-    {
-      marshallOptions: { removeUndefinedValues: true },
-    },
+    { marshallOptions: { removeUndefinedValues: true } },
   );
-  const s3 = new S3Client({ ...clientConfig, endpoint: 'http://s3.bench', forcePathStyle: true, requestHandler: sink });
+  const s3 = new S3Client({ ...clientConfig, endpoint: job.s3, forcePathStyle: true });
   const config = parseConfig({ ...SYNTHETIC_SETTINGS });
-  const tableName = 'bench';
+  const deps = { dynamo, s3, tableName: 'bench', bucketName: BUCKET, config };
   // A model fitted yesterday: the daily run, not the monthly refit (bench/backtest.ts measures that).
-  await new ModelStore(dynamo, tableName).save({
+  await new ModelStore(dynamo, deps.tableName).save({
     model: { ...DEFAULT_MODEL, horizonDays: config.risk.horizonDays, fittedAt: addDays(AS_OF, -1) },
     backtest: null,
     storedAt: `${addDays(AS_OF, -1)}T06:00:00Z`,
   });
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
-  const run = await runSnapshot({ dynamo, s3, tableName, bucketName: 'bench', config, scanSegments: SCAN_SEGMENTS }, AS_OF);
+  let customers = 0;
+  let atRisk = 0;
+  let planned: StepMeasurement['planned'];
+  if (job.step === 'plan') {
+    planned = await planSnapshot(deps, AS_OF, 'bench', { profilesPerPart: job.profilesPerPart });
+    if (planned.plan.refitted) throw new Error('snapshot-1m: the plan refitted the model; the bench measures the daily run');
+  } else if (job.step === 'part') {
+    const part = await runSnapshotPart(deps, job.plan, job.part);
+    if (part.customers !== job.customers)
+      throw new Error(`snapshot-1m: part ${job.part.index} folded ${part.customers} customers of ${job.customers}`);
+    ({ customers, atRisk } = part);
+  } else {
+    const run = await finishSnapshot(deps, job.plan);
+    customers = run.stats.customers;
+    atRisk = run.atRiskCount;
+  }
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);
-  if (run.refitted) throw new Error('snapshot-1m: the run refitted the model; the bench measures the daily run');
-  if (run.stats.customers !== size) throw new Error(`snapshot-1m: scanned ${run.stats.customers} customers of ${size}`);
   return {
-    customers: size,
+    step: job.step === 'part' ? `part ${job.part.index}` : job.step,
+    customers,
     seconds: wall - fakeDynamo.serverSeconds,
     cpuSeconds: (used.user + used.system) / 1e6 - fakeDynamo.serverCpuSeconds,
     serverSeconds: fakeDynamo.serverSeconds,
     peakRssMb: peakRssMb(),
-    heapLimitMb: HEAP_LIMIT_MB,
-    atRisk: run.atRiskCount,
+    atRisk,
     scanPages: fakeDynamo.pages,
-    writes: [...sink.objects].map(([key, o]) => ({ key: key.split('/').pop()!, ...o })),
+    planned,
   };
+}
+
+/** Plan, every part, Finish: each step in its own child, one after the other. */
+async function measureRun(size: number, profilesPerPart?: number) {
+  const s3 = await startS3Emulator({ buckets: [BUCKET] });
+  try {
+    const step = (job: Job) => measureInChild<StepMeasurement>('snapshot-1m.ts', ['--job', JSON.stringify(job)], SNAPSHOT_V8_FLAGS);
+    const plan = await step({ step: 'plan', size, s3: s3.endpoint, profilesPerPart });
+    const { plan: planned, parts } = plan.planned!;
+    const results: StepMeasurement[] = [];
+    let firstId = 0;
+    for (const part of parts) {
+      // Customers spread over the parts as the segments spread them: evenly.
+      const customers = Math.floor(size / parts.length) + (part.index < size % parts.length ? 1 : 0);
+      results.push(await step({ step: 'part', s3: s3.endpoint, plan: planned, part, customers, seed: 42 + part.index, firstId }));
+      firstId += customers;
+    }
+    const finish = await step({ step: 'finish', s3: s3.endpoint, plan: planned });
+    if (finish.customers !== size) throw new Error(`snapshot-1m: the merged snapshot has ${finish.customers} customers of ${size}`);
+    return { plan, parts: results, finish };
+  } finally {
+    await s3.stop();
+  }
 }
 
 const label = (n: number) => (n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1_000_000}M` : `${n / 1000}k`);
@@ -269,34 +290,46 @@ const label = (n: number) => (n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1_0
 export const snapshot1mBench: BenchModule = {
   name: 'snapshot-1m',
   async run({ quick }) {
-    // The 1M run takes minutes on a shared machine: --quick runs the same path on 20k customers.
+    // The 1M run takes minutes on a shared machine: --quick runs the same path on 20k customers, in 4 parts.
     const size = quick ? 20_000 : 1_000_000;
-    const m = await measureInChild<Measurement>('snapshot-1m.ts', ['--size', String(size)], SNAPSHOT_V8_FLAGS);
+    const { plan, parts, finish } = await measureRun(size, quick ? 5_000 : undefined);
+    const slowest = parts.reduce((a, b) => (b.seconds > a.seconds ? b : a));
+    const steps = [plan, ...parts, finish];
+    const largest = steps.reduce((a, b) => (b.peakRssMb > a.peakRssMb ? b : a));
+    const seconds = plan.seconds + slowest.seconds + finish.seconds;
+    const cpuSeconds = steps.reduce((sum, m) => sum + m.cpuSeconds, 0);
     const L = label(size);
     // The quick run's 20k must not overwrite snapshot-engine's snapshot.seconds20k (the engine alone).
     const name = (figure: 'seconds' | 'peakRssMb' | 'atRisk') =>
       quick ? `snapshot.quick.lambda${figure[0]!.toUpperCase()}${figure.slice(1)}${L}` : `snapshot.${figure}${L}`;
-    const files = m.writes.map((w) => `${w.key} ${(w.bytes / 1e6).toFixed(1)} MB in ${w.requests} requests`).join(', ');
+    const partRange = (pick: (m: StepMeasurement) => number, digits = 1) =>
+      `${Math.min(...parts.map(pick)).toFixed(digits)}–${Math.max(...parts.map(pick)).toFixed(digits)}`;
     const figures: Figure[] = [
       {
         name: name('seconds'),
-        value: m.seconds,
+        value: seconds,
         unit: 's',
-        note: `runSnapshot minus ${m.serverSeconds.toFixed(1)} s of the in-process DynamoDB; ${(m.seconds / TARGET_SECONDS).toFixed(2)} of the ${TARGET_SECONDS} s target (timeout ${SNAPSHOT_TIMEOUT_SECONDS} s); cpu ${m.cpuSeconds.toFixed(1)} s; ${m.scanPages} scan pages`,
+        note:
+          `Plan ${plan.seconds.toFixed(1)} s + slowest of ${parts.length} parts ${slowest.seconds.toFixed(1)} s (parts ${partRange((m) => m.seconds)} s, cpu ${partRange((m) => m.cpuSeconds)} s) + Finish ${finish.seconds.toFixed(1)} s (cpu ${finish.cpuSeconds.toFixed(1)} s); ` +
+          `${(seconds / TARGET_SECONDS).toFixed(2)} of the ${TARGET_SECONDS} s target (timeout ${SNAPSHOT_TIMEOUT_SECONDS} s per step); cpu of all steps ${cpuSeconds.toFixed(1)} s` +
+          (quick ? '' : `, ${(cpuSeconds / SINGLE_RUN.cpuSeconds).toFixed(2)} × the single run's ${SINGLE_RUN.cpuSeconds} s`),
       },
       {
         name: name('peakRssMb'),
-        value: m.peakRssMb,
+        value: largest.peakRssMb,
         unit: 'MB',
-        note: `${(m.peakRssMb / SNAPSHOT_MEMORY_MB).toFixed(2)} of the ${SNAPSHOT_MEMORY_MB} MB function (target ≤ 0.5), heap limit ${m.heapLimitMb} MB${quick ? '' : `; ${(m.peakRssMb / BEFORE_PEAK_RSS_MB).toFixed(2)} × the engine alone before (${BEFORE_PEAK_RSS_MB} MB)`}`,
+        note:
+          `${largest.step}; ${(largest.peakRssMb / SNAPSHOT_MEMORY_MB).toFixed(2)} of the ${SNAPSHOT_MEMORY_MB} MB function (target ≤ 0.5), heap limit ${HEAP_LIMIT_MB} MB; parts ${partRange((m) => m.peakRssMb, 0)} MB, Finish ${finish.peakRssMb.toFixed(0)} MB` +
+          (quick ? '' : `; ${(largest.peakRssMb / SINGLE_RUN.peakRssMb).toFixed(2)} × the single run's ${SINGLE_RUN.peakRssMb} MB`),
       },
-      { name: name('atRisk'), value: m.atRisk, unit: 'rows', note: files },
+      { name: name('atRisk'), value: finish.atRisk, unit: 'rows', note: `at-risk rows merged from ${parts.length} parts` },
     ];
     return figures;
   },
 };
 
 if (isMain(import.meta.url)) {
-  const { size } = parseArgs();
-  reportToParent(await measure(size ?? 1_000_000));
+  const at = process.argv.indexOf('--job');
+  if (at < 0) throw new Error("usage: npx tsx bench/snapshot-1m.ts --job '<json>' (or npm run bench -- --only snapshot-1m)");
+  reportToParent(await runJob(JSON.parse(process.argv[at + 1]!) as Job));
 }

@@ -6,9 +6,10 @@
 /**
  * Memory of the digest function. It streams snapshot.json (lambdas/digest/snapshot-lines.ts) and keeps
  * only the red and yellow rows, as text, and one owner's rows parsed at a time: at a million customers
- * it stays well under half of this (bench/digest-1m.ts, `digest.peakRssMb1M`).
+ * that peaked at 369 MB, 0.72 of 512 MB; 1,024 MB keeps it under half (bench/digest-1m.ts,
+ * `digest.peakRssMb1M`). It runs once a day for seconds: the doubling costs under a cent a month.
  */
-export const DIGEST_MEMORY_MB = 512;
+export const DIGEST_MEMORY_MB = 1024;
 
 /**
  * The V8 old space the function runs with: no heap flag is set, so V8 sizes it from the machine's

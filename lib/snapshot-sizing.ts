@@ -10,7 +10,7 @@
  */
 export const SNAPSHOT_MEMORY_MB = 3008;
 
-/** Lambda's timeout for one snapshot run; the run is sized to take well under half of it at 1M customers. */
+/** Lambda's timeout for one step of the snapshot (a part, Finish) or one whole run of a smaller book; a part of 100k customers takes well under half of it. */
 export const SNAPSHOT_TIMEOUT_SECONDS = 600;
 
 /**

@@ -17,7 +17,7 @@ export const PREFIX = {
   failed: 'failed/',
   /** `<asOf>/`: snapshot.json, at-risk.csv, report.html, bands.json. */
   reports: 'reports/',
-  /** Working objects of the large-file state machine (manifests, staged parts, range checkpoints). */
+  /** Working objects of the state machines: `<execution>/` of a large file (manifests, staged parts, range checkpoints) or of a snapshot (`snapshot/`: the plan, the parts). */
   staging: 'staging/',
   /** Enqueued usage events waiting to be counted (lambdas/store/usage-inbox.ts). */
   usageInbox: 'usage-inbox/',
@@ -37,5 +37,5 @@ export const reportKeysFor = (asOf: Day) => {
   return { json: `${prefix}snapshot.json`, csv: `${prefix}at-risk.csv`, html: `${prefix}report.html`, bands: `${prefix}bands.json` };
 };
 
-/** `staging/<execution name>/`: one large-file execution's working objects. */
+/** `staging/<execution name>/`: one state machine execution's working objects. */
 export const stagingPrefixFor = (executionName: string) => `${PREFIX.staging}${executionName}/`;

@@ -182,7 +182,7 @@ describe('functions', () => {
     'ingest-usage': { MemorySize: 512, Timeout: 10 },
     'ingest-segment': { MemorySize: 512, Timeout: 10 },
     snapshot: { MemorySize: 3008, Timeout: 600 },
-    digest: { MemorySize: 512, Timeout: 300 },
+    digest: { MemorySize: 1024, Timeout: 300 },
   };
 
   it.each(Object.entries(expected))('%s: Node.js 22 on arm64 with its memory, timeout and environment', (service, sizing) => {
