@@ -143,6 +143,8 @@ export async function runLargeFile(mb: number, gzip: boolean, progress: (s: stri
       }),
     );
     const record = out.Items?.[0] as (FileReport & { ranges: number; rangeAttempts: number }) | undefined;
+    // Say what the execution answered: a missing record with a merge that reported counts points at the store.
+    if (!record) problems.push(`the execution's output was ${JSON.stringify(result.output ?? null).slice(0, 2_000)}`);
     problems.push(
       ...(await check(record, truth, async (k) =>
         (await s3.send(new GetObjectCommand({ Bucket: stack.bucketName, Key: k }))).Body!.transformToString('utf-8'),

@@ -130,12 +130,9 @@ export class ChurnwatchStack extends Stack {
           queue: this.digest.failures,
           meaning: 'A digest run failed after its retries; CSMs did not get their email.',
         },
-        {
-          name: 'SnapshotFailures',
-          queue: this.snapshot.failures,
-          meaning:
-            'The schedule could not start the snapshot state machine (or a manual asynchronous invoke failed) after its retries; no snapshot or digest for that day.',
-        },
+        // The snapshot's failure queue (a run the schedule could not start) has no alarm of its own:
+        // a day without a snapshot trips SnapshotHeartbeat whatever the cause, and a run that
+        // started and failed trips SnapshotExecutionsFailed.
       ],
       ingestQueue: this.ingest.queue,
       largeFiles: this.largeFiles.stateMachine,
