@@ -1,9 +1,12 @@
-import crypto from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
+import crypto, { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { createWriteStream, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import S3rver from 's3rver';
 import { LOOPBACK } from './free-port';
 import { onProcessExit } from './cleanup';
@@ -65,9 +68,62 @@ export interface S3EmulatorOptions {
   buckets?: string[];
 }
 
+interface S3rverObject {
+  bucket: string;
+  key: string;
+  content: Buffer | Readable;
+  metadata: unknown;
+}
+interface S3rverFilesystemStore {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
+  putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
+}
+
+/**
+ * s3rver answers a PutObject before its file is written (it ends the write stream and resolves at
+ * once) and overwrites an object in place: under load, a GET right after a PUT read half a JSON
+ * checkpoint (a large-file Merge failed on it). S3 is read-after-write consistent and replaces objects
+ * whole, so the store writes a temporary file to its end and renames it over the object, then answers.
+ */
+function installAtomicPuts(): void {
+  const marker = Symbol.for('churnwatch.s3rverAtomicPut');
+  const Store = createRequire(import.meta.url)('s3rver/lib/stores/filesystem') as {
+    prototype: S3rverFilesystemStore & Record<symbol, boolean>;
+  };
+  if (Store.prototype[marker]) return;
+  Store.prototype[marker] = true;
+  Store.prototype.putObject = async function (this: S3rverFilesystemStore, object: S3rverObject) {
+    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(dirname(objectPath), { recursive: true });
+    const temporary = `${objectPath}.${randomUUID()}.tmp`;
+    const md5 = crypto.createHash('md5');
+    let size = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        md5.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    const source = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+    try {
+      await pipeline(source, count, createWriteStream(temporary));
+      await rename(temporary, objectPath);
+    } catch (err) {
+      await rm(temporary, { force: true });
+      throw err;
+    }
+    const digest = md5.digest('hex');
+    await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+    return { size, md5: digest };
+  };
+}
+
 /** Starts s3rver in-process on a loopback port chosen by the OS, storing objects in a fresh temp directory. */
 export async function startS3Emulator(options: S3EmulatorOptions = {}): Promise<S3Emulator> {
   installDesShim();
+  installAtomicPuts();
   const directory = await mkdtemp(join(tmpdir(), 'churnwatch-s3-'));
   const removeExitHook = onProcessExit(() => rmSync(directory, { recursive: true, force: true }));
   const server = new S3rver({

@@ -111,6 +111,22 @@ describe('DynamoDB Local', () => {
 });
 
 describe('s3rver', () => {
+  it('is read-after-write consistent and replaces an object whole, as S3 is', async () => {
+    const { s3 } = local.stack.clients;
+    const Bucket = local.stack.bucketName;
+    const Key = 'staging/consistency/state.json';
+    const version = (n: number) => JSON.stringify({ n, padding: String(n).repeat(400_000) });
+    const read = async () => (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString('utf-8');
+    for (let n = 0; n < 12; n++) {
+      await s3.send(new PutObjectCommand({ Bucket, Key, Body: version(n) }));
+      // Read right away, and while the next version is being written: whole versions only, never a mix.
+      expect(await read()).toBe(version(n));
+      const [, during] = await Promise.all([s3.send(new PutObjectCommand({ Bucket, Key, Body: version(n + 100) })), read()]);
+      expect([version(n), version(n + 100)]).toContain(during);
+      expect(await read()).toBe(version(n + 100));
+    }
+  });
+
   it('stores a streamed PutObject body byte for byte', async () => {
     const { s3 } = local.stack.clients;
     const body = randomBytes(3 * 1024 * 1024 + 17);
