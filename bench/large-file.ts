@@ -14,7 +14,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readBillingExportBatches } from '../lambdas/formats';
 import type { FileReport } from '../lambdas/ingest-billing/ingest-file';
 import type { ObjectCreated } from '../lambdas/ingest-billing/s3-notification';
@@ -144,7 +144,10 @@ export async function runLargeFile(mb: number, gzip: boolean, progress: (s: stri
     );
     const record = out.Items?.[0] as (FileReport & { ranges: number; rangeAttempts: number }) | undefined;
     // Say what the execution answered: a missing record with a merge that reported counts points at the store.
-    if (!record) problems.push(`the execution's output was ${JSON.stringify(result.output ?? null).slice(0, 2_000)}`);
+    if (!record) {
+      problems.push(`the execution's output was ${JSON.stringify(result.output ?? null).slice(0, 2_000)}`);
+      problems.push(`FILE# records in the table: ${JSON.stringify(await fileRecordKeys(dynamo, stack.tableName))}`);
+    }
     problems.push(
       ...(await check(record, truth, async (k) =>
         (await s3.send(new GetObjectCommand({ Bucket: stack.bucketName, Key: k }))).Body!.transformToString('utf-8'),
@@ -182,6 +185,26 @@ export async function runLargeFile(mb: number, gzip: boolean, progress: (s: stri
     await stack.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Every `FILE#` key in the table, to tell a record written under another key from one never written. */
+async function fileRecordKeys(dynamo: DynamoDBDocumentClient, tableName: string): Promise<string[]> {
+  const found: string[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.send(
+      new ScanCommand({
+        TableName: tableName,
+        ProjectionExpression: 'pk, sk',
+        FilterExpression: 'begins_with(pk, :file)',
+        ExpressionAttributeValues: { ':file': 'FILE#' },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) found.push(`${String(item.pk)} ${String(item.sk)}`);
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return found;
 }
 
 async function check(

@@ -18,7 +18,7 @@ import {
   type FoldStats,
   type SnapshotDeps,
   type SnapshotOptions,
-  type SnapshotRun,
+  type WrittenSnapshot,
 } from './run-snapshot';
 
 /**
@@ -153,10 +153,7 @@ export async function runSnapshotPart(
 const MAX_PART_LINE_BYTES = 64 * 1024 * 1024;
 
 /** Merges every part into one builder and writes the reports and the snapshot item from it. */
-export async function finishSnapshot(
-  deps: SnapshotDeps,
-  plan: SnapshotPlan,
-): Promise<Pick<SnapshotRun, 'summary' | 'atRiskCount' | 'reportKeys' | 'stats' | 'refitted'>> {
+export async function finishSnapshot(deps: SnapshotDeps, plan: SnapshotPlan): Promise<WrittenSnapshot> {
   const { stored } = await readPlanFile(deps, plan);
   // No previous bands: they act while customers are folded, and the parts have folded them all.
   const builder = newBuilder(deps.config, plan.asOf, stored, new Map());

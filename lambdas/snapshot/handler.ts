@@ -11,7 +11,7 @@ import { createLogger, createMetrics } from '../shared/observability';
 import { lazyHandler } from '../shared/lazy-handler';
 import { foldUsageInbox } from '../store/usage-inbox';
 import { finishSnapshot, planSnapshot, runSnapshotPart, snapshotPartSchema, snapshotPlanSchema, type PlanOptions } from './fan-out';
-import { runSnapshot, type SnapshotDeps, type SnapshotRun } from './run-snapshot';
+import { runSnapshot, type SnapshotDeps, type SnapshotRun, type WrittenSnapshot } from './run-snapshot';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'asOf must be YYYY-MM-DD');
 
@@ -90,10 +90,7 @@ export function createSnapshotHandler(deps: SnapshotHandlerDeps) {
     logger.info('usage inbox folded', { ...fold, rejected: fold.rejected.length, firstRejections: fold.rejected.slice(0, 5) });
   };
 
-  const written = async (
-    asOf: Day,
-    run: Pick<SnapshotRun, 'summary' | 'atRiskCount' | 'reportKeys' | 'stats' | 'refitted'> & { model?: SnapshotRun['model'] },
-  ): Promise<SnapshotResult> => {
+  const written = async (asOf: Day, run: WrittenSnapshot): Promise<SnapshotResult> => {
     const { summary: snapshot, stats, atRiskCount } = run;
     metrics.addMetric('CustomersScanned', MetricUnit.Count, stats.customers);
     metrics.addMetric('CustomersAtRisk', MetricUnit.Count, atRiskCount);

@@ -37,6 +37,11 @@ export interface SnapshotRun {
   refitted: boolean;
 }
 
+/** What a finished snapshot reports, from one run or from the fan-out's Finish (which has no model to show). */
+export type WrittenSnapshot = Pick<SnapshotRun, 'summary' | 'atRiskCount' | 'reportKeys' | 'stats' | 'refitted'> & {
+  model?: SnapshotRun['model'];
+};
+
 export interface SnapshotOptions {
   /** Refit the model now, whatever its age (the first fit after a deploy and backfill). */
   refit?: boolean;

@@ -1,5 +1,5 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, type DynamoDBDocumentClient, type ScanCommandInput, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { addDays } from '../domain/dates';
 import type { CustomerTimeline, Day } from '../domain/types';
 import { batchGet } from './batch';
@@ -47,34 +47,48 @@ export async function scanProfiles(
   const stats: ScanStats = { readUnits: 0, itemsRead: 0, requests: 0, segments: mine.length };
   await Promise.all(
     mine.map(async (segment) => {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await dynamo.send(
-          new ScanCommand({
-            TableName: tableName,
-            IndexName: PROFILE_INDEX.name,
-            Segment: segment,
-            TotalSegments: segments,
-            Limit: PROFILES_PER_PAGE,
-            ExclusiveStartKey: startKey,
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        );
+      for await (const page of indexPages(dynamo, tableName, segment, segments, {
+        Limit: PROFILES_PER_PAGE,
+        ReturnConsumedCapacity: 'TOTAL',
+      })) {
         stats.requests++;
         stats.readUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
         const profileKeys = (page.Items ?? []).map((k) => ({ pk: k.pk as string, sk: k.sk as string }));
-        if (profileKeys.length > 0) {
-          const read = await batchGet(dynamo, tableName, profileKeys, { consistentRead: false });
-          stats.requests += read.requests;
-          stats.readUnits += read.readUnits;
-          stats.itemsRead += read.items.length;
-          await onPage(read.items);
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+        if (profileKeys.length === 0) continue;
+        const read = await batchGet(dynamo, tableName, profileKeys, { consistentRead: false });
+        stats.requests += read.requests;
+        stats.readUnits += read.readUnits;
+        stats.itemsRead += read.items.length;
+        await onPage(read.items);
+      }
     }),
   );
   return stats;
+}
+
+/** The pages of one segment of a parallel scan of the profiles index, followed to its end. */
+async function* indexPages(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  segment: number,
+  totalSegments: number,
+  options: Pick<ScanCommandInput, 'Limit' | 'ReturnConsumedCapacity' | 'Select'>,
+): AsyncGenerator<ScanCommandOutput> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.send(
+      new ScanCommand({
+        TableName: tableName,
+        IndexName: PROFILE_INDEX.name,
+        Segment: segment,
+        TotalSegments: totalSegments,
+        ExclusiveStartKey: startKey,
+        ...options,
+      }),
+    );
+    yield page;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
 }
 
 /** Profiles per scan segment: small segments keep every page cheap and the scan parallel. */
@@ -105,21 +119,7 @@ export async function countProfiles(dynamo: DynamoDBDocumentClient, tableName: s
   const counts = await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
       let count = 0;
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await dynamo.send(
-          new ScanCommand({
-            TableName: tableName,
-            IndexName: PROFILE_INDEX.name,
-            Segment: segment,
-            TotalSegments: segments,
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        count += page.Count ?? 0;
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      for await (const page of indexPages(dynamo, tableName, segment, segments, { Select: 'COUNT' })) count += page.Count ?? 0;
       return count;
     }),
   );

@@ -43,3 +43,11 @@ export function useEmbeddedStack(options: UseStackOptions = {}): { readonly stac
     },
   };
 }
+
+/** What the snapshot and digest code needs of a stack: its clients, table and bucket. */
+export const stackDeps = (stack: EmbeddedStack) => ({
+  dynamo: stack.clients.dynamo,
+  s3: stack.clients.s3,
+  tableName: stack.tableName,
+  bucketName: stack.bucketName,
+});

@@ -14,7 +14,7 @@ import { keys } from '../../../lambdas/store/keys';
 import { decodeLedger } from '../../../lambdas/store/ledger-state';
 import { expectClose } from '../../support/expect-close';
 import { referenceTimelines } from '../../support/reference-timelines';
-import { useEmbeddedStack } from '../../support/stack';
+import { stackDeps, useEmbeddedStack } from '../../support/stack';
 import { readJson } from '../../../local/pipeline';
 
 const local = useEmbeddedStack({ ses: false });
@@ -77,16 +77,7 @@ describe('a customer with a long billing history', () => {
 
   it('gives the snapshot the engine computes from the full history', async () => {
     const asOf = '2026-10-20';
-    const run = await runSnapshot(
-      {
-        dynamo: local.stack.clients.dynamo,
-        s3: local.stack.clients.s3,
-        tableName: local.stack.tableName,
-        bucketName: local.stack.bucketName,
-        config,
-      },
-      asOf,
-    );
+    const run = await runSnapshot({ ...stackDeps(local.stack), config }, asOf);
     // One customer, no churn: the refit keeps the default weights, with the training rows it saw.
     expect(run.model?.model.kind).toBe('default');
     const forecast = { model: run.model!.model, risk: config.risk, previousBands: new Map() };

@@ -13,7 +13,7 @@ import { runSnapshot } from '../../../lambdas/snapshot/run-snapshot';
 import { ingestUsageEvents } from '../../../lambdas/store/usage-store';
 import { expectClose } from '../../support/expect-close';
 import { referenceTimelines } from '../../support/reference-timelines';
-import { useEmbeddedStack } from '../../support/stack';
+import { stackDeps, useEmbeddedStack } from '../../support/stack';
 import { readJson } from '../../../local/pipeline';
 
 const local = useEmbeddedStack({ ses: false });
@@ -67,16 +67,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 describe('a back-dated snapshot', () => {
   it('reads the daily rollups for windows the profiles no longer keep, and equals the engine on the raw inputs', async () => {
     const asOf = '2026-04-30';
-    const run = await runSnapshot(
-      {
-        dynamo: local.stack.clients.dynamo,
-        s3: local.stack.clients.s3,
-        tableName: local.stack.tableName,
-        bucketName: local.stack.bucketName,
-        config,
-      },
-      asOf,
-    );
+    const run = await runSnapshot({ ...stackDeps(local.stack), config }, asOf);
     expect(run.stats.backfilledActivity).toBe(2);
     const expected = computeSnapshot(
       await referenceTimelines([join(dir, 'invoices.csv')], [join(dir, 'events.jsonl')], config, NOW),
@@ -93,16 +84,7 @@ describe('a back-dated snapshot', () => {
   });
 
   it('uses the profile alone when its window covers asOf', async () => {
-    const run = await runSnapshot(
-      {
-        dynamo: local.stack.clients.dynamo,
-        s3: local.stack.clients.s3,
-        tableName: local.stack.tableName,
-        bucketName: local.stack.bucketName,
-        config,
-      },
-      '2026-10-31',
-    );
+    const run = await runSnapshot({ ...stackDeps(local.stack), config }, '2026-10-31');
     expect(run.stats.backfilledActivity).toBe(0);
     expect(run.stats.itemsRead).toBe(2);
     // Two profiles: the minimum of 4 segments (one per 2,500 profiles otherwise).

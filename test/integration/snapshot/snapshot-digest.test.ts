@@ -27,7 +27,7 @@ import { ingestUsageEvents } from '../../../lambdas/store/usage-store';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/local-env';
 import { expectClose } from '../../support/expect-close';
 import { referenceTimelines } from '../../support/reference-timelines';
-import { useEmbeddedStack } from '../../support/stack';
+import { stackDeps, useEmbeddedStack } from '../../support/stack';
 
 const local = useEmbeddedStack();
 const context = { functionName: 'test', awsRequestId: 'r' } as Context;
@@ -170,13 +170,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const deps = () => ({
-  dynamo: local.stack.clients.dynamo,
-  s3: local.stack.clients.s3,
-  tableName: local.stack.tableName,
-  bucketName: local.stack.bucketName,
-  config,
-});
+const deps = () => ({ ...stackDeps(local.stack), config });
 
 async function s3Text(key: string) {
   const out = await local.stack.clients.s3.send(new GetObjectCommand({ Bucket: local.stack.bucketName, Key: key }));

@@ -12,18 +12,12 @@ import { runSnapshotLocally } from '../../../local/snapshot-machine';
 import type { ExecutionEvent } from '../../../local/state-machine';
 import { profileItem, SYNTHETIC_SETTINGS, syntheticTimelines } from '../../../bench/synthetic';
 import { scaled } from '../../support/timeouts';
-import { useEmbeddedStack } from '../../support/stack';
+import { stackDeps, useEmbeddedStack } from '../../support/stack';
 
 const local = useEmbeddedStack({ ses: false });
 const config = parseConfig({ ...SYNTHETIC_SETTINGS });
 
-const deps = () => ({
-  dynamo: local.stack.clients.dynamo,
-  s3: local.stack.clients.s3,
-  tableName: local.stack.tableName,
-  bucketName: local.stack.bucketName,
-  config,
-});
+const deps = () => ({ ...stackDeps(local.stack), config });
 
 /** Everything a run leaves for its readers: the four report files and the snapshot item. */
 async function written(asOf: string) {

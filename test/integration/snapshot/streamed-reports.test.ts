@@ -12,7 +12,7 @@ import { readJson, readText } from '../../../local/pipeline';
 import { profileItem, SYNTHETIC_SETTINGS, syntheticTimelines } from '../../../bench/synthetic';
 import { renderAtRiskCsv } from '../../../lambdas/report/at-risk-csv';
 import { scaled } from '../../support/timeouts';
-import { useEmbeddedStack } from '../../support/stack';
+import { stackDeps, useEmbeddedStack } from '../../support/stack';
 
 const local = useEmbeddedStack({ ses: false });
 
@@ -96,10 +96,10 @@ describe('runSnapshot reports streamed from the kept rows', () => {
     async () => {
       const asOf = '2026-06-30';
       const customers = syntheticTimelines({ customers: 600, asOf, seed: 9 });
-      const { dynamo, s3 } = local.stack.clients;
+      const { dynamo } = local.stack.clients;
       await batchPut(dynamo, local.stack.tableName, customers.map(profileItem), 8);
       const config = parseConfig({ ...SYNTHETIC_SETTINGS });
-      const run = await runSnapshot({ dynamo, s3, tableName: local.stack.tableName, bucketName: local.stack.bucketName, config }, asOf);
+      const run = await runSnapshot({ ...stackDeps(local.stack), config }, asOf);
 
       // The engine fed the same profiles in id order, with the model the run used.
       const builder = new SnapshotBuilder(config, asOf, { model: run.model!.model, risk: config.risk, previousBands: new Map() });
