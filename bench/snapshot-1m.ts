@@ -24,7 +24,9 @@ import { addDays } from '../lambdas/domain/dates';
 import { DEFAULT_MODEL } from '../lambdas/domain/forecast/default-model';
 import { parseConfig } from '../lambdas/shared/config';
 import { finishSnapshot, planSnapshot, runSnapshotPart, type SnapshotPart, type SnapshotPlan } from '../lambdas/snapshot/fan-out';
+import { keys } from '../lambdas/store/keys';
 import { ModelStore } from '../lambdas/store/model-store';
+import type { DayActivity } from '../lambdas/domain/types';
 import { LOCAL_CREDENTIALS } from '../local/local-env';
 import { startS3Emulator } from '../local/s3-emulator';
 import {
@@ -35,7 +37,7 @@ import {
   SNAPSHOT_V8_FLAGS,
 } from '../lib/snapshot-sizing';
 import { isMain, measureInChild, peakRssMb, reportToParent, type BenchModule, type Figure } from './harness';
-import { profileItem, SYNTHETIC_SETTINGS, syntheticCustomers } from './synthetic';
+import { prng, profileItem, SYNTHETIC_FEATURES, SYNTHETIC_SETTINGS, syntheticCustomers } from './synthetic';
 
 const AS_OF = '2026-11-20';
 /** The issue's bar for one run (the function's timeout, SNAPSHOT_TIMEOUT_SECONDS, leaves twice that). */
@@ -47,11 +49,17 @@ const BUCKET = 'bench';
 const PAGE_BYTES = 1024 * 1024;
 /** The single invocation before the fan-out, at 1M on this bench: CPU seconds and peak RSS. */
 const SINGLE_RUN = { cpuSeconds: 395, peakRssMb: 1_253 };
+/** Customers whose activity the in-process DynamoDB remembers for history Queries: the pages in flight. */
+const RECENT_CUSTOMERS = 20_000;
+/** Days of daily rollups per customer the refit reads: 13 months, as a customer's own baseline needs. */
+const HISTORY_DAYS = 400;
+const CUSTOMER_PK = keys.customerPk('');
 
 type Job =
   | { step: 'plan'; size: number; s3: string; profilesPerPart?: number }
   | { step: 'part'; s3: string; plan: SnapshotPlan; part: SnapshotPart; customers: number; seed: number; firstId: number }
-  | { step: 'finish'; s3: string; plan: SnapshotPlan };
+  | { step: 'finish'; s3: string; plan: SnapshotPlan }
+  | { step: 'refit'; size: number; s3: string };
 
 interface StepMeasurement {
   step: string;
@@ -64,6 +72,8 @@ interface StepMeasurement {
   scanPages: number;
   /** Plan's answer. */
   planned?: { plan: SnapshotPlan; parts: SnapshotPart[] };
+  /** The refit's stored sample and model. */
+  refit?: { sample?: { customers: number; share: number }; model: string; trainingRows: number; dayItems: number };
 }
 
 type HandlerRequest = {
@@ -116,11 +126,57 @@ class InProcessDynamo {
     seed: number,
     firstId: number,
     private readonly count = size,
+    /** Days of daily rollups a history Query answers per customer (the refit's read); 0: none. */
+    private readonly historyDays = 0,
   ) {
     const timelines = syntheticCustomers({ customers: size, asOf: AS_OF, seed, firstId });
+    const recent = this.recent;
     this.customers = (function* () {
-      for (const t of timelines) yield profileItem(t);
+      for (const t of timelines) {
+        if (historyDays > 0) {
+          recent.set(t.customerId, t.activity);
+          // Only the customers of the pages in flight are queried: forget the oldest beyond that.
+          if (recent.size > RECENT_CUSTOMERS) recent.delete(recent.keys().next().value!);
+        }
+        yield profileItem(t);
+      }
     })();
+  }
+
+  /** History Queries that found their customer forgotten: must stay 0, or the refit read less than it asked. */
+  historyMisses = 0;
+  historyItems = 0;
+  private readonly recent = new Map<string, Record<string, DayActivity>>();
+
+  /**
+   * A customer's daily rollups as the usage store writes them (`n` and `f:<feature>`): its profile's
+   * recent days, and before them `historyDays` of steady usage drawn from a generator seeded by its id.
+   */
+  private history(customerId: string): Record<string, Attr>[] | undefined {
+    const activity = this.recent.get(customerId);
+    if (!activity) return undefined;
+    this.recent.delete(customerId);
+    const random = prng([...customerId].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7));
+    const days: [string, DayActivity][] = [];
+    const keep = Object.keys(activity).sort();
+    const first = keep[0] ?? AS_OF;
+    for (let i = this.historyDays - keep.length; i > 0; i--) {
+      if (random() < 0.35) continue;
+      const features: Record<string, number> = {};
+      let events = 0;
+      for (const f of SYNTHETIC_FEATURES)
+        if (random() < 0.45) {
+          features[f] = 1 + Math.floor(random() * 20);
+          events += features[f]!;
+        }
+      if (events > 0) days.push([addDays(first, -i), { events, features }]);
+    }
+    for (const day of keep) days.push([day, activity[day]!]);
+    return days.map(([day, a]) => {
+      const item: Record<string, unknown> = { ...keys.day(customerId, day), type: 'day', n: a.events };
+      for (const [f, n] of Object.entries(a.features)) item[`f:${f}`] = n;
+      return marshal(item);
+    });
   }
 
   /** Answers one request, timing the work DynamoDB would do (the answer is built before it resolves). */
@@ -174,8 +230,15 @@ class InProcessDynamo {
         const item = this.items.get(keyOf(body.Key));
         return Promise.resolve(ok(JSON.stringify(item ? { Item: item } : {})));
       }
-      case 'Query':
-        return Promise.resolve(ok(JSON.stringify({ Items: [], Count: 0, ScannedCount: 0 })));
+      case 'Query': {
+        const pk = (body.ExpressionAttributeValues as Record<string, { S?: string }> | undefined)?.[':pk']?.S ?? '';
+        if (this.historyDays === 0 || !pk.startsWith(CUSTOMER_PK))
+          return Promise.resolve(ok(JSON.stringify({ Items: [], Count: 0, ScannedCount: 0 })));
+        const items = this.history(pk.slice(CUSTOMER_PK.length));
+        if (!items) this.historyMisses++;
+        this.historyItems += items?.length ?? 0;
+        return Promise.resolve(ok(JSON.stringify({ Items: items ?? [], Count: items?.length ?? 0, ScannedCount: items?.length ?? 0 })));
+      }
       default:
         return Promise.reject(new Error(`snapshot-1m: the in-process DynamoDB does not answer ${target}`));
     }
@@ -195,6 +258,8 @@ class InProcessDynamo {
       last = marshal(next.value);
       const key = { pk: last.pk, sk: last.sk };
       this.scanned.set(JSON.stringify(key), last);
+      // A sampled read (the refit) never fetches most keys: forget all but the pages in flight.
+      if (this.scanned.size > RECENT_CUSTOMERS) this.scanned.delete(this.scanned.keys().next().value!);
       const json = JSON.stringify(key);
       parts.push(json);
       bytes += json.length;
@@ -215,7 +280,9 @@ async function runJob(job: Job): Promise<StepMeasurement> {
   const fakeDynamo =
     job.step === 'part'
       ? new InProcessDynamo(job.customers, job.seed, job.firstId)
-      : new InProcessDynamo(0, 1, 0, job.step === 'plan' ? job.size : 0);
+      : job.step === 'refit'
+        ? new InProcessDynamo(job.size, 7, 0, job.size, HISTORY_DAYS)
+        : new InProcessDynamo(0, 1, 0, job.step === 'plan' ? job.size : 0);
   const dynamo = DynamoDBDocumentClient.from(
     new DynamoDBClient({ ...clientConfig, endpoint: 'http://dynamodb.bench', requestHandler: fakeDynamo }),
     { marshallOptions: { removeUndefinedValues: true } },
@@ -234,7 +301,22 @@ async function runJob(job: Job): Promise<StepMeasurement> {
   let customers = 0;
   let atRisk = 0;
   let planned: StepMeasurement['planned'];
-  if (job.step === 'plan') {
+  let refit: StepMeasurement['refit'];
+  if (job.step === 'refit') {
+    // The monthly run: Plan refits first, reading the histories of its sample of the book.
+    planned = await planSnapshot(deps, AS_OF, 'bench-refit', { refit: true });
+    if (!planned.plan.refitted) throw new Error('snapshot-1m: the refit job did not refit');
+    if (fakeDynamo.historyMisses > 0)
+      throw new Error(`snapshot-1m: ${fakeDynamo.historyMisses} history queries found their customer forgotten`);
+    const stored = await new ModelStore(dynamo, deps.tableName).current();
+    refit = {
+      sample: stored?.backtest?.sample,
+      model: stored?.model.kind ?? 'none',
+      trainingRows: stored?.model.trainingRows ?? 0,
+      dayItems: fakeDynamo.historyItems,
+    };
+    customers = stored?.backtest?.sample?.customers ?? 0;
+  } else if (job.step === 'plan') {
     planned = await planSnapshot(deps, AS_OF, 'bench', { profilesPerPart: job.profilesPerPart });
     if (planned.plan.refitted) throw new Error('snapshot-1m: the plan refitted the model; the bench measures the daily run');
   } else if (job.step === 'part') {
@@ -250,6 +332,7 @@ async function runJob(job: Job): Promise<StepMeasurement> {
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);
   return {
+    refit,
     step: job.step === 'part' ? `part ${job.part.index}` : job.step,
     customers,
     seconds: wall - fakeDynamo.serverSeconds,
@@ -279,7 +362,9 @@ async function measureRun(size: number, profilesPerPart?: number) {
     }
     const finish = await step({ step: 'finish', s3: s3.endpoint, plan: planned });
     if (finish.customers !== size) throw new Error(`snapshot-1m: the merged snapshot has ${finish.customers} customers of ${size}`);
-    return { plan, parts: results, finish };
+    // The month-end run: the same Plan, refitting the model first on its sample of the book's histories.
+    const refit = await step({ step: 'refit', size, s3: s3.endpoint });
+    return { plan, parts: results, finish, refit };
   } finally {
     await s3.stop();
   }
@@ -292,7 +377,7 @@ export const snapshot1mBench: BenchModule = {
   async run({ quick }) {
     // The 1M run takes minutes on a shared machine: --quick runs the same path on 20k customers, in 2 parts.
     const size = quick ? 20_000 : 1_000_000;
-    const { plan, parts, finish } = await measureRun(size, quick ? 10_000 : undefined);
+    const { plan, parts, finish, refit } = await measureRun(size, quick ? 10_000 : undefined);
     const slowest = parts.reduce((a, b) => (b.seconds > a.seconds ? b : a));
     const steps = [plan, ...parts, finish];
     const largest = steps.reduce((a, b) => (b.peakRssMb > a.peakRssMb ? b : a));
@@ -300,7 +385,7 @@ export const snapshot1mBench: BenchModule = {
     const cpuSeconds = steps.reduce((sum, m) => sum + m.cpuSeconds, 0);
     const L = label(size);
     // The quick run's 20k must not overwrite snapshot-engine's snapshot.seconds20k (the engine alone).
-    const name = (figure: 'seconds' | 'peakRssMb' | 'atRisk') =>
+    const name = (figure: 'seconds' | 'peakRssMb' | 'atRisk' | 'refitSeconds' | 'refitPeakRssMb') =>
       quick ? `snapshot.quick.lambda${figure[0]!.toUpperCase()}${figure.slice(1)}${L}` : `snapshot.${figure}${L}`;
     const partRange = (pick: (m: StepMeasurement) => number, digits = 1) =>
       `${Math.min(...parts.map(pick)).toFixed(digits)}–${Math.max(...parts.map(pick)).toFixed(digits)}`;
@@ -323,6 +408,21 @@ export const snapshot1mBench: BenchModule = {
           (quick ? '' : `; ${(largest.peakRssMb / SINGLE_RUN.peakRssMb).toFixed(2)} × the single run's ${SINGLE_RUN.peakRssMb} MB`),
       },
       { name: name('atRisk'), value: finish.atRisk, unit: 'rows', note: `at-risk rows merged from ${parts.length} parts` },
+      {
+        name: name('refitSeconds'),
+        value: refit.seconds,
+        unit: 's',
+        note:
+          `the month-end Plan, refitting first: ${refit.customers.toLocaleString('en-US')} customers' histories (share ${(refit.refit?.sample?.share ?? 1).toFixed(4)} of ${label(size)}, ` +
+          `${refit.refit?.dayItems.toLocaleString('en-US')} daily rollups, ${HISTORY_DAYS} days each at most), ${refit.refit?.model} model on ${refit.refit?.trainingRows.toLocaleString('en-US')} rows; ` +
+          `cpu ${refit.cpuSeconds.toFixed(1)} s; ${(refit.seconds / SNAPSHOT_TIMEOUT_SECONDS).toFixed(2)} of the ${SNAPSHOT_TIMEOUT_SECONDS} s timeout`,
+      },
+      {
+        name: name('refitPeakRssMb'),
+        value: refit.peakRssMb,
+        unit: 'MB',
+        note: `${(refit.peakRssMb / SNAPSHOT_MEMORY_MB).toFixed(2)} of the ${SNAPSHOT_MEMORY_MB} MB function (the in-process DynamoDB's generator included)`,
+      },
     ];
     return figures;
   },

@@ -16,6 +16,8 @@ export interface BacktestFigures {
   evaluation: Evaluation;
   baselines: { fixedPoints: Evaluation; activeDaysAuc: number | null };
   saveList: { churners: number; onSaveList: number };
+  /** Set when the refit read a sample of a large book (lambdas/store/training-sample.ts). */
+  sample?: { customers: number; share: number };
 }
 
 /** Rows per band shown in the page; the CSV beside the report has them all. */
@@ -158,13 +160,18 @@ function evaluationRows(model: Evaluation, baseline: Evaluation, activeDaysAuc: 
   ].join('');
 }
 
+const sampleNote = (sample: BacktestFigures['sample']): string =>
+  sample && sample.share < 1
+    ? ` The model was fitted on, and these figures measured on, a fixed sample of ${formatCount(sample.customers)} customers (${formatRate(sample.share)} of the book).`
+    : '';
+
 export function backtestSection(b: BacktestFigures | null, horizonDays: number): string {
   if (!b)
     return `<section><h2>How well the warnings worked</h2><p class="empty">No backtest yet: it runs with the first model fit, once the history holds month-ends to evaluate.</p></section>`;
   const e = b.evaluation;
   return `<section>
 <h2>How well the warnings worked</h2>
-<p class="note">${escapeHtml(`Walk-forward backtest, month-ends ${b.from} to ${b.to}: each month's forecast used only what was known that day and was compared with what happened in the next ${horizonDays} days. ${formatCount(e.customers)} customer-months, ${formatCount(e.churners)} churned (base rate ${formatRate(e.baseRate)}). ${b.saveList.onSaveList} of ${b.saveList.churners} churners were already on the save list.`)}</p>
+<p class="note">${escapeHtml(`Walk-forward backtest, month-ends ${b.from} to ${b.to}: each month's forecast used only what was known that day and was compared with what happened in the next ${horizonDays} days. ${formatCount(e.customers)} customer-months, ${formatCount(e.churners)} churned (base rate ${formatRate(e.baseRate)}). ${b.saveList.onSaveList} of ${b.saveList.churners} churners were already on the save list.${sampleNote(b.sample)}`)}</p>
 <div class="split">
 <div class="scroll"><table class="data narrow"><thead><tr><th scope="col">Figure</th><th scope="col" class="num">Forecast</th><th scope="col" class="num">Old fixed points</th></tr></thead><tbody>${evaluationRows(e, b.baselines.fixedPoints, b.baselines.activeDaysAuc)}</tbody></table></div>
 <figure class="chart"><figcaption>Calibration by quintile</figcaption>${calibrationSvg(e.calibration)}</figure>

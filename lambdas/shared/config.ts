@@ -149,6 +149,17 @@ export const riskConfigSchema = z
     red: z.number().gt(0).lt(1, 'must be a probability between 0 and 1').default(0.3),
     yellow: z.number().gt(0).lt(1, 'must be a probability between 0 and 1').default(0.12),
     minChurnsToFit: z.number().int().min(5, 'must be at least 5 churns').default(30),
+    /**
+     * The monthly refit reads at most about this many customers: a fixed hashed sample of a larger book.
+     * It holds their whole histories in the snapshot function's heap (about 0.1 MB each with a year of
+     * daily usage, bench/snapshot-1m.ts), hence the bound.
+     */
+    maxTrainingCustomers: z
+      .number()
+      .int()
+      .min(1_000, 'must be at least 1,000 customers')
+      .max(8_000, 'must be at most 8,000 customers: the refit holds every history in one invocation')
+      .default(5_000),
   })
   .strict()
   .refine((r) => r.yellow < r.red, { message: 'risk.yellow must be lower than risk.red', path: ['yellow'] });

@@ -96,7 +96,12 @@ export function createSnapshotHandler(deps: SnapshotHandlerDeps) {
     metrics.addMetric('CustomersAtRisk', MetricUnit.Count, atRiskCount);
     metrics.addMetric('SnapshotReadUnits', MetricUnit.Count, stats.readUnits);
     metrics.addMetric('CustomersRed', MetricUnit.Count, snapshot.risk.bands.red.customers);
-    if (run.refitted) logger.info('forecast model refitted', { model: snapshot.risk, backtest: run.model?.backtest?.evaluation ?? null });
+    if (run.refitted)
+      logger.info('forecast model refitted', {
+        model: snapshot.risk,
+        backtest: run.model?.backtest?.evaluation ?? null,
+        sample: run.model?.backtest?.sample ?? null,
+      });
     logger.info('snapshot written', {
       asOf,
       customers: stats.customers,

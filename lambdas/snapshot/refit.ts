@@ -1,6 +1,6 @@
 /**
- * The monthly refit: reads every customer's full history once, runs the walk-forward backtest over
- * the last 12 month-ends and keeps its last model (fitted only on outcomes known by then) together
+ * The monthly refit: reads every customer's full history once (a fixed sample of a book above
+ * `risk.maxTrainingCustomers`), runs the walk-forward backtest over the last 12 month-ends and keeps its last model (fitted only on outcomes known by then) together
  * with the figures that show how well it worked.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -35,14 +35,15 @@ export async function refitModel(
   asOf: Day,
   now = () => new Date(),
 ): Promise<{ stored: StoredModel; stats: HistoryStats }> {
-  const { customers, stats } = await readCustomerHistories(dynamo, tableName);
+  const { customers, stats } = await readCustomerHistories(dynamo, tableName, { maxCustomers: config.risk.maxTrainingCustomers });
   const to = lastMonthEnd(asOf);
   const from = lastMonthEnd(addMonthsClamped(to, -11));
   const storedAt = now().toISOString();
   try {
     const result = runBacktest({ customers, settings: config, risk: config.risk, from, to });
     const { evaluation, baselines, saveList, model } = result;
-    return { stored: { model, backtest: { from, to, evaluation, baselines, saveList }, storedAt }, stats };
+    const sample = { customers: stats.customers, share: stats.share };
+    return { stored: { model, backtest: { from, to, evaluation, baselines, saveList, sample }, storedAt }, stats };
   } catch (err) {
     // No billing data yet, or no month-end to evaluate: the default model, without figures.
     if (!(err instanceof RangeError)) throw err;

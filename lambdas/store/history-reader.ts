@@ -1,17 +1,24 @@
 /**
  * Full customer histories for fitting and backtesting the forecast: every profile's ledger, and all
- * of its daily usage rollups (with distinct users). Read once a month by the refit and once per
- * `churnwatch backtest`; the daily snapshot never reads raw history.
+ * of its daily usage rollups (with distinct users). Read once a month by the refit (a bounded sample
+ * of a large book) and once per `churnwatch backtest` (the whole book); the daily snapshot never
+ * reads raw history.
  */
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CustomerTimeline, Day, DayActivity } from '../domain/types';
 import { forEachLimit } from '../shared/retry';
 import { keys } from './keys';
-import { profileToTimeline, scanProfiles } from './profile-reader';
+import { countProfiles, profileToTimeline, scanProfiles, segmentsForProfiles } from './profile-reader';
+import { inTrainingSample, trainingShare } from './training-sample';
 import { decodeDayTotals } from './usage-store';
 
 export interface HistoryStats {
+  /** Customers read (the sample, when the book is larger than `maxCustomers`). */
   customers: number;
+  /** Profiles in the book, when a sample was asked for (counted first, to size it). */
+  profiles?: number;
+  /** The share of the book read: 1 unless sampled (lambdas/store/training-sample.ts). */
+  share: number;
   dayItems: number;
   readUnits: number;
 }
@@ -56,21 +63,32 @@ export async function readAllActivityDays(
 export async function readCustomerHistories(
   dynamo: DynamoDBDocumentClient,
   tableName: string,
+  opts: { maxCustomers?: number } = {},
 ): Promise<{ customers: CustomerTimeline[]; stats: HistoryStats }> {
   const customers: CustomerTimeline[] = [];
-  const stats: HistoryStats = { customers: 0, dayItems: 0, readUnits: 0 };
-  const scan = await scanProfiles(dynamo, tableName, async (page) => {
-    await forEachLimit(page, 8, async (item) => {
-      const timeline = profileToTimeline(item);
-      const days = await readAllActivityDays(dynamo, tableName, timeline.customerId);
-      // The full daily history replaces the profile's recent window; weeks are rebuilt from it.
-      timeline.activity = days.activity;
-      delete timeline.weeks;
-      stats.dayItems += days.items;
-      stats.readUnits += days.readUnits;
-      customers.push(timeline);
-    });
-  });
+  const stats: HistoryStats = { customers: 0, share: 1, dayItems: 0, readUnits: 0 };
+  if (opts.maxCustomers !== undefined) {
+    stats.profiles = await countProfiles(dynamo, tableName);
+    stats.share = trainingShare(stats.profiles, opts.maxCustomers);
+  }
+  const keep = stats.share < 1 ? (id: string) => inTrainingSample(id, stats.share) : undefined;
+  const scan = await scanProfiles(
+    dynamo,
+    tableName,
+    async (page) => {
+      await forEachLimit(page, 8, async (item) => {
+        const timeline = profileToTimeline(item);
+        const days = await readAllActivityDays(dynamo, tableName, timeline.customerId);
+        // The full daily history replaces the profile's recent window; weeks are rebuilt from it.
+        timeline.activity = days.activity;
+        delete timeline.weeks;
+        stats.dayItems += days.items;
+        stats.readUnits += days.readUnits;
+        customers.push(timeline);
+      });
+    },
+    { keep, segments: stats.profiles === undefined ? undefined : segmentsForProfiles(stats.profiles) },
+  );
   stats.customers = customers.length;
   stats.readUnits += scan.readUnits;
   customers.sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));

@@ -18,6 +18,8 @@ export interface StoredModel {
     evaluation: Evaluation;
     baselines: { fixedPoints: Evaluation; activeDaysAuc: number | null };
     saveList: { churners: number; onSaveList: number };
+    /** The customers the fit and its figures read, and their share of the book (absent before sampling). */
+    sample?: { customers: number; share: number };
   } | null;
   storedAt: string;
 }

@@ -38,6 +38,8 @@ export async function scanProfiles(
     segments?: number;
     /** The segments this call reads, of the total (default: all): a part of the snapshot fan-out. */
     only?: readonly number[];
+    /** Reads only the profiles of the customers it keeps, decided on the index keys (the refit's sample). */
+    keep?: (customerId: string) => boolean;
   } = {},
 ): Promise<ScanStats> {
   const segments = opts.segments ?? (await scanSegmentsFor(dynamo, tableName));
@@ -53,7 +55,8 @@ export async function scanProfiles(
       })) {
         stats.requests++;
         stats.readUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
-        const profileKeys = (page.Items ?? []).map((k) => ({ pk: k.pk as string, sk: k.sk as string }));
+        let profileKeys = (page.Items ?? []).map((k) => ({ pk: k.pk as string, sk: k.sk as string }));
+        if (opts.keep) profileKeys = profileKeys.filter((k) => opts.keep!(k.pk.slice(CUSTOMER_PK_PREFIX.length)));
         if (profileKeys.length === 0) continue;
         const read = await batchGet(dynamo, tableName, profileKeys, { consistentRead: false });
         stats.requests += read.requests;
@@ -126,8 +129,10 @@ export async function countProfiles(dynamo: DynamoDBDocumentClient, tableName: s
   return counts.reduce((a, b) => a + b, 0);
 }
 
+const CUSTOMER_PK_PREFIX = keys.customerPk('');
+
 const customerIdOf = (item: Record<string, unknown>) =>
-  (item.customerId as string | undefined) ?? (item.pk as string).slice(keys.customerPk('').length);
+  (item.customerId as string | undefined) ?? (item.pk as string).slice(CUSTOMER_PK_PREFIX.length);
 
 /** Turns a profile item into the engine's input (the ledger part and the usage part). */
 export function profileToTimeline(item: Record<string, unknown>): CustomerTimeline {

@@ -169,6 +169,18 @@ describe('renderReportHtml', () => {
     expect(withBacktest).toContain('aria-label="Calibration: predicted against observed churn by quintile"');
     expect(count(withBacktest, /<circle cx=/g)).toBe(e.calibration.length + 22);
     expect(html).toContain('No backtest yet');
+    expect(withBacktest).not.toContain('fixed sample');
+    const sampled = renderReportHtml(snapshot, {
+      backtest: {
+        from: '2025-11-30',
+        to: '2026-10-31',
+        evaluation: e,
+        baselines: { fixedPoints: e, activeDaysAuc: null },
+        saveList: { churners: 90, onSaveList: 30 },
+        sample: { customers: 5_000, share: 0.025 },
+      },
+    });
+    expect(sampled).toMatch(/fitted on, and these figures measured on, a fixed sample of 5,000 customers \(2\.5\s?% of the book\)/);
   });
 
   it('says so when there is nothing at risk, no churn and no cohort', () => {
