@@ -14,7 +14,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { paginateScan, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readBillingExportBatches } from '../lambdas/formats';
 import type { FileReport } from '../lambdas/ingest-billing/ingest-file';
 import type { ObjectCreated } from '../lambdas/ingest-billing/s3-notification';
@@ -190,20 +190,16 @@ export async function runLargeFile(mb: number, gzip: boolean, progress: (s: stri
 /** Every `FILE#` key in the table, to tell a record written under another key from one never written. */
 async function fileRecordKeys(dynamo: DynamoDBDocumentClient, tableName: string): Promise<string[]> {
   const found: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo.send(
-      new ScanCommand({
-        TableName: tableName,
-        ProjectionExpression: 'pk, sk',
-        FilterExpression: 'begins_with(pk, :file)',
-        ExpressionAttributeValues: { ':file': 'FILE#' },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) found.push(`${String(item.pk)} ${String(item.sk)}`);
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const pages = paginateScan(
+    { client: dynamo },
+    {
+      TableName: tableName,
+      ProjectionExpression: 'pk, sk',
+      FilterExpression: 'begins_with(pk, :file)',
+      ExpressionAttributeValues: { ':file': 'FILE#' },
+    },
+  );
+  for await (const page of pages) for (const item of page.Items ?? []) found.push(`${String(item.pk)} ${String(item.sk)}`);
   return found;
 }
 

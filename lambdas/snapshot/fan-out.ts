@@ -99,9 +99,9 @@ export async function planSnapshot(
   executionName: string,
   opts: PlanOptions = {},
 ): Promise<{ plan: SnapshotPlan; parts: SnapshotPart[] }> {
-  const { stored, refitted } = await prepareModel(deps, asOf, opts);
+  const { stored, refitted, profiles: counted } = await prepareModel(deps, asOf, opts);
   const previous = await readPreviousBands(deps, asOf);
-  const profiles = await countProfiles(deps.dynamo, deps.tableName);
+  const profiles = counted ?? (await countProfiles(deps.dynamo, deps.tableName));
   const totalSegments = deps.scanSegments ?? segmentsForProfiles(profiles);
   const parts = planParts(profiles, totalSegments, opts.profilesPerPart);
   const plan: SnapshotPlan = { asOf, prefix: `${stagingPrefixFor(executionName)}snapshot/`, totalSegments, parts: parts.length, refitted };

@@ -83,16 +83,15 @@ export async function prepareModel(
   deps: SnapshotDeps,
   asOf: Day,
   opts: SnapshotOptions = {},
-): Promise<{ stored: StoredModel | undefined; refitted: boolean }> {
+): Promise<{ stored: StoredModel | undefined; refitted: boolean; profiles?: number }> {
   const { dynamo, tableName, config } = deps;
   const models = new ModelStore(dynamo, tableName);
-  let stored = await models.current();
-  const refitted = opts.refit === true || needsRefit(stored, asOf, config.risk.horizonDays);
-  if (refitted) {
-    stored = (await refitModel(dynamo, tableName, config, asOf)).stored;
-    await models.save(stored);
-  }
-  return { stored, refitted };
+  const current = await models.current();
+  if (!(opts.refit === true || needsRefit(current, asOf, config.risk.horizonDays))) return { stored: current, refitted: false };
+  const { stored, stats } = await refitModel(dynamo, tableName, config, asOf);
+  await models.save(stored);
+  // The refit counted the profiles to size its sample: the plan sizes its parts on the same count.
+  return { stored, refitted: true, profiles: stats.profiles };
 }
 
 export function newBuilder(config: Config, asOf: Day, stored: StoredModel | undefined, previousBands: Map<string, Band>): SnapshotBuilder {

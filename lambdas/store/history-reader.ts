@@ -4,7 +4,7 @@
  * of a large book) and once per `churnwatch backtest` (the whole book); the daily snapshot never
  * reads raw history.
  */
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CustomerTimeline, Day, DayActivity } from '../domain/types';
 import { forEachLimit } from '../shared/retry';
 import { keys } from './keys';
@@ -39,24 +39,22 @@ export async function readAllActivityDays(
   const activity: Record<Day, DayActivity> = {};
   let items = 0;
   let readUnits = 0;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const res = await dynamo.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :day)',
-        ExpressionAttributeValues: { ':pk': keys.customerPk(customerId), ':day': keys.daySkPrefix },
-        ExclusiveStartKey: startKey,
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
+  const pages = paginateQuery(
+    { client: dynamo },
+    {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :day)',
+      ExpressionAttributeValues: { ':pk': keys.customerPk(customerId), ':day': keys.daySkPrefix },
+      ReturnConsumedCapacity: 'TOTAL',
+    },
+  );
+  for await (const res of pages) {
     readUnits += res.ConsumedCapacity?.CapacityUnits ?? 0;
     for (const item of res.Items ?? []) {
       activity[(item.sk as string).slice(keys.daySkPrefix.length)] = dayActivityOf(item);
       items++;
     }
-    startKey = res.LastEvaluatedKey;
-  } while (startKey);
+  }
   return { activity, items, readUnits };
 }
 

@@ -1,5 +1,5 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { ScanCommand, type DynamoDBDocumentClient, type ScanCommandInput, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { paginateScan, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { addDays } from '../domain/dates';
 import type { CustomerTimeline, Day } from '../domain/types';
 import { batchGet } from './batch';
@@ -70,29 +70,17 @@ export async function scanProfiles(
 }
 
 /** The pages of one segment of a parallel scan of the profiles index, followed to its end. */
-async function* indexPages(
+const indexPages = (
   dynamo: DynamoDBDocumentClient,
   tableName: string,
   segment: number,
   totalSegments: number,
   options: Pick<ScanCommandInput, 'Limit' | 'ReturnConsumedCapacity' | 'Select'>,
-): AsyncGenerator<ScanCommandOutput> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo.send(
-      new ScanCommand({
-        TableName: tableName,
-        IndexName: PROFILE_INDEX.name,
-        Segment: segment,
-        TotalSegments: totalSegments,
-        ExclusiveStartKey: startKey,
-        ...options,
-      }),
-    );
-    yield page;
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-}
+) =>
+  paginateScan(
+    { client: dynamo },
+    { TableName: tableName, IndexName: PROFILE_INDEX.name, Segment: segment, TotalSegments: totalSegments, ...options },
+  );
 
 /** Profiles per scan segment: small segments keep every page cheap and the scan parallel. */
 const PROFILES_PER_SEGMENT = 2_500;
