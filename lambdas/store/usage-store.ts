@@ -1,4 +1,4 @@
-import { BatchGetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, paginateQuery, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Day, DayActivity } from '../domain/types';
 import { addDays, utcDay } from '../domain/dates';
 import { backoff, forEachLimit } from '../shared/retry';
@@ -333,25 +333,20 @@ export async function readActivityDays(
   toDay: Day,
 ): Promise<Record<Day, DayActivity>> {
   const out: Record<Day, DayActivity> = {};
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const res = await dynamo.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':pk': keys.customerPk(customerId),
-          ':from': keys.day(customerId, fromDay).sk,
-          ':to': keys.day(customerId, toDay).sk,
-        },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of res.Items ?? []) {
-      out[(item.sk as string).slice(keys.daySkPrefix.length)] = decodeDayTotals(item);
-    }
-    startKey = res.LastEvaluatedKey;
-  } while (startKey);
+  const pages = paginateQuery(
+    { client: dynamo },
+    {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': keys.customerPk(customerId),
+        ':from': keys.day(customerId, fromDay).sk,
+        ':to': keys.day(customerId, toDay).sk,
+      },
+    },
+  );
+  for await (const res of pages)
+    for (const item of res.Items ?? []) out[(item.sk as string).slice(keys.daySkPrefix.length)] = decodeDayTotals(item);
   return out;
 }
 

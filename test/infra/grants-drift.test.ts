@@ -76,6 +76,14 @@ function dynamoActions(code: string): Set<string> {
     if (!action) throw new Error(`no IAM action known for ${command}Command; add it to ACTION_OF`);
     actions.add(`dynamodb:${action}`);
   }
+  // The SDK's paginators (paginateScan, paginateQuery) send their command from inside the SDK.
+  for (const m of code.matchAll(/\bpaginate(\w+?)\d*\(/g)) {
+    const operation = m[1]!;
+    if (![...imported].some((i) => i.replace(/\d+$/, '') === `paginate${operation}`)) continue;
+    const action = ACTION_OF[operation];
+    if (!action) throw new Error(`no IAM action known for paginate${operation}; add it to ACTION_OF`);
+    actions.add(`dynamodb:${action}`);
+  }
   return actions;
 }
 
